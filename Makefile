@@ -1,0 +1,52 @@
+# Flint: everything builds under build/.  `make` builds the monitor and the
+# guests, `make test` runs every test, `make bench` the benchmarks.
+
+VERSION := 0.1.0
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude -Ivmm -Ivirtio -Iseccomp
+LDLIBS  := -linih -lseccomp -lpthread
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+VMM_SRCS := $(sort $(wildcard vmm/*.c virtio/*.c seccomp/*.c))
+LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
+OBJS     := $(VMM_SRCS:%.c=build/obj/%.o)
+SAN_OBJS := $(LIB_SRCS:%.c=build/san/%.o)
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
+
+.PHONY: all flint guest test unit-tests bench clean fuzz
+all: flint guest
+
+flint: build/flint
+build/flint: $(OBJS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+build/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
+
+build/san/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -O1 -g $(SAN) $(WARN) -MMD -MP -c -o $@ $<
+
+# Unit tests link the monitor's code (all but main.c), sanitized.
+build/tests/%: tests/unit/%.c $(SAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Itests/unit -O1 -g $(SAN) $(WARN) -MMD -MP -o $@ $< $(SAN_OBJS) $(LDLIBS)
+
+unit-tests: $(UNIT_TESTS)
+
+-include guest-kernel/guest.mk
+
+test: all unit-tests
+	tests/run.sh
+
+bench: all
+	tests/bench/run.sh
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

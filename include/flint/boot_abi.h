@@ -1,0 +1,84 @@
+/*
+ * The contract between the Flint monitor and a guest it boots: addresses,
+ * ports and structures both sides must agree on.  Freestanding (stdint
+ * only) so the guest kernel includes it too.  docs/ARCHITECTURE.md
+ * explains each item; change both sides and the doc together.
+ */
+#ifndef FLINT_BOOT_ABI_H
+#define FLINT_BOOT_ABI_H
+
+#include <stdint.h>
+
+/* ---- guest physical memory map ---- */
+#define FLINT_START_INFO_GPA   0x1000ull   /* struct hvm_start_info, %ebx at entry */
+#define FLINT_MEMMAP_GPA       0x1100ull   /* hvm_memmap_table_entry[FLINT_MEMMAP_MAX] */
+#define FLINT_MEMMAP_MAX       8
+#define FLINT_CMDLINE_GPA      0x2000ull   /* NUL-terminated, < FLINT_CMDLINE_SIZE */
+#define FLINT_CMDLINE_SIZE     0x1000ull
+#define FLINT_KERNEL_MIN_GPA   0x100000ull /* below 1 MiB is the monitor's: kernels may not load there */
+#define FLINT_MMIO_HOLE_GPA    0xC0000000ull /* RAM ends at or before this */
+
+/* ---- devices ---- */
+#define FLINT_UART_MMIO_GPA    0xD0000000ull /* 16550A, 8 byte-wide registers, stride 1 */
+#define FLINT_UART_MMIO_SIZE   0x1000ull
+#define FLINT_UART_PIO_BASE    0x3f8         /* the same UART, for console=ttyS0 and QEMU's layout */
+#define FLINT_UART_GSI         4
+#define FLINT_VIRTIO_MMIO_GPA  0xD0001000ull /* device i at + i * FLINT_VIRTIO_MMIO_STRIDE */
+#define FLINT_VIRTIO_MMIO_STRIDE 0x1000ull
+#define FLINT_VIRTIO_MMIO_SIZE 0x200ull
+#define FLINT_VIRTIO_GSI_BASE  5             /* device i uses GSI 5 + i */
+
+/*
+ * Power-off: a write of v (1, 2 or 4 bytes) to this port ends the VM and
+ * flint exits with status v & 0xff.  The port is QEMU's isa-debug-exit
+ * default, so the same guest also stops under QEMU (which exits with
+ * (v << 1) | 1 instead).
+ */
+#define FLINT_POWEROFF_PORT    0xf4
+
+/* ---- PVH (Xen HVM direct boot) structures, as the Xen ABI defines them ---- */
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define HVM_START_MAGIC_VALUE  0x336ec578u
+
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;        /* 1: memmap fields valid */
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+
+#define HVM_MEMMAP_TYPE_RAM      1
+#define HVM_MEMMAP_TYPE_RESERVED 2
+
+struct hvm_memmap_table_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+/*
+ * Flint's own ELF note (name "Flint").  Optional: a guest that carries it
+ * tells the monitor where it records boot timestamps, so `flint --stats`
+ * can show guest-side milestones without a single extra exit.  The
+ * descriptor is one 64-bit guest physical address of struct
+ * flint_boot_stats, which must lie inside a PT_LOAD segment.
+ */
+#define FLINT_NOTE_NAME        "Flint"
+#define FLINT_NOTE_BOOT_STATS  0x464c0001u
+#define FLINT_BOOT_STATS_MAGIC 0x54415453544e4c46ull /* "FLNTSTAT" */
+
+struct flint_boot_stats {
+	uint64_t magic;          /* FLINT_BOOT_STATS_MAGIC, set statically */
+	uint64_t tsc_entry;      /* guest TSC at its first instructions */
+	uint64_t tsc_main;       /* guest TSC just before main() */
+	uint64_t tsc_exit;       /* guest TSC just before the power-off write */
+};
+
+#endif

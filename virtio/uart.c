@@ -1,0 +1,393 @@
+#include "uart.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+	REG_RBR_THR = 0, /* DLL when DLAB */
+	REG_IER = 1,     /* DLM when DLAB */
+	REG_IIR_FCR = 2,
+	REG_LCR = 3,
+	REG_MCR = 4,
+	REG_LSR = 5,
+	REG_MSR = 6,
+	REG_SCR = 7,
+	REG_COUNT = 8,
+};
+
+#define IER_ERBFI 0x01 /* received data available */
+#define IER_ETBEI 0x02 /* transmitter holding register empty */
+#define IER_ELSI 0x04  /* receiver line status */
+#define IER_EDSSI 0x08 /* modem status */
+
+#define IIR_NONE 0x01
+#define IIR_MSR 0x00
+#define IIR_THRE 0x02
+#define IIR_RDA 0x04
+#define IIR_RLS 0x06
+#define IIR_TIMEOUT 0x0c
+#define IIR_FIFO 0xc0
+
+#define FCR_ENABLE 0x01
+#define FCR_CLEAR_RX 0x02
+#define FCR_CLEAR_TX 0x04
+#define FCR_TRIGGER 0xc0
+
+#define LCR_DLAB 0x80
+
+#define MCR_DTR 0x01
+#define MCR_RTS 0x02
+#define MCR_OUT1 0x04
+#define MCR_OUT2 0x08
+#define MCR_LOOP 0x10
+
+#define LSR_DR 0x01
+#define LSR_OE 0x02
+#define LSR_THRE 0x20
+#define LSR_TEMT 0x40
+
+#define MSR_DELTAS 0x0f
+#define MSR_TERI 0x04
+#define MSR_CTS 0x10
+#define MSR_DSR 0x20
+#define MSR_RI 0x40
+#define MSR_DCD 0x80
+
+struct uart {
+	pthread_mutex_t lock;
+	struct uart_backend be;
+
+	uint8_t ier, lcr, mcr, scr, dll, dlm;
+	uint8_t fcr;  /* FIFO enable and trigger level; the clear bits self-clear */
+	uint8_t msr;  /* modem inputs (high nibble) and their deltas */
+	bool overrun; /* LSR OE */
+	bool thre_pending;
+	bool irq_level;
+
+	int out_err; /* errno of a failed write; output is discarded once set */
+	size_t tx_len;
+	size_t rx_head, rx_count;
+	uint8_t tx[UART_BUF_SIZE];
+	uint8_t rx[UART_BUF_SIZE];
+};
+
+static uint8_t rx_trigger(const struct uart *u)
+{
+	static const uint8_t level[4] = { 1, 4, 8, 14 };
+
+	return level[u->fcr >> 6];
+}
+
+static uint8_t iir(const struct uart *u)
+{
+	uint8_t id = IIR_NONE;
+
+	if ((u->ier & IER_ELSI) && u->overrun)
+		id = IIR_RLS;
+	else if ((u->ier & IER_ERBFI) && u->rx_count)
+		/*
+		 * Below the trigger level real hardware reports a timeout once
+		 * the line has been idle for four characters; the host has no
+		 * line time, so the data is as stale as it will ever get.
+		 */
+		id = (u->fcr & FCR_ENABLE) && u->rx_count < rx_trigger(u) ? IIR_TIMEOUT : IIR_RDA;
+	else if ((u->ier & IER_ETBEI) && u->thre_pending)
+		id = IIR_THRE;
+	else if ((u->ier & IER_EDSSI) && (u->msr & MSR_DELTAS))
+		id = IIR_MSR;
+	return id | (u->fcr & FCR_ENABLE ? IIR_FIFO : 0);
+}
+
+static void update_irq(struct uart *u)
+{
+	bool level = !(iir(u) & IIR_NONE);
+
+	if (level == u->irq_level)
+		return;
+	u->irq_level = level;
+	if (u->be.set_irq)
+		u->be.set_irq(u->be.irq_ctx, level);
+}
+
+/* Loopback wires the modem outputs back to the inputs (8250 autoconfig checks). */
+static void update_modem_inputs(struct uart *u)
+{
+	uint8_t old = u->msr & ~MSR_DELTAS, now = MSR_CTS | MSR_DSR | MSR_DCD;
+
+	if (u->mcr & MCR_LOOP)
+		now = (u->mcr & MCR_RTS ? MSR_CTS : 0) | (u->mcr & MCR_DTR ? MSR_DSR : 0) |
+		      (u->mcr & MCR_OUT1 ? MSR_RI : 0) | (u->mcr & MCR_OUT2 ? MSR_DCD : 0);
+	/* Delta bits sit four below their inputs; RI reports only its trailing edge. */
+	u->msr |= ((old ^ now) >> 4) & (MSR_DELTAS & ~MSR_TERI);
+	u->msr |= ((old & ~now) >> 4) & MSR_TERI;
+	u->msr = (u->msr & MSR_DELTAS) | now;
+}
+
+static void rx_clear(struct uart *u)
+{
+	u->rx_head = u->rx_count = 0;
+}
+
+static bool rx_push(struct uart *u, uint8_t c)
+{
+	if (u->rx_count == UART_BUF_SIZE)
+		return false;
+	u->rx[(u->rx_head + u->rx_count) % UART_BUF_SIZE] = c;
+	u->rx_count++;
+	return true;
+}
+
+static uint8_t rx_pop(struct uart *u)
+{
+	uint8_t c;
+
+	if (!u->rx_count)
+		return 0;
+	c = u->rx[u->rx_head];
+	u->rx_head = (u->rx_head + 1) % UART_BUF_SIZE;
+	u->rx_count--;
+	return c;
+}
+
+static bool output_enabled(const struct uart *u)
+{
+	return u->be.out_fd >= 0 && !u->out_err;
+}
+
+/* 0, or an errno: EAGAIN keeps the unwritten rest, anything else drops it for good. */
+static int flush_locked(struct uart *u)
+{
+	size_t done = 0;
+	int err = 0;
+
+	if (!output_enabled(u))
+		return u->out_err;
+	while (done < u->tx_len) {
+		ssize_t n = write(u->be.out_fd, u->tx + done, u->tx_len - done);
+
+		if (n > 0) {
+			done += (size_t)n;
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK) {
+			err = EAGAIN;
+			break;
+		} else {
+			err = u->out_err = errno;
+			done = u->tx_len;
+			break;
+		}
+	}
+	memmove(u->tx, u->tx + done, u->tx_len - done);
+	u->tx_len -= done;
+	return err;
+}
+
+static void transmit(struct uart *u, uint8_t c)
+{
+	if (u->mcr & MCR_LOOP) {
+		if (!rx_push(u, c))
+			u->overrun = true;
+	} else if (output_enabled(u)) {
+		bool filled = false;
+
+		/*
+		 * Still full means out_fd would block: drop the byte rather
+		 * than try a write per byte; the next newline tries again.
+		 */
+		if (u->tx_len < UART_BUF_SIZE) {
+			u->tx[u->tx_len++] = c;
+			filled = u->tx_len == UART_BUF_SIZE;
+		}
+		if (c == '\n' || filled)
+			flush_locked(u);
+	}
+	/* The byte left at once, so the holding register is empty again. */
+	u->thre_pending = true;
+}
+
+static void write_fcr(struct uart *u, uint8_t val)
+{
+	/* Switching the FIFOs on or off empties them (PC16550D, FCR bit 0). */
+	if ((val ^ u->fcr) & FCR_ENABLE)
+		rx_clear(u);
+	if (val & FCR_CLEAR_RX)
+		rx_clear(u);
+	/*
+	 * FCR_CLEAR_TX has nothing to clear: buffered output already left the
+	 * transmitter (TEMT is set), it just has not reached out_fd yet.
+	 */
+	u->fcr = val & FCR_ENABLE ? val & (FCR_ENABLE | FCR_TRIGGER) : 0;
+}
+
+static uint8_t reg_read(struct uart *u, uint64_t off)
+{
+	uint8_t val, id;
+
+	switch (off) {
+	case REG_RBR_THR:
+		return u->lcr & LCR_DLAB ? u->dll : rx_pop(u);
+	case REG_IER:
+		return u->lcr & LCR_DLAB ? u->dlm : u->ier;
+	case REG_IIR_FCR:
+		id = iir(u);
+		if ((id & ~IIR_FIFO) == IIR_THRE)
+			u->thre_pending = false;
+		return id;
+	case REG_LCR:
+		return u->lcr;
+	case REG_MCR:
+		return u->mcr;
+	case REG_LSR:
+		val = LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0) | (u->overrun ? LSR_OE : 0);
+		u->overrun = false;
+		return val;
+	case REG_MSR:
+		val = u->msr;
+		u->msr &= ~MSR_DELTAS;
+		return val;
+	case REG_SCR:
+		return u->scr;
+	}
+	return 0xff;
+}
+
+static void reg_write(struct uart *u, uint64_t off, uint8_t val)
+{
+	switch (off) {
+	case REG_RBR_THR:
+		if (u->lcr & LCR_DLAB)
+			u->dll = val;
+		else
+			transmit(u, val);
+		break;
+	case REG_IER:
+		if (u->lcr & LCR_DLAB) {
+			u->dlm = val;
+			break;
+		}
+		/* Enabling the THRE interrupt with the holding register empty raises it. */
+		if (val & ~u->ier & IER_ETBEI)
+			u->thre_pending = true;
+		u->ier = val & 0x0f;
+		break;
+	case REG_IIR_FCR:
+		write_fcr(u, val);
+		break;
+	case REG_LCR:
+		u->lcr = val;
+		break;
+	case REG_MCR:
+		u->mcr = val & 0x1f;
+		update_modem_inputs(u);
+		break;
+	case REG_SCR:
+		u->scr = val;
+		break;
+	}
+	/* LSR and MSR writes are factory-test only on the 16550: ignored. */
+}
+
+static void uart_read(void *dev, uint64_t offset, uint8_t *data, uint32_t len)
+{
+	struct uart *u = dev;
+
+	if (!len)
+		return;
+	memset(data, 0xff, len);
+	if (offset >= REG_COUNT)
+		return;
+	pthread_mutex_lock(&u->lock);
+	data[0] = reg_read(u, offset);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+static void uart_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t len)
+{
+	struct uart *u = dev;
+
+	if (!len || offset >= REG_COUNT)
+		return;
+	pthread_mutex_lock(&u->lock);
+	reg_write(u, offset, data[0]);
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+}
+
+const struct bus_ops uart_bus_ops = {
+	.read = uart_read,
+	.write = uart_write,
+};
+
+struct uart *uart_create(const struct uart_backend *be)
+{
+	struct uart *u = calloc(1, sizeof(*u));
+	int err;
+
+	if (!u)
+		return NULL;
+	err = pthread_mutex_init(&u->lock, NULL);
+	if (err) {
+		free(u);
+		errno = err;
+		return NULL;
+	}
+	u->be = be ? *be : (struct uart_backend){ .out_fd = -1 };
+	/* Divisor 1 (115200 baud): what firmware leaves for a console. */
+	u->dll = 1;
+	u->msr = MSR_CTS | MSR_DSR | MSR_DCD;
+	return u;
+}
+
+void uart_destroy(struct uart *u)
+{
+	if (!u)
+		return;
+	pthread_mutex_lock(&u->lock);
+	flush_locked(u);
+	pthread_mutex_unlock(&u->lock);
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}
+
+size_t uart_receive(struct uart *u, const uint8_t *buf, size_t n)
+{
+	size_t i = 0;
+
+	pthread_mutex_lock(&u->lock);
+	/* Loopback disconnects the serial input; the caller keeps it for later. */
+	if (!(u->mcr & MCR_LOOP))
+		while (i < n && rx_push(u, buf[i]))
+			i++;
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return i;
+}
+
+int uart_flush(struct uart *u)
+{
+	int err;
+
+	pthread_mutex_lock(&u->lock);
+	err = flush_locked(u);
+	pthread_mutex_unlock(&u->lock);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+bool uart_output_pending(struct uart *u)
+{
+	bool pending;
+
+	pthread_mutex_lock(&u->lock);
+	pending = output_enabled(u) && u->tx_len;
+	pthread_mutex_unlock(&u->lock);
+	return pending;
+}

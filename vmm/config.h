@@ -1,0 +1,45 @@
+/* Launch configuration: an INI file (inih) plus --set overrides. */
+#ifndef FLINT_CONFIG_H
+#define FLINT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MEMORY_MIN (4ull << 20)      /* kernel at 1 MiB + stack and heap */
+#define CONFIG_MEMORY_MAX (3ull << 30)      /* RAM ends where the MMIO hole begins */
+#define CONFIG_MEMORY_DEFAULT (64ull << 20)
+#define CONFIG_VCPUS_MAX 64
+#define CONFIG_CMDLINE_MAX 4000             /* leaves room in the 4 KiB boot page */
+
+enum console_output { CONSOLE_OUT_STDOUT, CONSOLE_OUT_NONE, CONSOLE_OUT_FILE };
+enum console_input { CONSOLE_IN_NONE, CONSOLE_IN_STDIN };
+
+struct config {
+	char *source;            /* INI path as given, for messages */
+	uint64_t memory;         /* bytes, [machine] memory */
+	unsigned vcpus;          /* [machine] vcpus, 1..CONFIG_VCPUS_MAX */
+	char *kernel_path;       /* [kernel] path, resolved against the INI's folder */
+	char *cmdline;           /* [kernel] cmdline, "" if none; continuation lines joined by ' ' */
+	enum console_output console_output;
+	char *console_path;      /* for CONSOLE_OUT_FILE, resolved against the INI's folder */
+	enum console_input console_input;
+};
+
+/*
+ * Parses `path`, then applies each override "section.key=value" in order
+ * (a later --set replaces the file's value; the same key twice in the file
+ * is an error).  On failure returns -1 and writes one line, without
+ * "flint: " and without newline, into err:
+ *     config.ini:7: [machine] memory = "64X": unknown unit (use K, M or G)
+ *     --set machine.vcpus=0: [machine] vcpus = "0": must be 1 to 64
+ * Also checks what only the whole file can say (e.g. [kernel] path missing).
+ * Does not touch the kernel file beyond resolving its path.
+ */
+int config_load(struct config *c, const char *path, char *const *overrides, int n_overrides,
+		char *err, size_t errlen);
+void config_free(struct config *c);
+
+/* "64M" -> 67108864.  K, M, G (powers of 1024), optional 'iB'/'B'; plain number = bytes. */
+int config_parse_size(const char *s, uint64_t *out, const char **why);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * Every device flint can give a guest, in set-up order.  Adding a device is
+ * a file with a struct device_module and a row here; run.c knows none by
+ * name.
+ */
+#include "machine.h"
+
+extern const struct device_module poweroff_module;
+extern const struct device_module console_module;
+
+const struct device_module *const device_modules[] = {
+	&poweroff_module,
+	&console_module,
+	NULL,
+};

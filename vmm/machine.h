@@ -1,0 +1,54 @@
+/*
+ * A machine is what one `flint run` assembles, in this order:
+ * config -> VM -> devices -> kernel -> vCPUs -> run loop.
+ */
+#ifndef FLINT_MACHINE_H
+#define FLINT_MACHINE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "eventloop.h"
+#include "flint/boot_abi.h"
+#include "vm.h"
+
+#define MACHINE_MAX_DEVICES 16
+
+struct machine {
+	const struct config *cfg;
+	struct vm vm;
+	struct event_loop el;
+	int tick_fd, signal_fd;
+	/* Parameters devices hand the guest ("earlycon=...", "virtio_mmio.device=...");
+	 * the user's [kernel] cmdline is appended after them. */
+	char params[FLINT_CMDLINE_SIZE];
+	size_t params_len;
+	/* Device modules' state, for their tick/stop hooks. */
+	struct {
+		const struct device_module *mod;
+		void *state;
+	} dev[MACHINE_MAX_DEVICES];
+	int ndev;
+};
+
+/*
+ * A device module: what one config section (or built-in device) becomes.
+ * setup registers on the VM's buses and event loop and returns its state
+ * (NULL with err set on failure).  tick runs from the event loop every
+ * few milliseconds (flushing buffers); stop runs once after the vCPUs
+ * have stopped and must release everything.
+ */
+struct device_module {
+	const char *name;
+	void *(*setup)(struct machine *m, char *err, size_t errlen);
+	void (*tick)(void *state);
+	void (*stop)(void *state);
+};
+
+extern const struct device_module *const device_modules[];
+
+/* Appends " param" to the monitor's part of the guest command line. */
+__attribute__((format(printf, 2, 3)))
+int machine_add_param(struct machine *m, const char *fmt, ...);
+
+#endif

@@ -1,0 +1,142 @@
+/* flint: command line.  Everything else is in run.c and what it calls. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "config.h"
+#include "exit_codes.h"
+#include "loader_pvh.h"
+#include "run.h"
+#include "stats.h"
+
+static const char usage[] =
+	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]]\n"
+	"       flint check CONFIG [--set SECTION.KEY=VALUE]...\n"
+	"       flint --help | --version\n"
+	"\n"
+	"Boots the single-application guest that the INI file CONFIG describes on KVM\n"
+	"and exits with the guest's exit status.\n"
+	"\n"
+	"Commands:\n"
+	"  run CONFIG     boot the VM; its console goes to stdout unless [console] says otherwise\n"
+	"  check CONFIG   validate CONFIG and its kernel file without booting\n"
+	"\n"
+	"Options:\n"
+	"  --set S.K=V    override key K of section S (repeatable; e.g. --set machine.memory=128M)\n"
+	"  --stats[=FMT]  print a boot timeline and the exits by reason to stderr after the run;\n"
+	"                 FMT is text (default) or json\n"
+	"  -h, --help     this text\n"
+	"  -V, --version  print the version\n"
+	"\n"
+	"Exit status: the guest's (0-255) when it powers off; 2 for a usage, configuration or\n"
+	"kernel-file error; 125 when KVM fails or the VM crashes; 130 when interrupted.\n"
+	"See README.md for the configuration keys.\n";
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "flint: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'flint --help'.\n");
+	return FLINT_EXIT_USAGE;
+}
+
+/* Loads the kernel into scratch memory the size of the guest's, so `check`
+ * catches every error `run` would report before booting. */
+static int check_kernel(const struct config *cfg)
+{
+	struct guest_mem m = { .size = cfg->memory };
+	struct pvh_image img;
+	char err[1024];
+	int rc;
+
+	m.host = mmap(NULL, m.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m.host == MAP_FAILED) {
+		perror("flint: mmap");
+		return FLINT_EXIT_VMM;
+	}
+	rc = pvh_load(&m, cfg->kernel_path, &img, err, sizeof(err));
+	munmap(m.host, m.size);
+	if (rc < 0) {
+		fprintf(stderr, "flint: %s\n", err);
+		return FLINT_EXIT_USAGE;
+	}
+	printf("%s: OK (kernel %s, entry 0x%x, %llu MiB, %u vCPU%s)\n", cfg->source, cfg->kernel_path,
+	       img.entry32, (unsigned long long)(cfg->memory >> 20), cfg->vcpus, cfg->vcpus == 1 ? "" : "s");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "set", required_argument, NULL, 's' },
+		{ "stats", optional_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct stats stats = { 0 };
+	struct config cfg;
+	char **sets = calloc(argc, sizeof(char *));
+	char err[1024];
+	const char *cmd, *file, *stats_fmt = NULL;
+	int nsets = 0, c, status;
+
+	stats_mark(&stats, MARK_MAIN);
+	if (!sets)
+		return FLINT_EXIT_VMM;
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			sets[nsets++] = optarg;
+			break;
+		case 'S':
+			stats_fmt = optarg ? optarg : "text";
+			if (strcmp(stats_fmt, "text") && strcmp(stats_fmt, "json"))
+				return bad_usage("--stats=%s: use --stats, --stats=text or --stats=json", stats_fmt);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		case 'V':
+			printf("flint %s\n", FLINT_VERSION);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'flint --help'.\n");
+			return FLINT_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return bad_usage("%s", "missing command (run or check)");
+	cmd = argv[optind++];
+	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
+		return bad_usage("unknown command '%s' (use run or check)", cmd);
+	if (optind >= argc)
+		return bad_usage("%s: missing CONFIG file", cmd);
+	file = argv[optind++];
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+
+	if (config_load(&cfg, file, sets, nsets, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flint: %s\n", err);
+		free(sets);
+		return FLINT_EXIT_USAGE;
+	}
+	free(sets);
+	stats_mark(&stats, MARK_CONFIG);
+	if (!strcmp(cmd, "check"))
+		status = check_kernel(&cfg);
+	else
+		status = flint_run(&cfg, stats_fmt ? &stats : NULL);
+	config_free(&cfg);
+	if (stats_fmt && !strcmp(cmd, "run")) {
+		stats_mark(&stats, MARK_EXIT);
+		fflush(stdout);
+		if (!strcmp(stats_fmt, "json"))
+			stats_print_json(&stats, stderr);
+		else
+			stats_print_text(&stats, stderr);
+	}
+	return status;
+}

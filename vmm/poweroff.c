@@ -1,0 +1,31 @@
+/* The power-off port: the guest's way to end the VM with a status. */
+#include <stdio.h>
+
+#include "machine.h"
+#include "stats.h"
+
+static void poweroff_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t len)
+{
+	struct vm *vm = dev;
+
+	(void)offset;
+	(void)len;
+	stats_mark(vm->stats, MARK_POWEROFF);
+	vm_stop(vm, data[0]);
+}
+
+static const struct bus_ops poweroff_ops = { .write = poweroff_write };
+
+static void *poweroff_setup(struct machine *m, char *err, size_t errlen)
+{
+	if (bus_register(&m->vm.pio, FLINT_POWEROFF_PORT, 4, "poweroff", &poweroff_ops, &m->vm) < 0) {
+		snprintf(err, errlen, "cannot place the power-off port at 0x%x", FLINT_POWEROFF_PORT);
+		return NULL;
+	}
+	return &m->vm;
+}
+
+const struct device_module poweroff_module = {
+	.name = "poweroff",
+	.setup = poweroff_setup,
+};

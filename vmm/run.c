@@ -1,0 +1,246 @@
+#include "run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "boot_info.h"
+#include "exit_codes.h"
+#include "loader_pvh.h"
+#include "machine.h"
+#include "vcpu.h"
+
+/* How often the event loop replays batched guest writes and flushes
+ * console output that has no newline yet. */
+#define TICK_NS (10 * 1000 * 1000)
+
+int machine_add_param(struct machine *m, const char *fmt, ...)
+{
+	size_t room = sizeof(m->params) - m->params_len;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(m->params + m->params_len, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n + 1 >= room) {
+		m->params[m->params_len] = 0;
+		return -1;
+	}
+	m->params_len += n;
+	m->params[m->params_len++] = ' ';
+	m->params[m->params_len] = 0;
+	return 0;
+}
+
+static void on_stop(void *ctx, uint32_t events)
+{
+	struct machine *m = ctx;
+
+	(void)events;
+	m->el.done = true;
+}
+
+static void on_tick(void *ctx, uint32_t events)
+{
+	struct machine *m = ctx;
+	uint64_t expirations;
+
+	(void)events;
+	if (read(m->tick_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		return;
+	vm_drain_coalesced(&m->vm);
+	for (int i = 0; i < m->ndev; i++)
+		if (m->dev[i].mod->tick)
+			m->dev[i].mod->tick(m->dev[i].state);
+}
+
+static void on_signal(void *ctx, uint32_t events)
+{
+	struct machine *m = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(m->signal_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	fprintf(stderr, "flint: %s: stopping the VM\n", strsignal((int)si.ssi_signo));
+	vm_stop(&m->vm, FLINT_EXIT_INTERRUPTED);
+}
+
+/* The event loop's own descriptors: stop, tick, termination signals. */
+static int loop_setup(struct machine *m, char *err, size_t errlen)
+{
+	struct itimerspec tick = { .it_interval = { 0, TICK_NS }, .it_value = { 0, TICK_NS } };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	/* Blocked before any thread starts, so every thread inherits it and
+	 * the signals arrive only through signalfd. */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	m->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	m->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (m->signal_fd < 0 || m->tick_fd < 0 || timerfd_settime(m->tick_fd, 0, &tick, NULL) < 0 ||
+	    ev_add(&m->el, m->vm.stop_fd, EPOLLIN, on_stop, m) < 0 ||
+	    ev_add(&m->el, m->tick_fd, EPOLLIN, on_tick, m) < 0 ||
+	    ev_add(&m->el, m->signal_fd, EPOLLIN, on_signal, m) < 0) {
+		snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int devices_setup(struct machine *m, char *err, size_t errlen)
+{
+	for (int i = 0; device_modules[i]; i++) {
+		void *state;
+
+		if (m->ndev == MACHINE_MAX_DEVICES) {
+			snprintf(err, errlen, "too many devices");
+			return -1;
+		}
+		state = device_modules[i]->setup(m, err, errlen);
+		if (!state)
+			return -1;
+		m->dev[m->ndev].mod = device_modules[i];
+		m->dev[m->ndev].state = state;
+		m->ndev++;
+	}
+	return 0;
+}
+
+static int kernel_setup(struct machine *m, struct pvh_image *img, char *err, size_t errlen)
+{
+	char cmdline[FLINT_CMDLINE_SIZE];
+	int n;
+
+	if (pvh_load(&m->vm.mem, m->cfg->kernel_path, img, err, errlen) < 0)
+		return -1;
+	n = snprintf(cmdline, sizeof(cmdline), "%s%s", m->params, m->cfg->cmdline ? m->cfg->cmdline : "");
+	if (n < 0 || (size_t)n >= sizeof(cmdline)) {
+		snprintf(err, errlen, "%s: [kernel] cmdline: too long with the monitor's %zu bytes of "
+			 "parameters (the limit is %llu bytes)", m->cfg->source, m->params_len,
+			 (unsigned long long)FLINT_CMDLINE_SIZE - 1);
+		return -1;
+	}
+	return boot_info_write(&m->vm.mem, cmdline, err, errlen);
+}
+
+/* Places the guest's own TSC stamps on the host timeline. */
+static void guest_marks(struct machine *m, uint64_t stats_gpa)
+{
+	struct stats *s = m->vm.stats;
+	const struct flint_boot_stats *g;
+
+	if (!s || !stats_gpa)
+		return;
+	g = guest_ptr(&m->vm.mem, stats_gpa, sizeof(*g));
+	if (!g || g->magic != FLINT_BOOT_STATS_MAGIC)
+		return;
+	stats_mark_at(s, MARK_GUEST_ENTRY, stats_guest_tsc_to_ns(s, g->tsc_entry));
+	stats_mark_at(s, MARK_GUEST_MAIN, stats_guest_tsc_to_ns(s, g->tsc_main));
+	stats_mark_at(s, MARK_GUEST_EXIT, stats_guest_tsc_to_ns(s, g->tsc_exit));
+}
+
+static int vcpus_setup(struct machine *m, const struct pvh_image *img, char *err, size_t errlen)
+{
+	struct vm *vm = &m->vm;
+
+	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vcpu_create(vm, &vm->vcpus[i], i, err, errlen) < 0)
+			return -1;
+	/* Only the boot CPU starts at the kernel; the others wait in KVM for
+	 * the guest's INIT/SIPI, as on real hardware. */
+	return vcpu_set_pvh_entry(&vm->vcpus[0], img->entry32, FLINT_START_INFO_GPA, err, errlen);
+}
+
+static void teardown(struct machine *m, uint64_t stats_gpa)
+{
+	struct vm *vm = &m->vm;
+
+	if (vm->vcpus) {
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			vcpu_kick(&vm->vcpus[i]);
+		for (unsigned i = 0; i < vm->nvcpus; i++) {
+			vcpu_join(&vm->vcpus[i]);
+			if (vm->stats)
+				exit_table_merge(&vm->stats->exits, &vm->vcpus[i].exits);
+		}
+	}
+	/* Writes the guest made just before it stopped are still in the ring. */
+	vm_drain_coalesced(vm);
+	guest_marks(m, stats_gpa);
+	for (int i = m->ndev - 1; i >= 0; i--)
+		if (m->dev[i].mod->stop)
+			m->dev[i].mod->stop(m->dev[i].state);
+	m->ndev = 0;
+	if (vm->vcpus) {
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			if (vm->vcpus[i].vm)
+				vcpu_destroy(&vm->vcpus[i]);
+		free(vm->vcpus);
+		vm->vcpus = NULL;
+	}
+	if (m->signal_fd >= 0)
+		close(m->signal_fd);
+	if (m->tick_fd >= 0)
+		close(m->tick_fd);
+	ev_fini(&m->el);
+	vm_destroy(vm);
+}
+
+int flint_run(const struct config *cfg, struct stats *stats)
+{
+	static struct machine m; /* large (command-line buffer), and one per process */
+	struct pvh_image img = { 0 };
+	char err[1024] = "";
+	int status = FLINT_EXIT_VMM;
+
+	m = (struct machine){ .cfg = cfg, .signal_fd = -1, .tick_fd = -1 };
+	if (vm_create(&m.vm, cfg->memory, cfg->vcpus, err, sizeof(err)) < 0)
+		goto out;
+	m.vm.stats = stats;
+	if (ev_init(&m.el) < 0) {
+		snprintf(err, sizeof(err), "epoll_create1: %s", strerror(errno));
+		goto out;
+	}
+	if (loop_setup(&m, err, sizeof(err)) < 0 || devices_setup(&m, err, sizeof(err)) < 0)
+		goto out;
+	if (kernel_setup(&m, &img, err, sizeof(err)) < 0) {
+		status = FLINT_EXIT_USAGE; /* the kernel file or command line is the user's to fix */
+		goto out;
+	}
+	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0)
+		goto out;
+	stats_mark(stats, MARK_VM_READY);
+	for (unsigned i = 0; i < m.vm.nvcpus; i++)
+		if (vcpu_start(&m.vm.vcpus[i], err, sizeof(err)) < 0)
+			goto out;
+	if (ev_run(&m.el) < 0) {
+		snprintf(err, sizeof(err), "event loop: %s", strerror(errno));
+		goto out;
+	}
+	status = m.vm.exit_status;
+	err[0] = 0;
+out:
+	if (err[0]) {
+		fprintf(stderr, "flint: %s\n", err);
+		vm_stop(&m.vm, status);
+	}
+	teardown(&m, img.stats_gpa);
+	return status;
+}

@@ -1,0 +1,142 @@
+#include "stats.h"
+
+#include <string.h>
+#include <time.h>
+
+static const char *const mark_names[MARK_COUNT] = {
+	[MARK_MAIN] = "main",
+	[MARK_CONFIG] = "config_parsed",
+	[MARK_VM_READY] = "vm_ready",
+	[MARK_FIRST_RUN] = "first_kvm_run",
+	[MARK_GUEST_ENTRY] = "guest_entry",
+	[MARK_GUEST_MAIN] = "guest_main",
+	[MARK_GUEST_EXIT] = "guest_exit",
+	[MARK_POWEROFF] = "poweroff_seen",
+	[MARK_EXIT] = "process_exit",
+};
+
+static const char *const mark_help[MARK_COUNT] = {
+	[MARK_MAIN] = "flint main() entered (exec and libc start-up come before it)",
+	[MARK_CONFIG] = "configuration parsed",
+	[MARK_VM_READY] = "VM, devices, kernel and vCPUs set up",
+	[MARK_FIRST_RUN] = "first KVM_RUN",
+	[MARK_GUEST_ENTRY] = "guest: first instruction (guest TSC)",
+	[MARK_GUEST_MAIN] = "guest: main() entered (guest TSC)",
+	[MARK_GUEST_EXIT] = "guest: power-off requested (guest TSC)",
+	[MARK_POWEROFF] = "monitor saw the power-off",
+	[MARK_EXIT] = "process exit",
+};
+
+uint64_t stats_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void stats_mark_at(struct stats *s, enum stats_mark m, uint64_t ns)
+{
+	if (s && !s->mark_ns[m])
+		s->mark_ns[m] = ns;
+}
+
+void stats_mark(struct stats *s, enum stats_mark m)
+{
+	if (s)
+		stats_mark_at(s, m, stats_now_ns());
+}
+
+static struct exit_stat *exit_slot(struct exit_table *t, const char *reason)
+{
+	int i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->e[i].reason, reason))
+			return &t->e[i];
+	/* A full table folds the rest into its last row rather than losing counts. */
+	if (t->n == STATS_MAX_REASONS) {
+		snprintf(t->e[t->n - 1].reason, sizeof(t->e[0].reason), "other");
+		return &t->e[t->n - 1];
+	}
+	snprintf(t->e[i].reason, sizeof(t->e[i].reason), "%s", reason);
+	t->n++;
+	return &t->e[i];
+}
+
+void exit_table_add(struct exit_table *t, const char *reason, uint64_t ns)
+{
+	struct exit_stat *e = exit_slot(t, reason);
+
+	e->count++;
+	e->total_ns += ns;
+}
+
+void exit_table_merge(struct exit_table *into, const struct exit_table *from)
+{
+	for (int i = 0; i < from->n; i++) {
+		struct exit_stat *e = exit_slot(into, from->e[i].reason);
+
+		e->count += from->e[i].count;
+		e->total_ns += from->e[i].total_ns;
+	}
+}
+
+uint64_t stats_guest_tsc_to_ns(const struct stats *s, uint64_t tsc)
+{
+	double delta;
+
+	if (!s->tsc_khz || !s->guest_tsc0_ns || !tsc)
+		return 0;
+	delta = ((double)tsc - (double)s->guest_tsc0) * 1e6 / s->tsc_khz;
+	return (uint64_t)((double)s->guest_tsc0_ns + delta);
+}
+
+static double rel_us(const struct stats *s, enum stats_mark m)
+{
+	return ((double)s->mark_ns[m] - (double)s->mark_ns[MARK_MAIN]) / 1e3;
+}
+
+void stats_print_text(const struct stats *s, FILE *f)
+{
+	uint64_t total = 0;
+
+	fprintf(f, "flint: boot timeline (µs since main())\n");
+	for (int m = 0; m < MARK_COUNT; m++)
+		if (s->mark_ns[m])
+			fprintf(f, "  %10.1f  %s\n", rel_us(s, m), mark_help[m]);
+	fprintf(f, "flint: exits to user space by reason (time = handling in flint)\n");
+	fprintf(f, "  %-28s %8s %12s %10s\n", "reason", "count", "total µs", "mean µs");
+	for (int i = 0; i < s->exits.n; i++) {
+		const struct exit_stat *e = &s->exits.e[i];
+
+		total += e->count;
+		fprintf(f, "  %-28s %8llu %12.1f %10.2f\n", e->reason, (unsigned long long)e->count,
+			e->total_ns / 1e3, e->count ? e->total_ns / 1e3 / e->count : 0.0);
+	}
+	fprintf(f, "  %-28s %8llu\n", "all exits", (unsigned long long)total);
+	fprintf(f, "  %-28s %8llu  (no exit: batched in the coalesced ring)\n", "coalesced writes",
+		(unsigned long long)s->coalesced_writes);
+}
+
+void stats_print_json(const struct stats *s, FILE *f)
+{
+	const char *sep = "";
+
+	fprintf(f, "{\"timeline_us\":{");
+	for (int m = 0; m < MARK_COUNT; m++)
+		if (s->mark_ns[m]) {
+			fprintf(f, "%s\"%s\":%.1f", sep, mark_names[m], rel_us(s, m));
+			sep = ",";
+		}
+	fprintf(f, "},\"exits\":[");
+	for (int i = 0; i < s->exits.n; i++) {
+		const struct exit_stat *e = &s->exits.e[i];
+
+		/* reasons are built from fixed words and hex numbers: no escaping needed */
+		fprintf(f, "%s{\"reason\":\"%s\",\"count\":%llu,\"total_us\":%.1f,\"mean_us\":%.2f}",
+			i ? "," : "", e->reason, (unsigned long long)e->count, e->total_ns / 1e3,
+			e->count ? e->total_ns / 1e3 / e->count : 0.0);
+	}
+	fprintf(f, "],\"coalesced_writes\":%llu}\n", (unsigned long long)s->coalesced_writes);
+}

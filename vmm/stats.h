@@ -1,0 +1,59 @@
+/*
+ * --stats: a boot timeline and a table of exits by reason.  vCPU threads
+ * count into their own exit tables (no locks on the exit path); the tables
+ * are merged once, after the run.
+ */
+#ifndef FLINT_STATS_H
+#define FLINT_STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum stats_mark {
+	MARK_MAIN,          /* flint's main() entered: time zero */
+	MARK_CONFIG,        /* configuration parsed */
+	MARK_VM_READY,      /* VM, devices, kernel and vCPUs set up */
+	MARK_FIRST_RUN,     /* first KVM_RUN issued */
+	MARK_GUEST_ENTRY,   /* guest-reported: first guest instructions */
+	MARK_GUEST_MAIN,    /* guest-reported: main() entered */
+	MARK_GUEST_EXIT,    /* guest-reported: about to power off */
+	MARK_POWEROFF,      /* monitor saw the power-off */
+	MARK_EXIT,          /* flint about to exit */
+	MARK_COUNT
+};
+
+#define STATS_MAX_REASONS 24
+
+struct exit_stat {
+	char reason[40];
+	uint64_t count;
+	uint64_t total_ns;
+};
+
+struct exit_table {
+	struct exit_stat e[STATS_MAX_REASONS];
+	int n;
+};
+
+struct stats {
+	uint64_t mark_ns[MARK_COUNT]; /* CLOCK_MONOTONIC; 0 = not reached */
+	uint64_t coalesced_writes;    /* guest writes batched without an exit */
+	struct exit_table exits;      /* merged from the vCPUs */
+	/* One (guest TSC, host time) pair read just before the first KVM_RUN,
+	 * so guest-reported TSC stamps can be placed on the host timeline. */
+	uint64_t guest_tsc0, guest_tsc0_ns;
+	uint32_t tsc_khz;
+};
+
+/* Host CLOCK_MONOTONIC ns of a guest TSC value; 0 if no correlation. */
+uint64_t stats_guest_tsc_to_ns(const struct stats *s, uint64_t tsc);
+
+uint64_t stats_now_ns(void);
+void stats_mark(struct stats *s, enum stats_mark m);
+void stats_mark_at(struct stats *s, enum stats_mark m, uint64_t ns);
+void exit_table_add(struct exit_table *t, const char *reason, uint64_t ns);
+void exit_table_merge(struct exit_table *into, const struct exit_table *from);
+void stats_print_text(const struct stats *s, FILE *f);
+void stats_print_json(const struct stats *s, FILE *f);
+
+#endif

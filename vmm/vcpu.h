@@ -1,0 +1,41 @@
+/* vCPUs: creation, the PVH entry state, and the thread that runs KVM_RUN. */
+#ifndef FLINT_VCPU_H
+#define FLINT_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "stats.h"
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool thread_started;
+	struct exit_table exits;  /* this thread's own, merged after the run */
+	/* Runs on the vCPU thread before its first KVM_RUN (the sandbox hook);
+	 * a non-zero return stops the VM with that status. */
+	int (*before_run)(struct vcpu *v, void *ctx);
+	void *before_run_ctx;
+};
+
+/* Signal used to kick a vCPU thread out of KVM_RUN. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, char *err, size_t errlen);
+void vcpu_destroy(struct vcpu *v);
+/* 32-bit flat protected mode, paging off, %ebx = start_info (PVH ABI). */
+int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
+/* Installs the kick signal's handler; call once before starting threads. */
+int vcpu_init_signals(char *err, size_t errlen);
+int vcpu_start(struct vcpu *v, char *err, size_t errlen);
+void vcpu_kick(struct vcpu *v);
+void vcpu_join(struct vcpu *v);
+void vcpu_dump_regs(struct vcpu *v, FILE *f);
+
+#endif

@@ -1,0 +1,217 @@
+#include "vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "exit_codes.h"
+#include "stats.h"
+
+/* IOAPIC pins KVM reserves routes for when user space owns the IOAPIC. */
+#define SPLIT_IRQCHIP_PINS 24
+
+static int open_kvm(char *err, size_t errlen)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOENT)
+		snprintf(err, errlen, "/dev/kvm: no such device: KVM is not available here "
+			 "(load kvm_intel, kvm_amd or kvm_pvm, or enable virtualization)");
+	else if (errno == EACCES || errno == EPERM)
+		snprintf(err, errlen, "/dev/kvm: permission denied: add yourself to the group "
+			 "that owns it (usually: sudo usermod -aG kvm $USER, then log in again)");
+	else
+		snprintf(err, errlen, "/dev/kvm: %s", strerror(errno));
+	return -1;
+}
+
+static int check_caps(struct vm *vm, char *err, size_t errlen)
+{
+	static const struct { int cap; const char *name; } need[] = {
+		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+		{ KVM_CAP_SPLIT_IRQCHIP, "KVM_CAP_SPLIT_IRQCHIP" },
+		{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+		{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	};
+	int v = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+
+	if (v != KVM_API_VERSION) {
+		snprintf(err, errlen, "/dev/kvm: API version %d, flint needs %d", v, KVM_API_VERSION);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
+			snprintf(err, errlen, "/dev/kvm: this kernel lacks %s, which flint needs", need[i].name);
+			return -1;
+		}
+	v = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_MMIO);
+	vm->coalesced_page = v > 0 ? (unsigned)v : 0;
+	return 0;
+}
+
+static int get_cpuid(struct vm *vm, char *err, size_t errlen)
+{
+	for (int n = 64; n <= 1024; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+		if (!c)
+			break;
+		c->nent = n;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			vm->cpuid = c;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG)
+			break;
+	}
+	snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	return -1;
+}
+
+int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen)
+{
+	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { SPLIT_IRQCHIP_PINS } };
+	struct kvm_userspace_memory_region region;
+
+	*vm = (struct vm){ .kvm_fd = -1, .vm_fd = -1, .stop_fd = -1, .nvcpus = nvcpus };
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
+	vm->kvm_fd = open_kvm(err, errlen);
+	if (vm->kvm_fd < 0 || check_caps(vm, err, errlen) < 0 || get_cpuid(vm, err, errlen) < 0)
+		return -1;
+	vm->run_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_mmap_size < (int)sizeof(struct kvm_run)) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -1;
+	}
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		snprintf(err, errlen, "KVM_CREATE_VM: %s", strerror(errno));
+		return -1;
+	}
+	/*
+	 * Split irqchip: the LAPIC (timer, IPIs, halt) stays in the kernel, the
+	 * IOAPIC is ours.  A full in-kernel irqchip costs ~7 ms to create on
+	 * PVM hosts (docs/ARCHITECTURE.md, "Interrupts"); this costs ~0.1 ms.
+	 */
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &split) < 0) {
+		snprintf(err, errlen, "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP): %s", strerror(errno));
+		return -1;
+	}
+	/* Needed by VMX hosts for real-mode emulation; harmless elsewhere. */
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul) < 0 && errno != EINVAL) {
+		snprintf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+		return -1;
+	}
+	/* NORESERVE: a 3 GiB guest that touches 2 MiB costs 2 MiB. */
+	vm->mem.host = mmap(NULL, memory, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (vm->mem.host == MAP_FAILED) {
+		vm->mem.host = NULL;
+		snprintf(err, errlen, "cannot map %llu MiB of guest memory: %s",
+			 (unsigned long long)(memory >> 20), strerror(errno));
+		return -1;
+	}
+	vm->mem.size = memory;
+	region = (struct kvm_userspace_memory_region){
+		.slot = 0, .guest_phys_addr = 0, .memory_size = memory,
+		.userspace_addr = (uintptr_t)vm->mem.host,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+		snprintf(err, errlen, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+		return -1;
+	}
+	vm->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (vm->stop_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->mem.host)
+		munmap(vm->mem.host, vm->mem.size);
+	if (vm->stop_fd >= 0)
+		close(vm->stop_fd);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	free(vm->cpuid);
+	pthread_mutex_destroy(&vm->coalesced_lock);
+	vm->mem.host = NULL;
+	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;
+	vm->cpuid = NULL;
+}
+
+int vm_coalesce(struct vm *vm, bool pio, uint64_t addr, uint32_t len, char *err, size_t errlen)
+{
+	struct kvm_coalesced_mmio_zone z = { .addr = addr, .size = len, .pio = pio };
+
+	if (!vm->coalesced_page)
+		return 0; /* works without, one exit per write */
+	if (pio && ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0)
+		return 0;
+	if (ioctl(vm->vm_fd, KVM_REGISTER_COALESCED_MMIO, &z) < 0) {
+		snprintf(err, errlen, "KVM_REGISTER_COALESCED_MMIO(%s 0x%llx): %s", pio ? "pio" : "mmio",
+			 (unsigned long long)addr, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The ring holds as many entries as fit in one page after its header. */
+#define COALESCED_MAX ((4096 - sizeof(struct kvm_coalesced_mmio_ring)) / sizeof(struct kvm_coalesced_mmio))
+
+unsigned vm_drain_coalesced(struct vm *vm)
+{
+	struct kvm_coalesced_mmio_ring *ring = vm->coalesced;
+	unsigned n = 0;
+
+	if (!ring)
+		return 0;
+	pthread_mutex_lock(&vm->coalesced_lock);
+	for (;;) {
+		uint32_t first = ring->first;
+		uint32_t last = __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE);
+		struct kvm_coalesced_mmio *e;
+
+		if (first == last || first >= COALESCED_MAX)
+			break;
+		e = &ring->coalesced_mmio[first];
+		if (e->len <= sizeof(e->data))
+			bus_write(e->pio ? &vm->pio : &vm->mmio, e->phys_addr, e->data, e->len);
+		__atomic_store_n(&ring->first, (first + 1) % COALESCED_MAX, __ATOMIC_RELEASE);
+		n++;
+	}
+	if (vm->stats)
+		vm->stats->coalesced_writes += n;
+	pthread_mutex_unlock(&vm->coalesced_lock);
+	return n;
+}
+
+void vm_stop(struct vm *vm, int status)
+{
+	bool was = false;
+	uint64_t one = 1;
+
+	if (atomic_compare_exchange_strong(&vm->stopping, &was, true)) {
+		vm->exit_status = status;
+		if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
+			/* eventfd writes only fail on overflow; the flag is set anyway */
+		}
+	}
+}

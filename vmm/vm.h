@@ -1,0 +1,51 @@
+/* One virtual machine: KVM handles, guest memory, buses, vCPUs. */
+#ifndef FLINT_VM_H
+#define FLINT_VM_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "guest_mem.h"
+
+struct vcpu;
+struct stats;
+
+struct vm {
+	int kvm_fd, vm_fd;
+	int run_mmap_size;
+	struct guest_mem mem;
+	struct bus pio, mmio;
+	struct kvm_cpuid2 *cpuid;          /* KVM_GET_SUPPORTED_CPUID, adjusted per vCPU */
+	unsigned coalesced_page;           /* KVM_CAP_COALESCED_MMIO page offset, 0 = none */
+	struct kvm_coalesced_mmio_ring *coalesced; /* in vCPU 0's kvm_run mapping */
+	pthread_mutex_t coalesced_lock;    /* vCPUs and the event loop both drain */
+	unsigned nvcpus;
+	struct vcpu *vcpus;
+	struct stats *stats;               /* NULL unless --stats */
+
+	/* Ending the run: the first vCPU to stop the VM sets status, then
+	 * writes stop_fd, which the event loop watches. */
+	atomic_bool stopping;
+	int exit_status;
+	int stop_fd;
+};
+
+/* Opens /dev/kvm and creates the VM with `memory` bytes of RAM (vCPUs come
+ * later, from vcpu.c).  On error returns -1 with a message in err. */
+int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen);
+void vm_destroy(struct vm *vm);
+
+/* Makes guest writes to [addr, addr+len) on the given bus land in the
+ * coalesced ring instead of exiting; vm_drain_coalesced replays them. */
+int vm_coalesce(struct vm *vm, bool pio, uint64_t addr, uint32_t len, char *err, size_t errlen);
+/* Replays batched writes in guest order; returns how many. */
+unsigned vm_drain_coalesced(struct vm *vm);
+
+/* Ends the run with status (first caller wins) and wakes the event loop. */
+void vm_stop(struct vm *vm, int status);
+
+#endif
