@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# Boots the example guests under build/flint and checks what a user sees.
+source "$(dirname "$0")/lib.sh"
+
+hello_example() {
+	run "$FLINT" run config.ini.example
+	expect_rc 0
+	expect_out "Hello from Flint"
+}
+exit_status_0() { run "$FLINT" run config.ini.example --set "kernel.cmdline=-- 0"; expect_rc 0; expect_out "Hello from Flint"; }
+exit_status_1() { run "$FLINT" run config.ini.example --set "kernel.cmdline=-- 1"; expect_rc 1; expect_out "Hello from Flint"; }
+exit_status_42() { run "$FLINT" run config.ini.example --set "kernel.cmdline=-- 42"; expect_rc 42; expect_out "42"; }
+hello_prints_arguments() {
+	run "$FLINT" run "$(ini hello 'cmdline = -- 0 alpha beta')"
+	expect_rc 0
+	expect_out "alpha"
+	expect_out "beta"
+}
+monitor_params_not_in_argv() {
+	run "$FLINT" run "$(ini hello 'cmdline = -- 0')"
+	expect_rc 0
+	! grep -q "earlycon" "$OUT" || fail "monitor parameters leaked into argv: $(cat "$OUT")"
+}
+two_vcpus_boot() {
+	run "$FLINT" run config.ini.example --set machine.vcpus=2 --set "kernel.cmdline=-- 3"
+	expect_rc 3
+	expect_out "Hello from Flint"
+}
+sleep_200ms_idles() {
+	local cfg; cfg=$(ini sleep 'cmdline = -- 200')
+	/usr/bin/time -f "%e %U %S" -o "$TMP/time" timeout 60 "$FLINT" run "$cfg" >"$OUT" 2>"$ERR"
+	rc=$?
+	expect_rc 0
+	read -r wall user sys <"$TMP/time"
+	# At least the requested time, and mostly idle (halted, not spinning).
+	python3 -c "import sys; w,u,s=map(float,sys.argv[1:]); sys.exit(0 if w>=0.2 and u+s<0.1 else 1)" \
+		"$wall" "$user" "$sys" || fail "sleep 200: wall ${wall}s user ${user}s sys ${sys}s"
+}
+fault_divide_error() {
+	run "$FLINT" run "$(ini fault 'cmdline = -- div0')"
+	[ "$rc" -ne 0 ] || fail "a divide error exited 0"
+	grep -q "#DE" "$OUT" || fail "no #DE report: $(cat "$OUT" "$ERR")"
+	grep -q "rip=0x" "$OUT" || fail "no RIP in the report: $(cat "$OUT")"
+}
+fault_page_fault() {
+	run "$FLINT" run "$(ini fault 'cmdline = -- pf')"
+	[ "$rc" -ne 0 ] || fail "a page fault exited 0"
+	grep -q "#PF" "$OUT" || fail "no #PF report: $(cat "$OUT" "$ERR")"
+	grep -q "cr2=0x" "$OUT" || fail "no faulting address: $(cat "$OUT")"
+}
+guest_panic() {
+	run "$FLINT" run "$(ini fault 'cmdline = -- panic')"
+	[ "$rc" -ne 0 ] || fail "a panic exited 0"
+	expect_out "panic"
+}
+triple_fault_reported() {
+	# A PVH kernel whose first instruction is ud2, with no IDT: the CPU
+	# shuts down.  flint must say so, dump registers, and exit 125.
+	python3 tests/integration/mkelf.py "$TMP/ud2.elf" 0f0b
+	run "$FLINT" run "$(ini hello)" --set "kernel.path=$TMP/ud2.elf"
+	expect_rc 125
+	expect_err "triple fault"
+	expect_err "rip="
+}
+missing_kernel() {
+	run "$FLINT" run config.ini.example --set kernel.path=/nonexistent/k.elf
+	expect_rc 2
+	expect_err "/nonexistent/k.elf"
+	expect_err "No such file"
+}
+unreadable_kernel() {
+	cp build/guest/hello.elf "$TMP/secret.elf"
+	chmod 000 "$TMP/secret.elf"
+	chmod 755 "$TMP"
+	cp config.ini.example "$TMP/c.ini"
+	if [ "$(id -u)" -eq 0 ]; then
+		# root reads anything: drop to nobody for the check
+		run setpriv --reuid=65534 --regid=65534 --clear-groups "$FLINT" check "$TMP/c.ini" --set "kernel.path=$TMP/secret.elf"
+	else
+		run "$FLINT" check "$TMP/c.ini" --set "kernel.path=$TMP/secret.elf"
+	fi
+	expect_rc 2
+	expect_err "Permission denied"
+}
+non_elf_kernel() {
+	echo "just text" >"$TMP/text.elf"
+	run "$FLINT" run config.ini.example --set "kernel.path=$TMP/text.elf"
+	expect_rc 2
+	expect_err "not an ELF file"
+}
+too_little_memory() { run "$FLINT" run config.ini.example --set machine.memory=1M; expect_rc 2; expect_err "memory"; }
+too_much_memory() { run "$FLINT" run config.ini.example --set machine.memory=64G; expect_rc 2; expect_err "memory"; }
+bad_config_names_line() {
+	printf '[machine]\nmemory = 64X\n' >"$TMP/bad.ini"
+	run "$FLINT" run "$TMP/bad.ini"
+	expect_rc 2
+	expect_err "bad.ini:2"
+}
+check_ok() { run "$FLINT" check config.ini.example; expect_rc 0; expect_out "OK"; }
+console_to_file() {
+	run "$FLINT" run "$(ini hello "[console]" "output = file:$TMP/console.txt")"
+	expect_rc 0
+	[ ! -s "$OUT" ] || fail "stdout not empty: $(cat "$OUT")"
+	grep -q "Hello from Flint" "$TMP/console.txt" || fail "console file lacks the greeting"
+}
+console_none() {
+	run "$FLINT" run "$(ini hello "[console]" "output = none")"
+	expect_rc 0
+	[ ! -s "$OUT" ] || fail "stdout not empty: $(cat "$OUT")"
+}
+stats_text() {
+	run "$FLINT" run config.ini.example --stats
+	expect_rc 0
+	expect_err "boot timeline"
+	expect_err "guest: main() entered"
+	expect_err "exits to user space by reason"
+}
+stats_json() {
+	run "$FLINT" run config.ini.example --stats=json
+	expect_rc 0
+	python3 - "$ERR" <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+t = d["timeline_us"]
+for k in ("main", "vm_ready", "first_kvm_run", "guest_entry", "guest_main", "guest_exit", "process_exit"):
+    assert k in t, k
+assert t["main"] == 0 and t["vm_ready"] <= t["first_kvm_run"] <= t["process_exit"], t
+assert t["guest_entry"] <= t["guest_main"] <= t["guest_exit"], t
+assert any(e["reason"].startswith("pio write poweroff") for e in d["exits"]), d["exits"]
+PY
+}
+help_and_version() {
+	run "$FLINT" --help; expect_rc 0; expect_out "Usage: flint"
+	run "$FLINT" --version; expect_rc 0; expect_out "flint "
+}
+bad_usage() {
+	run "$FLINT"; expect_rc 2
+	run "$FLINT" frobnicate x.ini; expect_rc 2; expect_err "unknown command"
+	run "$FLINT" run; expect_rc 2
+	run "$FLINT" run config.ini.example --stats=xml; expect_rc 2
+}
+
+for f in hello_example exit_status_0 exit_status_1 exit_status_42 hello_prints_arguments \
+	monitor_params_not_in_argv two_vcpus_boot sleep_200ms_idles fault_divide_error \
+	fault_page_fault guest_panic triple_fault_reported missing_kernel unreadable_kernel \
+	non_elf_kernel too_little_memory too_much_memory bad_config_names_line check_ok \
+	console_to_file console_none stats_text stats_json help_and_version bad_usage; do
+	t "$f"
+done
+exit $((failures > 0))

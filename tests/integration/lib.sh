@@ -1,0 +1,33 @@
+# Helpers for the integration scripts: each test is a function; `t NAME`
+# runs it and prints PASS/FAIL.  Sourced, not run.
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+FLINT=${FLINT:-build/flint}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+OUT=$TMP/out ERR=$TMP/err
+failures=0
+
+# run CMD...: runs with a timeout, leaves stdout in $OUT, stderr in $ERR, status in $rc
+run() {
+	timeout 60 "$@" >"$OUT" 2>"$ERR"
+	rc=$?
+}
+fail() { echo "  $*" >&2; return 1; }
+expect_rc() { [ "$rc" -eq "$1" ] || fail "expected exit status $1, got $rc; stderr: $(head -c 600 "$ERR")"; }
+expect_out() { grep -qF -- "$1" "$OUT" || fail "stdout lacks '$1'; stdout: $(head -c 600 "$OUT")"; }
+expect_err() { grep -qF -- "$1" "$ERR" || fail "stderr lacks '$1'; stderr: $(head -c 600 "$ERR")"; }
+t() {
+	if ( set -e; "$1" ); then echo "PASS $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi
+}
+# ini NAME [extra lines...]: writes a config booting a guest app to $TMP/NAME.ini
+ini() {
+	local app=$1
+	shift
+	{
+		echo "[machine]"; echo "memory = 64M"
+		echo "[kernel]"; echo "path = $PWD/build/guest/$app.elf"
+		printf '%s\n' "$@"
+	} >"$TMP/$app.ini"
+	echo "$TMP/$app.ini"
+}
