@@ -38,6 +38,7 @@ if [ "$what" != integration ]; then
 fi
 if [ "$what" != unit ]; then
 	for t in tests/integration/*.sh; do
+		[ "$(basename "$t")" = lib.sh ] && continue
 		run_suite "integration/$(basename "$t" .sh)" bash "$t"
 	done
 fi

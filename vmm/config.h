@@ -33,13 +33,20 @@ struct config {
  *     config.ini:7: [machine] memory = "64X": unknown unit (use K, M or G)
  *     --set machine.vcpus=0: [machine] vcpus = "0": must be 1 to 64
  * Also checks what only the whole file can say (e.g. [kernel] path missing).
+ * Relative paths, from the file or a --set, are relative to the INI's folder.
  * Does not touch the kernel file beyond resolving its path.
+ * On failure *c holds nothing to free; on success release it with config_free().
  */
 int config_load(struct config *c, const char *path, char *const *overrides, int n_overrides,
 		char *err, size_t errlen);
 void config_free(struct config *c);
 
-/* "64M" -> 67108864.  K, M, G (powers of 1024), optional 'iB'/'B'; plain number = bytes. */
+/*
+ * "64M" -> 67108864.  K, M, G (powers of 1024, either case), optional
+ * 'iB'/'B'; plain number = bytes.  No bounds: the caller checks its own.
+ * On failure returns -1, leaves *out alone and points *why (if non-NULL) at a
+ * static reason such as "unknown unit (use K, M or G)".
+ */
 int config_parse_size(const char *s, uint64_t *out, const char **why);
 
 #endif

@@ -107,9 +107,10 @@ static void *console_setup(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "console: cannot place the UART: %s", strerror(errno));
 		goto fail;
 	}
-	/* Transmitting costs no exit: writes wait in the ring until the next
-	 * exit or tick.  Reads (LSR, RBR) still exit, and the ring is replayed
-	 * before any exit is handled, so the guest sees its writes in order. */
+	/* Where the VM batches writes (vm_commit_coalesced), transmitting costs
+	 * no exit: writes wait in the ring until the next exit or tick.  Reads
+	 * (LSR, RBR) still exit, and the ring is replayed before any exit is
+	 * handled, so the guest sees its writes in order. */
 	if (vm_coalesce(&m->vm, false, FLINT_UART_MMIO_GPA, 8, err, errlen) < 0 ||
 	    vm_coalesce(&m->vm, true, FLINT_UART_PIO_BASE, 8, err, errlen) < 0)
 		goto fail;

@@ -163,6 +163,11 @@ static int vcpus_setup(struct machine *m, const struct pvh_image *img, char *err
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (vcpu_create(vm, &vm->vcpus[i], i, err, errlen) < 0)
 			return -1;
+	if (vm_wait_cpuid(vm, err, errlen) < 0)
+		return -1;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vcpu_set_cpuid(&vm->vcpus[i], err, errlen) < 0)
+			return -1;
 	/* Only the boot CPU starts at the kernel; the others wait in KVM for
 	 * the guest's INIT/SIPI, as on real hardware. */
 	return vcpu_set_pvh_entry(&vm->vcpus[0], img->entry32, FLINT_START_INFO_GPA, err, errlen);
@@ -218,7 +223,8 @@ int flint_run(const struct config *cfg, struct stats *stats)
 		snprintf(err, sizeof(err), "epoll_create1: %s", strerror(errno));
 		goto out;
 	}
-	if (loop_setup(&m, err, sizeof(err)) < 0 || devices_setup(&m, err, sizeof(err)) < 0)
+	if (loop_setup(&m, err, sizeof(err)) < 0 || devices_setup(&m, err, sizeof(err)) < 0 ||
+	    vm_commit_coalesced(&m.vm, err, sizeof(err)) < 0)
 		goto out;
 	if (kernel_setup(&m, &img, err, sizeof(err)) < 0) {
 		status = FLINT_EXIT_USAGE; /* the kernel file or command line is the user's to fix */

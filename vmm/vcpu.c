@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cpuid.h"
@@ -35,8 +36,13 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, char *err, size_t er
 	if (id == 0 && vm->coalesced_page &&
 	    (int)((vm->coalesced_page + 1) * 4096) <= vm->run_mmap_size)
 		vm->coalesced = (void *)((char *)v->run + vm->coalesced_page * 4096);
-	if (cpuid_set_vcpu(v->fd, vm->cpuid, id) < 0) {
-		snprintf(err, errlen, "KVM_SET_CPUID2 for vCPU %u: %s", id, strerror(errno));
+	return 0;
+}
+
+int vcpu_set_cpuid(struct vcpu *v, char *err, size_t errlen)
+{
+	if (cpuid_set_vcpu(v->fd, v->vm->cpuid, v->id) < 0) {
+		snprintf(err, errlen, "KVM_SET_CPUID2 for vCPU %u: %s", v->id, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -297,9 +303,13 @@ static void run_loop(struct vcpu *v)
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
+	char name[16];
 	sigset_t set;
 	int rc;
 
+	/* Named from inside: pthread_setname_np from outside opens /proc. */
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	prctl(PR_SET_NAME, name);
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -313,15 +323,12 @@ static void *vcpu_thread(void *arg)
 
 int vcpu_start(struct vcpu *v, char *err, size_t errlen)
 {
-	char name[16];
 	int rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
 
 	if (rc) {
 		snprintf(err, errlen, "starting vCPU %u's thread: %s", v->id, strerror(rc));
 		return -1;
 	}
-	snprintf(name, sizeof(name), "vcpu%u", v->id);
-	pthread_setname_np(v->thread, name);
 	v->thread_started = true;
 	return 0;
 }

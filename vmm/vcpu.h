@@ -29,6 +29,8 @@ struct vcpu {
 
 int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, char *err, size_t errlen);
 void vcpu_destroy(struct vcpu *v);
+/* Needs vm->cpuid (vm_wait_cpuid). */
+int vcpu_set_cpuid(struct vcpu *v, char *err, size_t errlen);
 /* 32-bit flat protected mode, paging off, %ebx = start_info (PVH ABI). */
 int vcpu_set_pvh_entry(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
 /* Installs the kick signal's handler; call once before starting threads. */

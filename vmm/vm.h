@@ -19,10 +19,18 @@ struct vm {
 	int run_mmap_size;
 	struct guest_mem mem;
 	struct bus pio, mmio;
-	struct kvm_cpuid2 *cpuid;          /* KVM_GET_SUPPORTED_CPUID, adjusted per vCPU */
+	struct kvm_cpuid2 *cpuid;          /* KVM_GET_SUPPORTED_CPUID, after vm_wait_cpuid */
+	pthread_t cpuid_thread;            /* fetches it while the rest is set up */
+	bool cpuid_pending;
+	int cpuid_errno;
 	unsigned coalesced_page;           /* KVM_CAP_COALESCED_MMIO page offset, 0 = none */
 	struct kvm_coalesced_mmio_ring *coalesced; /* in vCPU 0's kvm_run mapping */
 	pthread_mutex_t coalesced_lock;    /* vCPUs and the event loop both drain */
+	/* Coalescing wanted by devices; registered only once the VM has some
+	 * other in-kernel I/O device (ioeventfd), see vm_commit_coalesced. */
+	struct kvm_coalesced_mmio_zone zones[8];
+	unsigned nzones;
+	unsigned kernel_io_devices;        /* ioeventfds registered */
 	unsigned nvcpus;
 	struct vcpu *vcpus;
 	struct stats *stats;               /* NULL unless --stats */
@@ -38,10 +46,15 @@ struct vm {
  * later, from vcpu.c).  On error returns -1 with a message in err. */
 int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen);
 void vm_destroy(struct vm *vm);
+/* Waits for the supported-CPUID list vm_create started fetching. */
+int vm_wait_cpuid(struct vm *vm, char *err, size_t errlen);
 
-/* Makes guest writes to [addr, addr+len) on the given bus land in the
- * coalesced ring instead of exiting; vm_drain_coalesced replays them. */
+/* Asks for guest writes to [addr, addr+len) on the given bus to land in the
+ * coalesced ring instead of exiting; vm_drain_coalesced replays them.
+ * Takes effect in vm_commit_coalesced. */
 int vm_coalesce(struct vm *vm, bool pio, uint64_t addr, uint32_t len, char *err, size_t errlen);
+/* Registers the requested zones if batching pays for itself here (see vm.c). */
+int vm_commit_coalesced(struct vm *vm, char *err, size_t errlen);
 /* Replays batched writes in guest order; returns how many. */
 unsigned vm_drain_coalesced(struct vm *vm);
 

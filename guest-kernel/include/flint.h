@@ -1,0 +1,36 @@
+/*
+ * The Flint guest platform: time, sleeping, the kernel command line and
+ * fatal errors.  The C library subset lives in <string.h>, <stdio.h>,
+ * <stdlib.h> and <assert.h>.
+ */
+#ifndef FLINT_GUEST_H
+#define FLINT_GUEST_H
+
+#include <stdint.h>
+
+/* Nanoseconds since the guest's first instruction; monotonic. */
+uint64_t clock_ns(void);
+
+/* The TSC frequency in Hz, as kvmclock (or CPUID) reports it. */
+uint64_t clock_tsc_hz(void);
+
+/* Halt (no host CPU use) for at least this long. */
+void sleep_ns(uint64_t ns);
+void sleep_ms(uint64_t ms);
+
+/*
+ * Kernel parameters: the words before the first `--`, plus every
+ * `virtio_mmio.device=` word wherever it stands.  For `name=value` returns
+ * value, for a bare `name` returns "", and NULL when absent.  _nth returns
+ * the n-th occurrence (from 0) of a parameter that may repeat.
+ */
+const char *cmdline_param(const char *name);
+const char *cmdline_param_nth(const char *name, unsigned n);
+
+/* argv[0]: the app's name, fixed at build time. */
+extern const char flint_app_name[];
+
+/* Prints "guest panic: <message>" and exits with status 127. */
+_Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,18 @@
+#ifndef GUEST_KERNEL_CONSOLE_H
+#define GUEST_KERNEL_CONSOLE_H
+
+#include <stddef.h>
+
+/*
+ * Picks the UART: `earlycon` is the value of the earlycon= parameter
+ * (uart8250,mmio,ADDR or uart8250,io,PORT) or NULL for I/O port 0x3f8.
+ * Output before this call goes to port 0x3f8.
+ */
+void console_init(const char *earlycon);
+
+/* Buffered: written out at '\n', when the buffer fills, and by console_flush(). */
+void console_putc(char c);
+void console_write(const char *s, size_t n);
+void console_flush(void);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * The first C code, entered from entry.S already in ring 3 (IOPL 3,
+ * interrupts off) on the user stack, with the PVH start info.  Everything
+ * a kernel would do at boot is done here, at native speed.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <flint.h>
+#include <flint/boot_abi.h>
+
+#include "arch/x86_64/cpu.h"
+#include "kernel/boot_stats.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/memmap.h"
+#include "lib/heap.h"
+
+extern char _end[];    /* link.ld: end of the image */
+
+int main(int argc, char **argv);
+_Noreturn void flint_start(const struct hvm_start_info *si);
+
+_Noreturn void flint_start(const struct hvm_start_info *si)
+{
+	uintptr_t heap_start, heap_end;
+	char **argv;
+	int argc;
+
+	/* The x87 control word is whatever the monitor left (MXCSR comes out
+	 * of reset right); one unprivileged instruction makes it known. */
+	__asm__ volatile("fninit");
+	if (si->magic != HVM_START_MAGIC_VALUE)
+		panic("start info at %p has magic 0x%x, not 0x%x: boot through PVH", (const void *)si,
+		      si->magic, HVM_START_MAGIC_VALUE);
+	/* beyond the 4 GiB identity map it would fault: treat as absent */
+	cmdline_init(si->cmdline_paddr >> 32 ? NULL : (const char *)(uintptr_t)si->cmdline_paddr);
+	console_init(cmdline_param("earlycon"));
+	memmap_free_ram(si, (uintptr_t)_end, &heap_start, &heap_end);
+	heap_init(heap_start, heap_end);
+	argv = cmdline_argv(&argc);
+	if (!argv)
+		panic("no memory for argv (heap %p-%p)", (void *)heap_start, (void *)heap_end);
+	flint_boot_stats.tsc_main = rdtsc();
+	exit(main(argc, argv));
+}

@@ -1,0 +1,114 @@
+/*
+ * Sleeping: arm the LAPIC timer, halt, repeat until the TSC passes the
+ * deadline.  The LAPIC is programmed from ring 3 through its MMIO page;
+ * only the TSC-deadline MSR and hlt itself need ring 0.
+ */
+#include <stdbool.h>
+
+#include <flint.h>
+
+#include "arch/x86_64/cpu.h"
+#include "kernel/clock.h"
+
+#define LAPIC_SVR        0x0f0
+#define LAPIC_LVT_TIMER  0x320
+#define LAPIC_LVT_LINT0  0x350
+#define LAPIC_TIMER_ICR  0x380
+#define LAPIC_TIMER_CCR  0x390
+#define LAPIC_TIMER_DCR  0x3e0
+#define SVR_ENABLE       0x100
+#define LVT_MASKED       (1u << 16)
+#define LVT_MODE_MASK    (3u << 17)
+#define LVT_TSC_DEADLINE (2u << 17)
+#define DCR_DIVIDE_BY_1  0x0b
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+#define CALIBRATION_NS   1000000ull
+
+static enum { TIMER_OFF, TIMER_TSC_DEADLINE, TIMER_ONE_SHOT } mode;
+static uint64_t lapic_hz;      /* one-shot mode: LAPIC timer ticks per second */
+static uint64_t tsc_hz_cached;
+
+static void lapic_write(unsigned reg, uint32_t v)
+{
+	mmio_write32(LAPIC_BASE + reg, v);
+}
+
+/* Without TSC-deadline mode, the LAPIC timer's rate is unknown: measure it against the TSC. */
+static void calibrate_one_shot(void)
+{
+	uint64_t t0, t1, hz = clock_tsc_hz();
+	uint32_t left;
+
+	lapic_write(LAPIC_TIMER_DCR, DCR_DIVIDE_BY_1);
+	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_MASKED);
+	lapic_write(LAPIC_TIMER_ICR, 0xffffffff);
+	t0 = rdtsc();
+	while (rdtsc() - t0 < clock_ns_to_tsc(CALIBRATION_NS))
+		;
+	left = mmio_read32(LAPIC_BASE + LAPIC_TIMER_CCR);
+	t1 = rdtsc();
+	lapic_write(LAPIC_TIMER_ICR, 0);
+	lapic_hz = (uint64_t)(0xffffffffu - left) * hz / (t1 - t0);
+	if (!lapic_hz)
+		panic("the LAPIC timer does not count (no TSC-deadline mode either): cannot sleep");
+	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
+}
+
+static void timer_init(void)
+{
+	tsc_hz_cached = clock_tsc_hz();
+	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
+	/* KVM leaves LINT0 in ExtINT mode on the boot CPU: an 8259 could then
+	 * interrupt our halts with vectors that collide with exceptions. */
+	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+	/* CPUID from ring 3 may describe the host rather than this VM (it does
+	 * on kvm_pvm), so ask the LAPIC too: KVM drops mode bits that the VM's
+	 * CPUID does not grant. */
+	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_TSC_DEADLINE);
+	if ((cpuid(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE) &&
+	    (mmio_read32(LAPIC_BASE + LAPIC_LVT_TIMER) & LVT_MODE_MASK) == LVT_TSC_DEADLINE) {
+		mode = TIMER_TSC_DEADLINE;
+	} else {
+		calibrate_one_shot();
+		mode = TIMER_ONE_SHOT;
+	}
+}
+
+/* Sleeps until the deadline or any interrupt, whichever comes first. */
+static void halt_until(uint64_t now, uint64_t deadline)
+{
+	uint64_t d = deadline - now, hz = tsc_hz_cached, ticks;
+
+	if (mode == TIMER_TSC_DEADLINE) {
+		cpu_halt_until(deadline);
+		return;
+	}
+	/* TSC ticks to LAPIC ticks, split at whole seconds to stay in 64 bits */
+	ticks = d / hz * lapic_hz + d % hz * lapic_hz / hz;
+	lapic_write(LAPIC_TIMER_ICR, ticks == 0 ? 1 : ticks > 0xffffffff ? 0xffffffff : (uint32_t)ticks);
+	cpu_halt();
+}
+
+static void sleep_until(uint64_t deadline)
+{
+	if (mode == TIMER_OFF)
+		timer_init();
+	/* Any interrupt ends a wait, so check the time again each round. */
+	for (uint64_t now; (now = rdtsc()) < deadline;)
+		halt_until(now, deadline);
+}
+
+void sleep_ns(uint64_t ns)
+{
+	uint64_t start = rdtsc(), ticks;
+
+	if (!ns)
+		return;
+	ticks = clock_ns_to_tsc(ns);
+	sleep_until(ticks > UINT64_MAX - start ? UINT64_MAX : start + ticks);
+}
+
+void sleep_ms(uint64_t ms)
+{
+	sleep_ns(ms > UINT64_MAX / 1000000 ? UINT64_MAX : ms * 1000000);
+}

@@ -1,0 +1,116 @@
+/*
+ * What each thread may ask of the kernel once the guest runs.  Everything
+ * else is refused (how: [sandbox] seccomp).  Set-up (opening /dev/kvm, the
+ * kernel file, images; creating the VM, vCPUs, eventfds, threads) happens
+ * before the filters go on, so none of open*, socket, execve, clone, or the
+ * KVM ioctls that build a VM appear here.  docs/SECURITY.md explains each
+ * row at more length; `flint seccomp-dump` prints these tables.
+ *
+ * Adding a row: name the code path that needs it in `why`.  A thread that
+ * calls pthread_exit() instead of returning would need openat and mmap
+ * with PROT_EXEC (glibc loads libgcc_s to unwind): return instead.
+ */
+#include "policy.h"
+
+#include <linux/falloc.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <sys/mman.h>
+
+#define ALLOW(sys, why_, ...) { .syscall = #sys, .why = why_, .cond = { __VA_ARGS__ } }
+#define ARG_EQ(i, v) { .arg = i, .op = POLICY_EQ, .value = (v), .text = #v }
+#define ARG_NO_BITS(i, v) { .arg = i, .op = POLICY_NO_BITS, .value = (v), .text = #v }
+#define ARG_SELF_PID(i) { .arg = i, .op = POLICY_EQ_SELF_PID, .text = "getpid()" }
+/* Spelled out, not ARG_EQ(1, req): the request's name must reach #v
+ * before the preprocessor expands it into _IOC arithmetic. */
+#define IOCTL(req, why_) ALLOW(ioctl, why_, { .arg = 1, .op = POLICY_EQ, .value = (req), .text = #req })
+#define NO_EXEC(sys, why_) ALLOW(sys, why_, ARG_NO_BITS(2, PROT_EXEC))
+
+static const struct policy_rule vcpu_rules[] = {
+	/* The vCPU fd is the only KVM descriptor this thread uses. */
+	IOCTL(KVM_RUN, "run the guest until its next exit"),
+	IOCTL(KVM_GET_MSRS, "--stats: read the guest TSC once, next to the host clock"),
+	IOCTL(KVM_GET_TSC_KHZ, "--stats: the guest TSC rate, to put guest stamps on the host timeline"),
+	IOCTL(KVM_GET_REGS, "register dump when the vCPU fails (triple fault, KVM error)"),
+	IOCTL(KVM_GET_SREGS, "register dump when the vCPU fails"),
+
+	/* Exits are handled on this thread: devices run here. */
+	ALLOW(write, "console output, stderr messages, the stop eventfd, irqfd pulses"),
+	ALLOW(preadv, "virtio-blk read served on the vCPU (no ioeventfd took the notify)"),
+	ALLOW(pwritev, "virtio-blk write served on the vCPU"),
+	ALLOW(pwrite64, "virtio-blk write-zeroes fallback"),
+	ALLOW(fdatasync, "virtio-blk flush"),
+	ALLOW(fallocate, "virtio-blk discard: punch a hole, the file keeps its size",
+	      ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
+	ALLOW(fallocate, "virtio-blk write-zeroes: the file keeps its size",
+	      ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
+	ALLOW(futex, "pthread mutexes (coalesced ring, device state)"),
+	ALLOW(clock_gettime, "--stats stamps when the vDSO cannot read the host clock"),
+
+	/* The kick: main sends SIGUSR1 to get the thread out of KVM_RUN. */
+	ALLOW(rt_sigreturn, "return from the kick signal's handler"),
+
+	/* Memory: malloc on a thread creates and trims its own arena. */
+	NO_EXEC(mmap, "malloc; never executable memory"),
+	NO_EXEC(mprotect, "malloc grows an arena; never makes memory executable"),
+	ALLOW(munmap, "free of a large block"),
+	ALLOW(madvise, "glibc releases the stack of an exiting thread, malloc trims",
+	      ARG_EQ(2, MADV_DONTNEED)),
+
+	/* Leaving. */
+	ALLOW(rt_sigprocmask, "glibc blocks signals while a thread exits and in abort()"),
+	ALLOW(exit, "the thread function returns"),
+	ALLOW(exit_group, "_exit() after a forbidden call (trap mode) or a fatal error"),
+	ALLOW(getpid, "abort() on a failed assertion signals its own thread"),
+	ALLOW(gettid, "abort()"),
+	ALLOW(tgkill, "abort(): SIGABRT to this process only",
+	      ARG_SELF_PID(0), ARG_EQ(2, SIGABRT)),
+};
+
+static const struct policy_rule main_rules[] = {
+	/* The event loop (vmm/eventloop.c, vmm/run.c). */
+	ALLOW(epoll_wait, "the event loop waits here"),
+	ALLOW(epoll_ctl, "stop watching stdin at end of file"),
+	ALLOW(read, "stop eventfd, tick timerfd, signalfd, stdin"),
+	ALLOW(write, "console output, stderr messages, eventfds"),
+	ALLOW(futex, "pthread mutexes, pthread_join"),
+	ALLOW(clock_gettime, "--stats stamps when the vDSO cannot read the host clock"),
+
+	/* Devices whose queues the event loop serves (ioeventfd). */
+	ALLOW(preadv, "virtio-blk read"),
+	ALLOW(pwritev, "virtio-blk write"),
+	ALLOW(pwrite64, "virtio-blk write-zeroes fallback"),
+	ALLOW(fdatasync, "virtio-blk flush"),
+	ALLOW(fallocate, "virtio-blk discard: punch a hole, the file keeps its size",
+	      ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
+	ALLOW(fallocate, "virtio-blk write-zeroes: the file keeps its size",
+	      ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
+
+	/* Stopping the vCPUs: pthread_kill(SIGUSR1), then pthread_join. */
+	ALLOW(tgkill, "kick a vCPU thread out of KVM_RUN; this process only",
+	      ARG_SELF_PID(0), ARG_EQ(2, SIGUSR1)),
+	ALLOW(tgkill, "abort(): SIGABRT to this process only",
+	      ARG_SELF_PID(0), ARG_EQ(2, SIGABRT)),
+	ALLOW(getpid, "pthread_kill() and abort() name their own process"),
+	ALLOW(gettid, "abort()"),
+	ALLOW(rt_sigprocmask, "pthread_kill() blocks signals around tgkill"),
+	ALLOW(rt_sigreturn, "a SIGUSR1 sent to the process may land here; its handler returns"),
+
+	/* Memory: malloc/free, and teardown unmaps guest RAM and kvm_run. */
+	NO_EXEC(mmap, "malloc; never executable memory"),
+	NO_EXEC(mprotect, "malloc grows an arena; never makes memory executable"),
+	ALLOW(munmap, "free, and teardown of guest memory and the vCPUs' kvm_run"),
+	ALLOW(brk, "malloc's main heap"),
+	ALLOW(madvise, "malloc trims freed memory", ARG_EQ(2, MADV_DONTNEED)),
+
+	/* Teardown and exit. */
+	ALLOW(close, "teardown closes the VM's descriptors"),
+	ALLOW(exit_group, "exit with the guest's status"),
+};
+
+#define ROLE(n, idx, r) { .name = n, .indexed = idx, .rules = r, .nrules = sizeof(r) / sizeof(r[0]) }
+
+const struct policy_role policy_roles[SANDBOX_ROLE_COUNT] = {
+	[SANDBOX_ROLE_MAIN] = ROLE("main", 0, main_rules),
+	[SANDBOX_ROLE_VCPU] = ROLE("vcpu", 1, vcpu_rules),
+};

@@ -1,0 +1,64 @@
+/*
+ * The sandbox: a system-call allow-list per thread role (seccomp), then
+ * fewer privileges for the whole process (jail.c).  The allow-lists are
+ * data, in seccomp/policy.c; docs/SECURITY.md justifies every entry.
+ */
+#ifndef FLINT_SANDBOX_H
+#define FLINT_SANDBOX_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+enum seccomp_mode {
+	SECCOMP_MODE_OFF,   /* no filter; a warning says so */
+	SECCOMP_MODE_LOG,   /* everything runs; calls outside the list go to the kernel log */
+	SECCOMP_MODE_TRAP,  /* a call outside the list: message on stderr, exit 159 (default) */
+	SECCOMP_MODE_KILL,  /* a call outside the list: the kernel kills the process (SIGSYS) */
+};
+
+enum sandbox_role {
+	SANDBOX_ROLE_MAIN,  /* the event loop, after set-up */
+	SANDBOX_ROLE_VCPU,  /* one per vCPU: KVM_RUN and its exits */
+	SANDBOX_ROLE_COUNT,
+};
+
+/* 128 + SIGSYS: what a shell reports for a process killed by SIGSYS, so
+ * trap and kill modes end with the same status. */
+#define FLINT_EXIT_BAD_SYSCALL 159
+
+/* "kill", "trap", "log" or "off" -> 0; anything else -> -1. */
+int seccomp_mode_parse(const char *s, enum seccomp_mode *out);
+const char *seccomp_mode_name(enum seccomp_mode m);
+/* "main", "vcpu"; NULL for anything else. */
+const char *sandbox_role_name(enum sandbox_role r);
+int sandbox_role_parse(const char *s, enum sandbox_role *out);
+
+/*
+ * Installs role's filter on the calling thread only (filters stack: a
+ * thread created afterwards inherits it).  index tells threads of one role
+ * apart in messages ("vcpu3"); roles with one thread ignore it.  Mode off
+ * installs nothing and warns once per process on stderr.  Trap mode also
+ * installs the SIGSYS handler.  Returns 0, or -1 with a message in err.
+ */
+int seccomp_install(enum sandbox_role role, unsigned index, enum seccomp_mode mode,
+		    char *err, size_t errlen);
+
+/* Prints the allow-list of role, or of every role when role < 0, as a
+ * table: syscall, argument conditions, why. */
+void seccomp_dump(FILE *out, int role);
+
+/*
+ * The jail (jail.c).  Call on the main thread once every device and vCPU
+ * descriptor is open and before any other thread starts, so the threads
+ * inherit it: sets no_new_privs, turns core dumps off (guest memory would
+ * be in them), closes every descriptor above 2 not in keep_fds, caps
+ * RLIMIT_NOFILE just above the highest one kept, and drops every
+ * capability (effective, permitted, inheritable, ambient and, when
+ * allowed, the bounding set).  Returns 0, or -1 with a message in err.
+ */
+int sandbox_drop_privileges(const int *keep_fds, size_t nkeep, char *err, size_t errlen);
+/* RLIMIT_NPROC = 0: no new process or thread for a non-root user.  Call
+ * once every thread exists. */
+int sandbox_forbid_new_processes(char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,569 @@
+/*
+ * virtio-blk end to end: a fake guest driver sets the device up through
+ * the register file, puts requests on the ring and notifies; the backend is
+ * a temporary image file.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/virtio_blk.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+
+#include "blk.h"
+#include "check.h"
+#include "virtio.h"
+
+#define MEM_SIZE (1u << 20)
+#define GUARD 4096
+#define QSIZE 16
+#define DESC 0x1000
+#define AVAIL 0x2000
+#define USED 0x3000
+#define HDR 0x8000
+#define DATA 0x10000
+#define STATUS_BYTE 0x9000
+#define SECTORS 64
+
+static uint8_t *buf;
+static struct guest_mem mem;
+static struct virtio_blk *blk;
+static struct virtio_mmio *t;
+static char path[64];
+static uint16_t avail_idx;
+static int interrupts;
+
+static void host_irq(void *ctx)
+{
+	(void)ctx;
+	interrupts++;
+}
+
+static const struct virtio_host host = { .interrupt = host_irq };
+
+/* A sector's worth of bytes identifying sector s. */
+static uint8_t pattern(uint64_t s, unsigned i)
+{
+	return (uint8_t)(s * 7 + i);
+}
+
+static void make_image(uint64_t bytes)
+{
+	uint8_t sec[512];
+	int fd;
+
+	strcpy(path, "/tmp/flint-blk-test-XXXXXX");
+	fd = mkstemp(path);
+	for (uint64_t s = 0; s * 512 < bytes; s++) {
+		uint64_t n = bytes - s * 512 < 512 ? bytes - s * 512 : 512;
+
+		for (unsigned i = 0; i < 512; i++)
+			sec[i] = pattern(s, i);
+		CHECK(pwrite(fd, sec, n, s * 512) == (ssize_t)n);
+	}
+	close(fd);
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+	virtio_mmio_bus_ops.write(t, off, (const uint8_t *)&v, 4);
+}
+
+static uint32_t rd(uint64_t off)
+{
+	uint32_t v = 0;
+
+	virtio_mmio_bus_ops.read(t, off, (uint8_t *)&v, 4);
+	return v;
+}
+
+/* The driver's side of bring-up: takes every feature offered. */
+static void driver_init(void)
+{
+	uint32_t lo, hi;
+
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	lo = rd(VIRTIO_MMIO_DEVICE_FEATURES);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+	hi = rd(VIRTIO_MMIO_DEVICE_FEATURES);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, lo & ~(1u << VIRTIO_RING_F_EVENT_IDX));
+	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+	wr(VIRTIO_MMIO_DRIVER_FEATURES, hi);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				       VIRTIO_CONFIG_S_FEATURES_OK);
+	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
+	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL);
+	wr(VIRTIO_MMIO_QUEUE_USED_LOW, USED);
+	wr(VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+				       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+}
+
+static void setup_with(uint64_t image_bytes, bool readonly)
+{
+	char err[256];
+
+	buf = calloc(1, MEM_SIZE + GUARD);
+	memset(buf + MEM_SIZE, 0xa5, GUARD);
+	mem = (struct guest_mem){ buf, MEM_SIZE };
+	avail_idx = 0;
+	interrupts = 0;
+	make_image(image_bytes);
+	blk = virtio_blk_open(path, readonly, err, sizeof(err));
+	if (!blk)
+		fprintf(stderr, "  open: %s\n", err);
+	t = virtio_mmio_create(&mem, "drive.test", &virtio_blk_ops, blk, &host);
+	driver_init();
+	CHECK(!(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET));
+}
+
+static void setup(void)
+{
+	setup_with(SECTORS * 512, false);
+}
+
+static void teardown(void)
+{
+	for (unsigned i = 0; i < GUARD; i++)
+		if (buf[MEM_SIZE + i] != 0xa5) {
+			CHECK(!"guard bytes overwritten");
+			break;
+		}
+	virtio_mmio_destroy(t);
+	virtio_blk_close(blk);
+	unlink(path);
+	free(buf);
+}
+
+struct seg {
+	uint64_t addr;
+	uint32_t len;
+	bool write;
+};
+
+/* Posts one chain made of segs and notifies; returns the used length. */
+static uint32_t submit(const struct seg *s, int n)
+{
+	struct vring_avail *a = (struct vring_avail *)(buf + AVAIL);
+	struct vring_used *u = (struct vring_used *)(buf + USED);
+	uint16_t before = u->idx;
+
+	for (int i = 0; i < n; i++) {
+		struct vring_desc d = { s[i].addr, s[i].len,
+					(uint16_t)((s[i].write ? VRING_DESC_F_WRITE : 0) |
+						   (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+					(uint16_t)(i + 1) };
+
+		memcpy(buf + DESC + 16 * i, &d, sizeof(d));
+	}
+	a->ring[avail_idx % QSIZE] = 0;
+	a->idx = ++avail_idx;
+	virtio_mmio_notify(t, 0);
+	if (u->idx == before)
+		return UINT32_MAX;
+	return u->ring[before % QSIZE].len;
+}
+
+static void header(uint32_t type, uint64_t sector)
+{
+	struct virtio_blk_outhdr h = { type, 0, sector };
+
+	memcpy(buf + HDR, &h, sizeof(h));
+	buf[STATUS_BYTE] = 0xee;
+}
+
+/* The usual three-part request: header, data, status. */
+static uint32_t request(uint32_t type, uint64_t sector, uint32_t len, bool data_writable)
+{
+	struct seg s[3] = { { HDR, 16, false }, { DATA, len, data_writable },
+			    { STATUS_BYTE, 1, true } };
+
+	header(type, sector);
+	if (len)
+		return submit(s, 3);
+	s[1] = s[2];
+	return submit(s, 2);
+}
+
+static void read_file(uint64_t off, void *out, size_t n)
+{
+	int fd = open(path, O_RDONLY);
+
+	CHECK(pread(fd, out, n, off) == (ssize_t)n);
+	close(fd);
+}
+
+static bool file_sector_is_pattern(uint64_t s)
+{
+	uint8_t sec[512];
+
+	read_file(s * 512, sec, 512);
+	for (unsigned i = 0; i < 512; i++)
+		if (sec[i] != pattern(s, i))
+			return false;
+	return true;
+}
+
+static bool file_sector_is_zero(uint64_t s)
+{
+	uint8_t sec[512], zero[512] = { 0 };
+
+	read_file(s * 512, sec, 512);
+	return memcmp(sec, zero, 512) == 0;
+}
+
+static bool needs_reset(void)
+{
+	return rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET;
+}
+
+TEST(config_and_features)
+{
+	struct virtio_blk_config c;
+
+	setup();
+	for (unsigned i = 0; i < sizeof(c); i += 4) {
+		uint32_t v = rd(VIRTIO_MMIO_CONFIG + i);
+
+		memcpy((uint8_t *)&c + i, &v, sizeof(c) - i < 4 ? sizeof(c) - i : 4);
+	}
+	CHECK(rd(VIRTIO_MMIO_DEVICE_ID) == 2);
+	CHECK(c.capacity == SECTORS);
+	CHECK(c.blk_size == 512);
+	CHECK(c.seg_max >= 1 && c.seg_max <= QSIZE * 16);
+	CHECK(c.max_discard_seg >= 1 && c.max_write_zeroes_seg >= 1);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	CHECK(rd(VIRTIO_MMIO_DEVICE_FEATURES) & 1u << VIRTIO_BLK_F_DISCARD);
+	CHECK(!(rd(VIRTIO_MMIO_DEVICE_FEATURES) & 1u << VIRTIO_BLK_F_RO));
+	CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_DRIVER_OK);
+	teardown();
+}
+
+TEST(read_sectors)
+{
+	setup();
+	CHECK(request(VIRTIO_BLK_T_IN, 3, 1024, true) == 1025);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 1024; i++)
+		if (buf[DATA + i] != pattern(3 + i / 512, i % 512)) {
+			CHECK(!"data mismatch");
+			break;
+		}
+	CHECK(interrupts == 1);
+	teardown();
+}
+
+TEST(read_into_scattered_buffers_with_split_header)
+{
+	struct seg s[6] = {
+		{ HDR, 5, false }, { HDR + 5, 11, false },       /* header in two pieces */
+		{ DATA, 100, true }, { DATA + 0x1000, 412, true }, /* one sector in two */
+		{ DATA + 0x2000, 512, true }, { STATUS_BYTE, 1, true },
+	};
+
+	setup();
+	header(VIRTIO_BLK_T_IN, 10);
+	CHECK(submit(s, 6) == 1025);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(buf[DATA + 99] == pattern(10, 99));
+	CHECK(buf[DATA + 0x1000] == pattern(10, 100));
+	CHECK(buf[DATA + 0x2000 + 511] == pattern(11, 511));
+	teardown();
+}
+
+TEST(status_byte_at_end_of_last_writable_segment)
+{
+	struct seg s[2] = { { HDR, 16, false }, { DATA, 513, true } };
+
+	setup();
+	header(VIRTIO_BLK_T_IN, 1);
+	CHECK(submit(s, 2) == 513);
+	CHECK(buf[DATA + 512] == VIRTIO_BLK_S_OK);
+	CHECK(buf[DATA] == pattern(1, 0));
+	teardown();
+}
+
+TEST(write_sectors)
+{
+	setup();
+	memset(buf + DATA, 0x5a, 512);
+	CHECK(request(VIRTIO_BLK_T_OUT, 5, 512, false) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(file_sector_is_pattern(4) && file_sector_is_pattern(6));
+	{
+		uint8_t sec[512], want[512];
+
+		memset(want, 0x5a, 512);
+		read_file(5 * 512, sec, 512);
+		CHECK(memcmp(sec, want, 512) == 0);
+	}
+	teardown();
+}
+
+TEST(flush)
+{
+	setup();
+	CHECK(request(VIRTIO_BLK_T_FLUSH, 0, 0, false) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	teardown();
+}
+
+TEST(get_id)
+{
+	setup();
+	memset(buf + DATA, 0xcc, 32);
+	CHECK(request(VIRTIO_BLK_T_GET_ID, 0, VIRTIO_BLK_ID_BYTES, true) == VIRTIO_BLK_ID_BYTES + 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	/* "flint-blk-test-XXXXXX" is 21 bytes: the id keeps the first 20. */
+	CHECK(memcmp(buf + DATA, "flint-blk-test-", 15) == 0);
+	CHECK(memcmp(buf + DATA, strrchr(path, '/') + 1, VIRTIO_BLK_ID_BYTES) == 0);
+	CHECK(buf[DATA + VIRTIO_BLK_ID_BYTES] == 0xcc);
+	teardown();
+}
+
+static uint32_t ranges(uint32_t type, uint64_t sector, uint32_t n, uint32_t flags)
+{
+	struct virtio_blk_discard_write_zeroes r = { sector, n, flags };
+
+	memcpy(buf + DATA, &r, sizeof(r));
+	return request(type, 0, sizeof(r), false);
+}
+
+TEST(discard)
+{
+	struct stat st;
+
+	setup();
+	CHECK(ranges(VIRTIO_BLK_T_DISCARD, 8, 8, 0) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(stat(path, &st) == 0 && st.st_size == SECTORS * 512);
+	CHECK(file_sector_is_pattern(7) && file_sector_is_pattern(16));
+	CHECK(ranges(VIRTIO_BLK_T_DISCARD, 8, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_UNSUPP);
+	CHECK(ranges(VIRTIO_BLK_T_DISCARD, SECTORS - 1, 2, 0) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	teardown();
+}
+
+TEST(write_zeroes)
+{
+	setup();
+	CHECK(ranges(VIRTIO_BLK_T_WRITE_ZEROES, 2, 3, 0) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(file_sector_is_pattern(1) && file_sector_is_zero(2) && file_sector_is_zero(4) &&
+	      file_sector_is_pattern(5));
+	CHECK(ranges(VIRTIO_BLK_T_WRITE_ZEROES, 20, 1, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(file_sector_is_zero(20) && file_sector_is_pattern(21));
+	CHECK(ranges(VIRTIO_BLK_T_WRITE_ZEROES, UINT64_MAX, 2, 0) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	teardown();
+}
+
+TEST(readonly_refuses_writes)
+{
+	struct stat before, after;
+
+	setup_with(SECTORS * 512, true);
+	wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+	CHECK(rd(VIRTIO_MMIO_DEVICE_FEATURES) & 1u << VIRTIO_BLK_F_RO);
+	CHECK(stat(path, &before) == 0);
+	memset(buf + DATA, 0x77, 512);
+	CHECK(request(VIRTIO_BLK_T_OUT, 0, 512, false) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	CHECK(ranges(VIRTIO_BLK_T_WRITE_ZEROES, 0, 1, 0) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	CHECK(ranges(VIRTIO_BLK_T_DISCARD, 0, 1, 0) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	CHECK(file_sector_is_pattern(0));
+	CHECK(stat(path, &after) == 0 && after.st_size == before.st_size);
+	CHECK(request(VIRTIO_BLK_T_IN, 0, 512, true) == 513);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	teardown();
+}
+
+TEST(sector_out_of_range)
+{
+	setup();
+	CHECK(request(VIRTIO_BLK_T_IN, SECTORS, 512, true) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	CHECK(request(VIRTIO_BLK_T_IN, SECTORS - 1, 1024, true) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	CHECK(request(VIRTIO_BLK_T_OUT, UINT64_MAX, 512, false) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	CHECK(request(VIRTIO_BLK_T_IN, UINT64_MAX / 512, 512, true) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	CHECK(request(VIRTIO_BLK_T_IN, SECTORS - 1, 512, true) == 513); /* last one is fine */
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(!needs_reset());
+	teardown();
+}
+
+TEST(partial_sector_refused)
+{
+	setup();
+	CHECK(request(VIRTIO_BLK_T_IN, 0, 100, true) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	teardown();
+}
+
+TEST(unknown_type_unsupported)
+{
+	setup();
+	CHECK(request(99, 0, 0, false) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_UNSUPP);
+	CHECK(!needs_reset());
+	teardown();
+}
+
+TEST(header_in_writable_descriptor)
+{
+	struct seg s[2] = { { HDR, 16, true }, { STATUS_BYTE, 1, true } };
+
+	setup();
+	header(VIRTIO_BLK_T_IN, 0);
+	CHECK(submit(s, 2) == UINT32_MAX);
+	CHECK(needs_reset());
+	teardown();
+}
+
+TEST(read_into_readable_buffer)
+{
+	setup();
+	CHECK(request(VIRTIO_BLK_T_IN, 0, 512, false) == UINT32_MAX);
+	CHECK(needs_reset());
+	for (unsigned i = 0; i < 512; i++)
+		if (buf[DATA + i]) {
+			CHECK(!"device wrote into a device-readable buffer");
+			break;
+		}
+	teardown();
+}
+
+TEST(write_from_writable_buffer)
+{
+	setup();
+	CHECK(request(VIRTIO_BLK_T_OUT, 0, 512, true) == UINT32_MAX);
+	CHECK(needs_reset());
+	CHECK(file_sector_is_pattern(0));
+	teardown();
+}
+
+TEST(missing_status_byte)
+{
+	struct seg s[2] = { { HDR, 16, false }, { DATA, 512, false } };
+
+	setup();
+	header(VIRTIO_BLK_T_OUT, 0);
+	CHECK(submit(s, 2) == UINT32_MAX);
+	CHECK(needs_reset());
+	CHECK(file_sector_is_pattern(0));
+	teardown();
+}
+
+TEST(read_into_own_used_ring_refused)
+{
+	setup();
+	header(VIRTIO_BLK_T_IN, 0);
+	{
+		struct seg s[3] = { { HDR, 16, false }, { USED, 512, true }, { STATUS_BYTE, 1, true } };
+
+		CHECK(submit(s, 3) == UINT32_MAX);
+	}
+	CHECK(needs_reset());
+	teardown();
+}
+
+TEST(batch_gets_one_interrupt)
+{
+	struct vring_avail *a;
+	struct vring_used *u;
+
+	setup();
+	a = (struct vring_avail *)(buf + AVAIL);
+	u = (struct vring_used *)(buf + USED);
+	header(VIRTIO_BLK_T_IN, 0);
+	for (uint16_t i = 0; i < 4; i++) {
+		struct vring_desc d[3] = {
+			{ HDR, 16, VRING_DESC_F_NEXT, (uint16_t)(3 * i + 1) },
+			{ DATA + 0x1000u * i, 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+			  (uint16_t)(3 * i + 2) },
+			{ STATUS_BYTE + 16u * i, 1, VRING_DESC_F_WRITE, 0 },
+		};
+
+		memcpy(buf + DESC + 48 * i, d, sizeof(d));
+		a->ring[i] = 3 * i;
+	}
+	a->idx = avail_idx = 4;
+	virtio_mmio_notify(t, 0);
+	CHECK(u->idx == 4);
+	CHECK(interrupts == 1);
+	teardown();
+}
+
+TEST(image_size_rounded_down)
+{
+	setup_with(3 * 512 + 100, false);
+	CHECK(virtio_blk_capacity(blk) == 3);
+	CHECK(request(VIRTIO_BLK_T_IN, 3, 512, true) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	teardown();
+}
+
+TEST(lock_conflicts)
+{
+	char err[256];
+	struct virtio_blk *b2;
+
+	make_image(4096);
+	blk = virtio_blk_open(path, false, err, sizeof(err));
+	CHECK(blk != NULL);
+	b2 = virtio_blk_open(path, false, err, sizeof(err));
+	CHECK(b2 == NULL);
+	CHECK_CONTAINS(err, "is in use by another VM (locked)");
+	CHECK_CONTAINS(err, path);
+	CHECK(virtio_blk_open(path, true, err, sizeof(err)) == NULL);
+	virtio_blk_close(blk);
+	/* Readers share. */
+	blk = virtio_blk_open(path, true, err, sizeof(err));
+	b2 = virtio_blk_open(path, true, err, sizeof(err));
+	CHECK(blk && b2);
+	CHECK(virtio_blk_open(path, false, err, sizeof(err)) == NULL);
+	virtio_blk_close(b2);
+	virtio_blk_close(blk);
+	/* Closing released it. */
+	blk = virtio_blk_open(path, false, err, sizeof(err));
+	CHECK(blk != NULL);
+	virtio_blk_close(blk);
+	unlink(path);
+}
+
+TEST(bad_images)
+{
+	char err[256];
+
+	make_image(0);
+	CHECK(virtio_blk_open(path, false, err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "is empty (0 bytes)");
+	unlink(path);
+	make_image(100);
+	CHECK(virtio_blk_open(path, true, err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "smaller than one sector");
+	unlink(path);
+	CHECK(virtio_blk_open("/nonexistent/disk.img", false, err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "image /nonexistent/disk.img: no such file");
+	CHECK(virtio_blk_open("/tmp", true, err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "not a regular file or block device");
+}
+
+CHECK_MAIN()

@@ -1,0 +1,733 @@
+/* Unit tests for vmm/config.c: every config is a real file in a fresh mkdtemp folder. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+
+#define KERNEL "[kernel]\npath = k.elf\n"
+
+struct tmp {
+	char dir[64];
+	char ini[96];
+};
+
+static int tmp_write(struct tmp *t, const char *text)
+{
+	FILE *f;
+
+	strcpy(t->dir, "/tmp/flint-config-XXXXXX");
+	if (!mkdtemp(t->dir))
+		return -1;
+	snprintf(t->ini, sizeof(t->ini), "%s/config.ini", t->dir);
+	f = fopen(t->ini, "w");
+	if (!f)
+		return -1;
+	fwrite(text, 1, strlen(text), f);
+	return fclose(f);
+}
+
+static void tmp_remove(struct tmp *t)
+{
+	unlink(t->ini);
+	rmdir(t->dir);
+}
+
+/* Loads `text` (plus --set strings); returns config_load's result. */
+static int load(const char *text, char *const *sets, int nsets, struct config *c, char *err,
+		size_t errlen, struct tmp *t)
+{
+	int rc;
+
+	if (tmp_write(t, text) < 0) {
+		fprintf(stderr, "  cannot write a temporary config\n");
+		return -2;
+	}
+	rc = config_load(c, t->ini, sets, nsets, err, errlen);
+	tmp_remove(t);
+	return rc;
+}
+
+/* A valid config: loads it and reports the error if it fails. */
+static int load_ok(const char *text, char *const *sets, int nsets, struct config *c, struct tmp *t)
+{
+	char err[512];
+	int rc = load(text, sets, nsets, c, err, sizeof(err), t);
+
+	if (rc != 0)
+		fprintf(stderr, "  unexpected error: %s\n", err);
+	return rc;
+}
+
+/*
+ * Expects failure with `msg` in the message, which must start with
+ * "<ini>:<line>: " (line > 0), "<ini>: " (line 0) or "--set <set>: " (sets).
+ */
+static void expect_error_at(int from, const char *text, char *const *sets, int nsets, int line,
+			    const char *msg)
+{
+	struct config c;
+	struct tmp t;
+	char err[512] = "", want[160];
+	int rc = load(text, sets, nsets, &c, err, sizeof(err), &t);
+
+	if (nsets && line < 0)
+		snprintf(want, sizeof(want), "--set %s: ", sets[nsets - 1]);
+	else if (line > 0)
+		snprintf(want, sizeof(want), "%s:%d: ", t.ini, line);
+	else
+		snprintf(want, sizeof(want), "%s: ", t.ini);
+	CHECK(rc == -1);
+	CHECK(strncmp(err, want, strlen(want)) == 0);
+	CHECK_CONTAINS(err, msg);
+	CHECK(!strchr(err, '\n'));
+	if (check_failed_now)
+		fprintf(stderr, "  (case at line %d; want prefix \"%s\", got \"%s\")\n", from, want, err);
+	if (rc == 0)
+		config_free(&c);
+}
+
+#define EXPECT_ERROR(text, line, msg) expect_error_at(__LINE__, text, NULL, 0, line, msg)
+#define EXPECT_SET_ERROR(text, set, msg)                                            \
+	do {                                                                        \
+		char *sets_[] = { set };                                            \
+		expect_error_at(__LINE__, text, sets_, 1, -1, msg);                 \
+	} while (0)
+
+/* ---- malformed files -------------------------------------------------- */
+
+TEST(unknown_unit)
+{
+	EXPECT_ERROR("[machine]\n\n; comment\nvcpus = 1\n\n\nmemory = 64X\n" KERNEL, 7,
+		     "[machine] memory = \"64X\": unknown unit (use K, M or G)");
+}
+
+TEST(unknown_key)
+{
+	EXPECT_ERROR("[machine]\nmemory = 64M\nvcpu = 2\n" KERNEL, 3,
+		     "[machine] vcpu: unknown key (known: memory, vcpus)");
+}
+
+TEST(unknown_section)
+{
+	EXPECT_ERROR(KERNEL "\n\n[machin]\nmemory = 64M\n", 5,
+		     "[machin]: unknown section (known: machine, kernel, console)");
+}
+
+TEST(unknown_section_empty)
+{
+	/* inih never calls the handler for an empty section: still caught, on its line. */
+	EXPECT_ERROR(KERNEL "[consol]\n", 3, "[consol]: unknown section");
+}
+
+TEST(section_with_instance_not_allowed)
+{
+	EXPECT_ERROR(KERNEL "[machine.one]\n", 3, "[machine.one]: unknown section");
+}
+
+TEST(given_twice)
+{
+	EXPECT_ERROR("[machine]\nmemory = 64M\nvcpus = 1\nmemory = 128M\n" KERNEL, 4,
+		     "[machine] memory: given twice (first on line 2)");
+}
+
+TEST(given_twice_across_repeated_section)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nvcpus = 1\n[kernel]\npath = other.elf\n", 6,
+		     "[kernel] path: given twice (first on line 2)");
+}
+
+TEST(kernel_path_required)
+{
+	EXPECT_ERROR("[machine]\nmemory = 64M\n", 0, "[kernel] path is required");
+}
+
+TEST(empty_file_needs_kernel)
+{
+	EXPECT_ERROR("", 0, "[kernel] path is required (e.g. path = ");
+}
+
+TEST(cannot_open)
+{
+	struct config c;
+	char err[256];
+
+	CHECK(config_load(&c, "/nonexistent-flint/config.ini", NULL, 0, err, sizeof(err)) == -1);
+	CHECK(!strcmp(err, "/nonexistent-flint/config.ini: cannot open: No such file or directory"));
+}
+
+TEST(cannot_read_directory)
+{
+	struct config c;
+	char dir[] = "/tmp/flint-config-XXXXXX", err[256];
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(config_load(&c, dir, NULL, 0, err, sizeof(err)) == -1);
+	CHECK_CONTAINS(err, "cannot read: Is a directory");
+	rmdir(dir);
+}
+
+/* A file whose line `n` (1-based) is `len` characters of a cmdline, after n-1 filler lines. */
+static char *long_line_file(int n, size_t len)
+{
+	char *s = malloc(64 * (size_t)n + len + 64), *p = s;
+
+	p += sprintf(p, "[kernel]\npath = k.elf\n");
+	for (int i = 3; i < n; i++)
+		p += sprintf(p, "; filler %d\n", i);
+	p += sprintf(p, "cmdline = ");
+	memset(p, 'x', len - strlen("cmdline = "));
+	p += len - strlen("cmdline = ");
+	strcpy(p, "\nz = 1\n");
+	return s;
+}
+
+TEST(line_too_long_reports_real_line)
+{
+	char *s = long_line_file(12, 250);
+
+	EXPECT_ERROR(s, 12, "line longer than 199 characters (continue long values on indented lines)");
+	free(s);
+}
+
+TEST(line_of_200_is_too_long)
+{
+	char *s = long_line_file(3, 200);
+
+	EXPECT_ERROR(s, 3, "line longer than 199 characters");
+	free(s);
+}
+
+TEST(line_of_199_is_fine)
+{
+	char *s = long_line_file(3, 199);
+	struct config c;
+	struct tmp t;
+
+	/* The file's "z = 1" under [kernel] is the next (real) error, on line 4. */
+	EXPECT_ERROR(s, 4, "[kernel] z: unknown key (known: path, cmdline)");
+	s[strlen(s) - strlen("z = 1\n")] = '\0';
+	if (load_ok(s, NULL, 0, &c, &t) == 0) {
+		CHECK(strlen(c.cmdline) == 199 - strlen("cmdline = "));
+		config_free(&c);
+	}
+	free(s);
+}
+
+TEST(earlier_syntax_error_wins_over_long_line)
+{
+	char *s = long_line_file(6, 300);
+
+	s[strlen("[kernel]\npath = k.elf\n")] = 'X';  /* "X filler 3": no '=' on line 3 */
+	EXPECT_ERROR(s, 3, "syntax error");
+	free(s);
+}
+
+TEST(key_outside_section)
+{
+	EXPECT_ERROR("memory = 64M\n" KERNEL, 1,
+		     "memory: key outside any section (put it under one of: machine, kernel, console)");
+}
+
+TEST(syntax_error_no_equals)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nmemory 64M\n", 4,
+		     "\"memory 64M\": syntax error (expected key = value, [section] or a ; comment)");
+}
+
+TEST(syntax_error_header)
+{
+	EXPECT_ERROR(KERNEL "\n[machine\nmemory = 64M\n", 4, "\"[machine\": section header needs a closing ']'");
+}
+
+TEST(syntax_error_indented_after_header)
+{
+	/* Indented but nothing to continue: inih reads it as a key without '='. */
+	EXPECT_ERROR(KERNEL "[machine]\n  more\n", 4, "\"  more\": syntax error");
+}
+
+TEST(missing_key_name)
+{
+	EXPECT_ERROR(KERNEL "[machine]\n= 64M\n", 4, "= \"64M\": missing key name");
+}
+
+TEST(empty_values)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nmemory =\n", 4, "[machine] memory: empty value (e.g. memory = 64M)");
+	EXPECT_ERROR(KERNEL "[machine]\nvcpus=\n", 4, "[machine] vcpus: empty value");
+	EXPECT_ERROR("[kernel]\npath =  \n", 2, "[kernel] path: empty value");
+	EXPECT_ERROR(KERNEL "[console]\noutput =\n", 4, "[console] output: empty value");
+	EXPECT_ERROR(KERNEL "[console]\ninput = ; nothing\n", 4, "[console] input: empty value");
+}
+
+TEST(memory_negative)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = -64M\n", 4, "[machine] memory = \"-64M\": must not be negative");
+}
+
+TEST(memory_garbage)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 64Mx\n", 4, "memory = \"64Mx\": unknown unit (use K, M or G)");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = lots\n", 4, "memory = \"lots\": not a number");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 0x1000000\n", 4, "unknown unit");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 1.5G\n", 4, "memory = \"1.5G\": not a whole number");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 1T\n", 4, "memory = \"1T\": unknown unit");
+}
+
+TEST(memory_overflow)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 99999999999G\n", 4, "memory = \"99999999999G\": too large");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 99999999999999999999\n", 4, "too large");
+}
+
+TEST(memory_bounds)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 1M\n", 4, "memory = \"1M\": must be 4M to 3G");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 4G\n", 4, "memory = \"4G\": must be 4M to 3G");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 0\n", 4, "must be 4M to 3G");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 3145729K\n", 4, "must be 4M to 3G");
+}
+
+TEST(memory_not_page_multiple)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 4194305\n", 4, "memory = \"4194305\": must be a multiple of 4K");
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 65537K\n", 4, "must be a multiple of 4K");
+}
+
+TEST(vcpus_out_of_range)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nvcpus = 0\n", 4, "[machine] vcpus = \"0\": must be 1 to 64");
+	EXPECT_ERROR(KERNEL "[machine]\nvcpus = 65\n", 4, "vcpus = \"65\": must be 1 to 64");
+	EXPECT_ERROR(KERNEL "[machine]\nvcpus = 99999999999999999999999\n", 4, "must be 1 to 64");
+}
+
+TEST(vcpus_negative_and_garbage)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nvcpus = -1\n", 4, "vcpus = \"-1\": must not be negative");
+	EXPECT_ERROR(KERNEL "[machine]\nvcpus = 2x\n", 4, "vcpus = \"2x\": not a whole number");
+	EXPECT_ERROR(KERNEL "[machine]\nvcpus = +2\n", 4, "vcpus = \"+2\": not a whole number");
+}
+
+TEST(console_output_unknown)
+{
+	EXPECT_ERROR(KERNEL "[console]\noutput = stderr\n", 4,
+		     "[console] output = \"stderr\": unknown output (use stdout, none or file:PATH)");
+}
+
+TEST(console_file_empty_path)
+{
+	EXPECT_ERROR(KERNEL "[console]\noutput = file:\n", 4, "output = \"file:\": file: needs a path");
+}
+
+TEST(console_input_unknown)
+{
+	EXPECT_ERROR(KERNEL "[console]\ninput = tty\n", 4, "input = \"tty\": unknown input (use none or stdin)");
+}
+
+TEST(reserved_sections)
+{
+	EXPECT_ERROR(KERNEL "[console]\n\n\n\n\n\n[drive.data]\npath = disk.img\n", 9,
+		     "[drive.data]: drives are not supported yet by this version of flint");
+	EXPECT_ERROR(KERNEL "[net.eth0]\n", 3, "[net.eth0]: network interfaces are not supported yet");
+	EXPECT_ERROR(KERNEL "[sandbox]\n", 3, "[sandbox]: sandbox settings are not supported yet");
+}
+
+TEST(indented_key_is_not_a_new_key)
+{
+	EXPECT_ERROR(KERNEL "[machine]\nmemory = 64M\n  vcpus = 2\n", 5,
+		     "[machine] memory: indented line \"vcpus = 2\" continues its value; only cmdline");
+}
+
+TEST(cmdline_too_long)
+{
+	/* 21 lines of 195 characters: each fits inih, together they pass 4000. */
+	char *s = malloc(21 * 200 + 64), *p = s;
+	int i;
+
+	p += sprintf(p, "[kernel]\npath = k.elf\ncmdline = a\n");
+	for (i = 0; i < 21; i++) {
+		p += sprintf(p, "  ");
+		memset(p, 'y', 193);
+		p += 193;
+		*p++ = '\n';
+	}
+	*p = '\0';
+	/* "a" + 20 * (1 + 193) = 3881 fits; the 21st continuation (line 24) does not. */
+	EXPECT_ERROR(s, 24, "[kernel] cmdline = \"yyy");
+	EXPECT_ERROR(s, 24, "cmdline longer than 4000 characters in all");
+	free(s);
+}
+
+TEST(nul_byte)
+{
+	struct config c;
+	struct tmp t;
+	char err[256];
+	FILE *f;
+
+	strcpy(t.dir, "/tmp/flint-config-XXXXXX");
+	CHECK(mkdtemp(t.dir) != NULL);
+	snprintf(t.ini, sizeof(t.ini), "%s/config.ini", t.dir);
+	f = fopen(t.ini, "w");
+	fwrite(KERNEL "a\0b = 1\n", 1, sizeof(KERNEL "a\0b = 1\n") - 1, f);
+	fclose(f);
+	CHECK(config_load(&c, t.ini, NULL, 0, err, sizeof(err)) == -1);
+	CHECK_CONTAINS(err, "config.ini:3: line contains a NUL byte");
+	tmp_remove(&t);
+}
+
+/* ---- --set errors ----------------------------------------------------- */
+
+TEST(set_bad_value)
+{
+	EXPECT_SET_ERROR(KERNEL, "machine.memory=64X", "--set machine.memory=64X: [machine] memory = \"64X\": unknown unit (use K, M or G)");
+	EXPECT_SET_ERROR(KERNEL, "machine.vcpus=0", "--set machine.vcpus=0: [machine] vcpus = \"0\": must be 1 to 64");
+}
+
+TEST(set_malformed)
+{
+	EXPECT_SET_ERROR(KERNEL, "memory=64M", "expected section.key=value");
+	EXPECT_SET_ERROR(KERNEL, "machine.memory", "expected section.key=value");
+	EXPECT_SET_ERROR(KERNEL, ".memory=1G", "expected section.key=value");
+	EXPECT_SET_ERROR(KERNEL, "machine.=1G", "expected section.key=value");
+}
+
+TEST(set_unknown_names)
+{
+	EXPECT_SET_ERROR(KERNEL, "machine.ram=1G", "[machine] ram: unknown key (known: memory, vcpus)");
+	EXPECT_SET_ERROR(KERNEL, "machin.memory=1G", "[machin]: unknown section");
+	EXPECT_SET_ERROR(KERNEL, "drive.data.path=x.img", "[drive.data]: drives are not supported yet");
+}
+
+TEST(set_error_after_file_error_not_reached)
+{
+	/* The file's own error is reported, not the later --set one. */
+	char *sets[] = { "machine.memory=64X" };
+
+	expect_error_at(__LINE__, KERNEL "[machine]\nvcpus = 0\n", sets, 1, 4, "vcpus = \"0\"");
+}
+
+/* ---- valid files ------------------------------------------------------- */
+
+TEST(defaults)
+{
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL, NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.memory == 64ull << 20);
+	CHECK(c.vcpus == 1);
+	CHECK(c.cmdline && !strcmp(c.cmdline, ""));
+	CHECK(c.console_output == CONSOLE_OUT_STDOUT);
+	CHECK(c.console_path == NULL);
+	CHECK(c.console_input == CONSOLE_IN_NONE);
+	CHECK(!strcmp(c.source, t.ini));
+	config_free(&c);
+	CHECK(c.kernel_path == NULL && c.source == NULL);
+	config_free(&c);  /* twice is harmless */
+}
+
+TEST(full_file)
+{
+	const char *text =
+		"\xEF\xBB\xBF; a complete configuration\r\n"
+		"[machine]\r\n"
+		"memory = 128MiB ; inline comment\r\n"
+		"vcpus: 4\r\n"
+		"[kernel]\r\n"
+		"path = /opt/guest/k.elf\r\n"
+		"cmdline = -- a;b\r\n"
+		"[console]\r\n"
+		"output = none\r\n"
+		"input = stdin\r\n";
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(text, NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.memory == 128ull << 20);
+	CHECK(c.vcpus == 4);
+	CHECK(!strcmp(c.kernel_path, "/opt/guest/k.elf"));
+	CHECK(!strcmp(c.cmdline, "-- a;b"));
+	CHECK(c.console_output == CONSOLE_OUT_NONE);
+	CHECK(c.console_input == CONSOLE_IN_STDIN);
+	config_free(&c);
+}
+
+TEST(memory_suffixes)
+{
+	static const struct {
+		const char *v;
+		uint64_t bytes;
+	} cases[] = {
+		{ "64M", 64ull << 20 }, { "64MiB", 64ull << 20 }, { "64MB", 64ull << 20 },
+		{ "64m", 64ull << 20 }, { "65536K", 64ull << 20 }, { "1G", 1ull << 30 },
+		{ "3G", 3ull << 30 }, { "4M", 4ull << 20 }, { "4194304", 4ull << 20 },
+		{ "8 MiB", 8ull << 20 }, { "4100K", 4100ull << 10 }, { "3072M", 3ull << 30 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[128];
+		struct config c;
+		struct tmp t;
+
+		snprintf(text, sizeof(text), KERNEL "[machine]\nmemory = %s\n", cases[i].v);
+		if (load_ok(text, NULL, 0, &c, &t) != 0) {
+			CHECK(0);
+			continue;
+		}
+		if (c.memory != cases[i].bytes)
+			fprintf(stderr, "  memory = %s gave %llu\n", cases[i].v, (unsigned long long)c.memory);
+		CHECK(c.memory == cases[i].bytes);
+		config_free(&c);
+	}
+}
+
+TEST(paths_resolved_against_ini_folder)
+{
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok("[kernel]\npath = guest/hello.elf\n[console]\noutput = file:logs/console.txt\n", NULL, 0,
+		    &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s/guest/hello.elf", t.dir);
+	CHECK(!strcmp(c.kernel_path, want));
+	CHECK(c.console_output == CONSOLE_OUT_FILE);
+	snprintf(want, sizeof(want), "%s/logs/console.txt", t.dir);
+	CHECK(c.console_path && !strcmp(c.console_path, want));
+	config_free(&c);
+}
+
+TEST(absolute_paths_kept)
+{
+	struct config c;
+	struct tmp t;
+
+	if (load_ok("[kernel]\npath = /boot/k.elf\n[console]\noutput = file:/var/log/c.txt\n", NULL, 0, &c,
+		    &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(!strcmp(c.kernel_path, "/boot/k.elf"));
+	CHECK(!strcmp(c.console_path, "/var/log/c.txt"));
+	config_free(&c);
+}
+
+TEST(ini_in_cwd_keeps_relative_path)
+{
+	char cwd[4096], err[256];
+	struct config c;
+	struct tmp t;
+
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(tmp_write(&t, "[kernel]\npath = k.elf\n") == 0);
+	CHECK(chdir(t.dir) == 0);
+	CHECK(config_load(&c, "config.ini", NULL, 0, err, sizeof(err)) == 0);
+	CHECK(c.kernel_path && !strcmp(c.kernel_path, "k.elf"));
+	config_free(&c);
+	CHECK(chdir(cwd) == 0);
+	tmp_remove(&t);
+}
+
+TEST(multiline_cmdline_joined)
+{
+	struct config c;
+	struct tmp t;
+
+	if (load_ok("[kernel]\n"
+		    "cmdline = -- one two\n"
+		    "    three\n"
+		    "\n"
+		    "; a comment does not end the value\n"
+		    "\tfour  five\n"
+		    "path = k.elf\n",
+		    NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(!strcmp(c.cmdline, "-- one two three four  five"));
+	config_free(&c);
+}
+
+TEST(multiline_cmdline_from_empty_first_line)
+{
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL "cmdline =\n  -- a\n  b\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(!strcmp(c.cmdline, "-- a b"));
+	config_free(&c);
+}
+
+TEST(cmdline_at_the_limit)
+{
+	/* 1 + 20 * 194 = 3881, then one more line of 118: exactly 4000. */
+	char *s = malloc(22 * 200 + 64), *p = s;
+	struct config c;
+	struct tmp t;
+
+	p += sprintf(p, "[kernel]\npath = k.elf\ncmdline = a\n");
+	for (int i = 0; i < 21; i++) {
+		size_t n = i < 20 ? 193 : 118;
+
+		p += sprintf(p, "  ");
+		memset(p, 'y', n);
+		p += n;
+		*p++ = '\n';
+	}
+	*p = '\0';
+	if (load_ok(s, NULL, 0, &c, &t) == 0) {
+		CHECK(strlen(c.cmdline) == CONFIG_CMDLINE_MAX);
+		config_free(&c);
+	} else {
+		CHECK(0);
+	}
+	free(s);
+}
+
+TEST(set_overrides_file)
+{
+	char *sets[] = { "machine.memory=128M", "kernel.cmdline = -- 42 ", "machine.vcpus=2",
+			 "machine.vcpus=3", "console.output=file:out.txt", "kernel.path=/abs/k.elf",
+			 "console.input=stdin" };
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok("[machine]\nmemory = 64M\nvcpus = 1\n[kernel]\npath = k.elf\ncmdline = -- 0\n  more\n",
+		    sets, 7, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.memory == 128ull << 20);
+	CHECK(c.vcpus == 3);
+	CHECK(!strcmp(c.cmdline, "-- 42"));
+	CHECK(!strcmp(c.kernel_path, "/abs/k.elf"));
+	CHECK(c.console_output == CONSOLE_OUT_FILE);
+	snprintf(want, sizeof(want), "%s/out.txt", t.dir);
+	CHECK(!strcmp(c.console_path, want));
+	CHECK(c.console_input == CONSOLE_IN_STDIN);
+	config_free(&c);
+}
+
+TEST(set_supplies_required_key)
+{
+	char *sets[] = { "kernel.path=k.elf", "kernel.cmdline=" };
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok("[machine]\nvcpus = 2\n", sets, 2, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s/k.elf", t.dir);
+	CHECK(!strcmp(c.kernel_path, want));
+	CHECK(!strcmp(c.cmdline, ""));
+	CHECK(c.vcpus == 2);
+	config_free(&c);
+}
+
+TEST(console_file_back_to_stdout)
+{
+	char *sets[] = { "console.output=stdout" };
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL "[console]\noutput = file:x.txt\n", sets, 1, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.console_output == CONSOLE_OUT_STDOUT);
+	CHECK(c.console_path == NULL);
+	config_free(&c);
+}
+
+TEST(small_err_buffer_is_safe)
+{
+	struct config c;
+	struct tmp t;
+	char err[8];
+
+	CHECK(load(KERNEL "[machine]\nmemory = 64X\n", NULL, 0, &c, err, sizeof(err), &t) == -1);
+	CHECK(strlen(err) < sizeof(err));
+	CHECK(load(KERNEL "[machine]\nmemory = 64X\n", NULL, 0, &c, NULL, 0, &t) == -1);
+}
+
+/* ---- config_parse_size ------------------------------------------------- */
+
+static void size_ok(const char *s, uint64_t want)
+{
+	uint64_t v = 12345;
+	const char *why = NULL;
+
+	CHECK(config_parse_size(s, &v, &why) == 0);
+	if (v != want)
+		fprintf(stderr, "  config_parse_size(\"%s\") = %llu (why %s)\n", s, (unsigned long long)v,
+			why ? why : "-");
+	CHECK(v == want);
+}
+
+static void size_bad(const char *s, const char *why_part)
+{
+	uint64_t v = 12345;
+	const char *why = NULL;
+
+	CHECK(config_parse_size(s, &v, &why) == -1);
+	CHECK(v == 12345);
+	CHECK_CONTAINS(why, why_part);
+}
+
+TEST(parse_size_values)
+{
+	size_ok("0", 0);
+	size_ok("1", 1);
+	size_ok("007", 7);
+	size_ok("1B", 1);
+	size_ok("1K", 1024);
+	size_ok("1k", 1024);
+	size_ok("1KiB", 1024);
+	size_ok("1KB", 1024);
+	size_ok("64M", 67108864);
+	size_ok("2G", 2ull << 30);
+	size_ok("2 GiB", 2ull << 30);
+	size_ok("18446744073709551615", UINT64_MAX);
+	size_ok("17179869183G", UINT64_MAX - ((1ull << 30) - 1));
+}
+
+TEST(parse_size_errors)
+{
+	size_bad("", "empty value");
+	size_bad("-1", "must not be negative");
+	size_bad("M", "not a number");
+	size_bad(" 64M", "not a number");
+	size_bad("+64M", "not a number");
+	size_bad("64X", "unknown unit (use K, M or G)");
+	size_bad("64iB", "unknown unit");
+	size_bad("64MiBx", "unknown unit");
+	size_bad("64Mi", "unknown unit");
+	size_bad("64MM", "unknown unit");
+	size_bad("1.5G", "not a whole number");
+	size_bad("18446744073709551616", "too large");
+	size_bad("17179869184G", "too large");
+	size_bad("99999999999G", "too large");
+	CHECK(config_parse_size("1X", &(uint64_t){ 0 }, NULL) == -1);  /* why is optional */
+}
+
+CHECK_MAIN()

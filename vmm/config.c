@@ -1,0 +1,706 @@
+/*
+ * Launch configuration: inih does the INI syntax, this file the meaning.
+ *
+ * Two tables drive everything: `sections` (which [names] exist, which are
+ * reserved for later work) and `keys` (each key's section, setter and
+ * example).  Adding a key is one row in `keys`; adding a section is one row
+ * in `sections` plus its keys.
+ *
+ * We feed inih through ini_parse_stream() and our own reader rather than
+ * ini_parse(), because inih's own line numbers cannot be trusted: Debian's
+ * build cuts lines at 200 bytes and parses the rest as a new line (numbers
+ * drift by one), and although that build passes a line number to the
+ * handler, its ini.h declares the handler without one (INI_HANDLER_LINENO
+ * 0), so relying on it would break on any other build.  The reader hands
+ * inih one real line per call, so its count and ours agree; it refuses lines
+ * inih would cut, and it classifies each line as inih will (classify()),
+ * which is how the handler tells a continuation line from a key given twice
+ * and how an empty unknown [section] is caught on its own line.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "config.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A flint configuration is a few dozen lines; this only stops `flint run
+ * /dev/zero` from reading forever. */
+#define CONFIG_FILE_MAX (1u << 20)
+
+/* What the current line is to inih, decided the way inih 55 decides it. */
+enum line_kind {
+	LINE_NOTHING,       /* blank or comment */
+	LINE_SECTION,       /* [name] */
+	LINE_KEY,           /* key = value (or a syntax error) */
+	LINE_CONTINUATION,  /* indented line after a key: more of its value */
+};
+
+struct parser {
+	struct config *c;
+	const char *dir;            /* INI's folder with its '/', "" for the cwd */
+	char *err;
+	size_t errlen;
+	bool failed;
+	int err_line;               /* line of the recorded error, 0 if none */
+
+	const char *text, *pos, *end;   /* the whole file, and the reader's place */
+	int line;                   /* number of the line inih is working on */
+	enum line_kind kind;
+	bool can_continue;          /* inih has a key that an indented line continues */
+
+	const char *override;       /* the --set being applied, NULL for the file */
+	int first_line[16];         /* per `keys` row: line that set it, 0 = not yet */
+	bool given[16];             /* per `keys` row: set by the file or a --set */
+	char why[128];              /* room for setters' messages that need numbers */
+};
+
+struct section_def {
+	const char *name;
+	bool instances;             /* written [name.INSTANCE] */
+	const char *planned;        /* reserved: what it will configure, refused for now */
+};
+
+struct key_def {
+	const char *section, *name;
+	/* Returns NULL, or why the value is refused (static or p->why). */
+	const char *(*set)(struct parser *p, const char *value);
+	const char *example;        /* a valid value, for "e.g. key = ..." hints */
+	bool required;
+	bool may_be_empty;
+	bool continues;             /* indented lines extend it, joined by ' ' */
+};
+
+static const struct section_def sections[] = {
+	{ .name = "machine" },
+	{ .name = "kernel" },
+	{ .name = "console" },
+	{ .name = "drive", .instances = true, .planned = "drives" },
+	{ .name = "net", .instances = true, .planned = "network interfaces" },
+	{ .name = "sandbox", .planned = "sandbox settings" },
+};
+
+static const char *set_memory(struct parser *p, const char *v);
+static const char *set_vcpus(struct parser *p, const char *v);
+static const char *set_kernel_path(struct parser *p, const char *v);
+static const char *set_cmdline(struct parser *p, const char *v);
+static const char *set_console_output(struct parser *p, const char *v);
+static const char *set_console_input(struct parser *p, const char *v);
+
+static const struct key_def keys[] = {
+#define KEY(sec, key, setter, eg, ...) \
+	{ .section = sec, .name = key, .set = setter, .example = eg, __VA_ARGS__ }
+	KEY("machine", "memory", set_memory, "64M"),
+	KEY("machine", "vcpus", set_vcpus, "1"),
+	KEY("kernel", "path", set_kernel_path, "build/guest/hello.elf", .required = true),
+	KEY("kernel", "cmdline", set_cmdline, "-- world", .may_be_empty = true, .continues = true),
+	KEY("console", "output", set_console_output, "stdout"),
+	KEY("console", "input", set_console_input, "none"),
+#undef KEY
+};
+
+_Static_assert(ARRAY_SIZE(keys) <= ARRAY_SIZE(((struct parser *)0)->first_line),
+	       "struct parser: first_line[] and given[] need a slot per key");
+
+/* ---- messages ---------------------------------------------------------- */
+
+/*
+ * Records the first error only: inih keeps parsing after a failure, and the
+ * first problem in the file is the one to fix first.  The prefix says where:
+ * "FILE:LINE: ", "FILE: " or "--set S.K=V: ".
+ */
+__attribute__((format(printf, 2, 3)))
+static void fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	p->err_line = p->override ? 0 : p->line;
+	if (!p->errlen)
+		return;
+	if (p->override)
+		n = snprintf(p->err, p->errlen, "--set %s: ", p->override);
+	else if (p->line > 0)
+		n = snprintf(p->err, p->errlen, "%s:%d: ", p->c->source, p->line);
+	else
+		n = snprintf(p->err, p->errlen, "%s: ", p->c->source);
+	if (n < 0 || (size_t)n >= p->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* Values are quoted back as given, but a 4000-byte --set would bury the
+ * reason: show the start. */
+#define SHOWN_MAX 60
+#define SHOWN(v) (strlen(v) > SHOWN_MAX ? SHOWN_MAX - 3 : (int)strlen(v)), (v), \
+		 (strlen(v) > SHOWN_MAX ? "..." : "")
+
+static void list_sections(char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(sections) && n < len; i++)
+		if (!sections[i].planned)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", sections[i].name);
+}
+
+static void list_keys(const char *section, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && n < len; i++)
+		if (!strcmp(keys[i].section, section))
+			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", keys[i].name);
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+/* Returns the section's row, or NULL after reporting why it is refused. */
+static const struct section_def *find_section(struct parser *p, const char *name)
+{
+	char known[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		const struct section_def *s = &sections[i];
+		size_t n = strlen(s->name);
+
+		if (strncmp(name, s->name, n) || (name[n] && !(s->instances && name[n] == '.')))
+			continue;
+		if (s->planned) {
+			fail(p, "[%s]: %s are not supported yet by this version of flint", name, s->planned);
+			return NULL;
+		}
+		if (name[n])
+			break;  /* [machine.x]: an instance of a section that has none */
+		return s;
+	}
+	list_sections(known, sizeof(known));
+	fail(p, "[%s]: unknown section (known: %s)", name, known);
+	return NULL;
+}
+
+static const struct key_def *find_key(struct parser *p, const char *section, const char *name)
+{
+	char known[128];
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+			return &keys[i];
+	list_keys(section, known, sizeof(known));
+	fail(p, "[%s] %s: unknown key (known: %s)", section, name, known);
+	return NULL;
+}
+
+/* ---- value setters ----------------------------------------------------- */
+
+/* "4194304" -> "4M": bounds in messages read like the values users write. */
+static const char *size_str(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "KMG";
+	int u = -1;
+
+	while (u < 2 && v && !(v & 1023)) {
+		v >>= 10;
+		u++;
+	}
+	snprintf(buf, len, "%llu%.*s", (unsigned long long)v, u >= 0, u >= 0 ? &units[u] : "");
+	return buf;
+}
+
+int config_parse_size(const char *s, uint64_t *out, const char **why)
+{
+	const char *q = s;
+	uint64_t v = 0, mult = 1;
+	const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	if (!*s) {
+		*why = "empty value (give a size like 64M)";
+		return -1;
+	}
+	if (*s == '-') {
+		*why = "must not be negative";
+		return -1;
+	}
+	if (*s < '0' || *s > '9') {
+		*why = "not a number (give a size like 64M)";
+		return -1;
+	}
+	for (; *q >= '0' && *q <= '9'; q++)
+		if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, (uint64_t)(*q - '0'), &v)) {
+			*why = "too large";
+			return -1;
+		}
+	if (*q == '.' || *q == ',') {
+		*why = "not a whole number (use a smaller unit, e.g. 1536M for 1.5G)";
+		return -1;
+	}
+	while (*q == ' ' || *q == '\t')  /* "64 MiB" */
+		q++;
+	switch (*q) {
+	case 'K': case 'k': mult = 1ull << 10; q++; break;
+	case 'M': case 'm': mult = 1ull << 20; q++; break;
+	case 'G': case 'g': mult = 1ull << 30; q++; break;
+	}
+	/* "iB" only after a unit letter; a bare "B" means bytes either way. */
+	if (mult > 1 && !strcmp(q, "iB"))
+		q += 2;
+	else if (!strcmp(q, "B"))
+		q++;
+	if (*q) {
+		*why = "unknown unit (use K, M or G)";
+		return -1;
+	}
+	if (__builtin_mul_overflow(v, mult, &v)) {
+		*why = "too large";
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static const char *set_memory(struct parser *p, const char *v)
+{
+	char lo[24], hi[24];
+	uint64_t bytes;
+	const char *why;
+
+	if (config_parse_size(v, &bytes, &why) < 0)
+		return why;
+	if (bytes < CONFIG_MEMORY_MIN || bytes > CONFIG_MEMORY_MAX) {
+		snprintf(p->why, sizeof(p->why), "must be %s to %s",
+			 size_str(CONFIG_MEMORY_MIN, lo, sizeof(lo)), size_str(CONFIG_MEMORY_MAX, hi, sizeof(hi)));
+		return p->why;
+	}
+	/* Guest RAM is mapped into KVM in whole pages. */
+	if (bytes & 4095)
+		return "must be a multiple of 4K";
+	p->c->memory = bytes;
+	return NULL;
+}
+
+static const char *set_vcpus(struct parser *p, const char *v)
+{
+	unsigned long n = 0;
+	const char *q;
+
+	if (*v == '-')
+		return "must not be negative";
+	for (q = v; *q >= '0' && *q <= '9'; q++)
+		if (n <= CONFIG_VCPUS_MAX)  /* past the bound the exact value no longer matters */
+			n = n * 10 + (unsigned long)(*q - '0');
+	if (q == v || *q)
+		return "not a whole number";
+	if (n < 1 || n > CONFIG_VCPUS_MAX) {
+		snprintf(p->why, sizeof(p->why), "must be 1 to %d", CONFIG_VCPUS_MAX);
+		return p->why;
+	}
+	p->c->vcpus = (unsigned)n;
+	return NULL;
+}
+
+/* Relative to the INI's folder, so a configuration works from any cwd. */
+static char *resolve(const struct parser *p, const char *path)
+{
+	size_t dl = path[0] == '/' ? 0 : strlen(p->dir), pl = strlen(path);
+	char *r = malloc(dl + pl + 1);
+
+	if (r) {
+		memcpy(r, p->dir, dl);
+		memcpy(r + dl, path, pl + 1);
+	}
+	return r;
+}
+
+static const char *set_kernel_path(struct parser *p, const char *v)
+{
+	char *r = resolve(p, v);
+
+	if (!r)
+		return "out of memory";
+	free(p->c->kernel_path);
+	p->c->kernel_path = r;
+	return NULL;
+}
+
+static const char *set_cmdline(struct parser *p, const char *v)
+{
+	const char *old = p->kind == LINE_CONTINUATION ? p->c->cmdline : "";
+	size_t ol = strlen(old), vl = strlen(v), sep = ol && vl ? 1 : 0;
+	char *r;
+
+	if (ol + sep + vl > CONFIG_CMDLINE_MAX) {
+		snprintf(p->why, sizeof(p->why), "cmdline longer than %d characters in all (shorten it)",
+			 CONFIG_CMDLINE_MAX);
+		return p->why;
+	}
+	r = malloc(ol + sep + vl + 1);
+	if (!r)
+		return "out of memory";
+	memcpy(r, old, ol);
+	r[ol] = ' ';
+	memcpy(r + ol + sep, v, vl + 1);
+	free(p->c->cmdline);
+	p->c->cmdline = r;
+	return NULL;
+}
+
+static const char *set_console_output(struct parser *p, const char *v)
+{
+	char *r;
+
+	if (!strcmp(v, "stdout") || !strcmp(v, "none")) {
+		p->c->console_output = !strcmp(v, "none") ? CONSOLE_OUT_NONE : CONSOLE_OUT_STDOUT;
+		free(p->c->console_path);
+		p->c->console_path = NULL;
+		return NULL;
+	}
+	if (strncmp(v, "file:", 5))
+		return "unknown output (use stdout, none or file:PATH)";
+	if (!v[5])
+		return "file: needs a path (e.g. file:console.log)";
+	r = resolve(p, v + 5);
+	if (!r)
+		return "out of memory";
+	free(p->c->console_path);
+	p->c->console_path = r;
+	p->c->console_output = CONSOLE_OUT_FILE;
+	return NULL;
+}
+
+static const char *set_console_input(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "none"))
+		p->c->console_input = CONSOLE_IN_NONE;
+	else if (!strcmp(v, "stdin"))
+		p->c->console_input = CONSOLE_IN_STDIN;
+	else
+		return "unknown input (use none or stdin)";
+	return NULL;
+}
+
+static bool apply(struct parser *p, const struct key_def *k, const char *value)
+{
+	const char *why;
+
+	if (!*value && !k->may_be_empty) {
+		fail(p, "[%s] %s: empty value (e.g. %s = %s)", k->section, k->name, k->name, k->example);
+		return false;
+	}
+	why = k->set(p, value);
+	if (why) {
+		fail(p, "[%s] %s = \"%.*s%s\": %s", k->section, k->name, SHOWN(value), why);
+		return false;
+	}
+	p->given[k - keys] = true;
+	return true;
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+static int on_key(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+	const struct key_def *k;
+	int *first;
+
+	if (p->kind == LINE_KEY)
+		p->can_continue = *name != '\0';  /* as inih remembers the key */
+	if (!value) {  /* only if someone turned on ini_allow_no_value */
+		fail(p, "%s: expected key = value", name);
+		return 0;
+	}
+	if (!*name) {
+		fail(p, "= \"%.*s%s\": missing key name before '='", SHOWN(value));
+		return 0;
+	}
+	if (!*section) {
+		char known[128];
+
+		list_sections(known, sizeof(known));
+		fail(p, "%s: key outside any section (put it under one of: %s)", name, known);
+		return 0;
+	}
+	if (!find_section(p, section) || !(k = find_key(p, section, name)))
+		return 0;
+	first = &p->first_line[k - keys];
+	if (p->kind == LINE_CONTINUATION && !k->continues) {
+		fail(p, "[%s] %s: indented line \"%.*s%s\" continues its value; only cmdline may "
+			"span lines (start a new key at the beginning of the line)", section, name,
+		     SHOWN(value));
+		return 0;
+	}
+	if (p->kind != LINE_CONTINUATION && *first) {
+		fail(p, "[%s] %s: given twice (first on line %d)", section, name, *first);
+		return 0;
+	}
+	if (p->kind != LINE_CONTINUATION)
+		*first = p->line;
+	return apply(p, k, value);
+}
+
+static bool is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\v' || ch == '\f';
+}
+
+/*
+ * Mirrors inih 55's order: comment (a blank line counts as one), then
+ * continuation (indented, after a key), then "[" header, then key = value.
+ * inih resets its key at a valid header only.
+ */
+static void classify(struct parser *p, const char *line)
+{
+	const char *s = line, *t, *close;
+	char *name;
+
+	if (p->line == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
+		s += 3;
+	for (t = s; is_space(*t); t++)
+		;
+	if (!*t || *t == ';' || *t == '#') {
+		p->kind = LINE_NOTHING;
+	} else if (p->can_continue && t > s) {
+		p->kind = LINE_CONTINUATION;
+	} else if (*t == '[') {
+		p->kind = LINE_SECTION;
+		close = strchr(t, ']');
+		if (!close)
+			return;  /* inih reports it */
+		p->can_continue = false;
+		name = strndup(t + 1, (size_t)(close - t - 1));
+		if (!name) {
+			fail(p, "out of memory");
+			return;
+		}
+		find_section(p, name);
+		free(name);
+	} else {
+		p->kind = LINE_KEY;
+	}
+}
+
+/* ini_reader: one real line per call, or NULL to stop inih at an error. */
+static char *next_line(char *buf, int size, void *stream)
+{
+	struct parser *p = stream;
+	const char *nl;
+	size_t len;
+
+	if (p->failed || p->pos >= p->end || size < 1)
+		return NULL;
+	nl = memchr(p->pos, '\n', (size_t)(p->end - p->pos));
+	len = (size_t)((nl ? nl : p->end) - p->pos);
+	p->line++;
+	if (len && p->pos[len - 1] == '\r')
+		len--;
+	if (memchr(p->pos, '\0', len)) {
+		fail(p, "line contains a NUL byte (is this a text file?)");
+		return NULL;
+	}
+	if (len > (size_t)size - 1) {
+		fail(p, "line longer than %d characters (continue long values on indented lines)", size - 1);
+		return NULL;
+	}
+	memcpy(buf, p->pos, len);
+	buf[len] = '\0';
+	p->pos = nl ? nl + 1 : p->end;
+	classify(p, buf);
+	return buf;
+}
+
+/* The n-th line (1-based) of the file, for quoting syntax errors. */
+static const char *line_at(const struct parser *p, int n, int *len)
+{
+	const char *s = p->text, *nl;
+
+	while (--n > 0 && (nl = memchr(s, '\n', (size_t)(p->end - s))))
+		s = nl + 1;
+	nl = memchr(s, '\n', (size_t)(p->end - s));
+	*len = (int)((nl ? nl : p->end) - s);
+	if (*len && s[*len - 1] == '\r')
+		(*len)--;
+	if (*len > SHOWN_MAX)
+		*len = SHOWN_MAX;
+	return s;
+}
+
+static void syntax_error(struct parser *p, int line)
+{
+	int len;
+	const char *text = line_at(p, line, &len);
+	const char *t = text;
+
+	while (t < text + len && is_space(*t))
+		t++;
+	p->failed = false;  /* an earlier line's problem wins over ours */
+	p->line = line;
+	if (*t == '[')
+		fail(p, "\"%.*s\": section header needs a closing ']' (and no ';' inside)", len, text);
+	else
+		fail(p, "\"%.*s\": syntax error (expected key = value, [section] or a ; comment)", len, text);
+}
+
+static char *read_file(struct parser *p, const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (!f) {
+		fail(p, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	buf = malloc(CONFIG_FILE_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		fail(p, "out of memory");
+		return NULL;
+	}
+	n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		fail(p, "cannot read: %s", strerror(errno));
+	} else if (n > CONFIG_FILE_MAX) {
+		fail(p, "larger than %u KiB: not a flint configuration", CONFIG_FILE_MAX >> 10);
+	}
+	fclose(f);
+	if (p->failed) {
+		free(buf);
+		return NULL;
+	}
+	*size = n;
+	return buf;
+}
+
+static void parse_file(struct parser *p, const char *path)
+{
+	size_t size;
+	char *text = read_file(p, path, &size);
+	int rc;
+
+	if (!text)
+		return;
+	p->text = p->pos = text;
+	p->end = text + size;
+	rc = ini_parse_stream(next_line, p, on_key, p);
+	if (rc < 0)
+		fail(p, "out of memory");
+	else if (rc > 0 && (!p->failed || rc < p->err_line))
+		syntax_error(p, rc);
+	free(text);
+	p->text = p->pos = p->end = NULL;
+}
+
+/* ---- --set ------------------------------------------------------------- */
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (is_space(*s))
+		s++;
+	for (e = s + strlen(s); e > s && is_space(e[-1]); e--)
+		;
+	*e = '\0';
+	return s;
+}
+
+static void apply_override(struct parser *p, const char *set)
+{
+	char *copy = strdup(set), *eq, *dot, *section, *name;
+	const struct key_def *k;
+
+	p->override = set;
+	p->kind = LINE_KEY;
+	if (!copy) {
+		fail(p, "out of memory");
+		return;
+	}
+	eq = strchr(copy, '=');
+	if (eq)
+		*eq = '\0';
+	/* The last dot splits, so [drive.data] path is drive.data.path. */
+	dot = strrchr(copy, '.');
+	if (!eq || !dot) {
+		fail(p, "expected section.key=value (e.g. --set machine.memory=128M)");
+		goto out;
+	}
+	*dot = '\0';
+	section = trim(copy);
+	name = trim(dot + 1);
+	if (!*section || !*name) {
+		fail(p, "expected section.key=value (e.g. --set machine.memory=128M)");
+		goto out;
+	}
+	if (find_section(p, section) && (k = find_key(p, section, name)))
+		apply(p, k, trim(eq + 1));
+out:
+	free(copy);
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+void config_free(struct config *c)
+{
+	free(c->source);
+	free(c->kernel_path);
+	free(c->cmdline);
+	free(c->console_path);
+	memset(c, 0, sizeof(*c));
+}
+
+int config_load(struct config *c, const char *path, char *const *overrides, int n_overrides,
+		char *err, size_t errlen)
+{
+	struct parser p = { .c = c, .err = err, .errlen = errlen };
+	const char *slash = strrchr(path, '/');
+	char *dir = NULL;
+
+	memset(c, 0, sizeof(*c));
+	if (errlen)
+		err[0] = '\0';
+	c->memory = CONFIG_MEMORY_DEFAULT;
+	c->vcpus = 1;
+	c->console_output = CONSOLE_OUT_STDOUT;
+	c->console_input = CONSOLE_IN_NONE;
+	c->source = strdup(path);
+	c->cmdline = strdup("");
+	dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");
+	if (!c->source || !c->cmdline || !dir) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	p.dir = dir;
+
+	parse_file(&p, path);
+	for (int i = 0; i < n_overrides && !p.failed; i++)
+		apply_override(&p, overrides[i]);
+	p.override = NULL;
+	p.line = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && !p.failed; i++)
+		if (keys[i].required && !p.given[i])
+			fail(&p, "[%s] %s is required (e.g. %s = %s)", keys[i].section, keys[i].name,
+			     keys[i].name, keys[i].example);
+	if (p.failed)
+		goto fail;
+	free(dir);
+	return 0;
+fail:
+	free(dir);
+	config_free(c);
+	return -1;
+}
