@@ -62,4 +62,6 @@ bench: deps-bench all
 clean:
 	rm -rf build
 
+include tests/fuzz/fuzz.mk
+
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)
