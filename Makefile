@@ -51,6 +51,9 @@ build/tests/%: tests/unit/%.c $(SAN_OBJS)
 
 unit-tests: $(UNIT_TESTS)
 
+# Keep the sanitized objects between test builds.
+.SECONDARY: $(SAN_OBJS)
+
 include guest-kernel/guest.mk
 
 test: deps-test all unit-tests

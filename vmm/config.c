@@ -83,7 +83,7 @@ static const struct section_def sections[] = {
 	{ .name = "console" },
 	{ .name = "drive", .instances = true, .planned = "drives" },
 	{ .name = "net", .instances = true, .planned = "network interfaces" },
-	{ .name = "sandbox", .planned = "sandbox settings" },
+	{ .name = "sandbox" },
 };
 
 static const char *set_memory(struct parser *p, const char *v);
@@ -92,6 +92,7 @@ static const char *set_kernel_path(struct parser *p, const char *v);
 static const char *set_cmdline(struct parser *p, const char *v);
 static const char *set_console_output(struct parser *p, const char *v);
 static const char *set_console_input(struct parser *p, const char *v);
+static const char *set_seccomp(struct parser *p, const char *v);
 
 static const struct key_def keys[] = {
 #define KEY(sec, key, setter, eg, ...) \
@@ -102,6 +103,7 @@ static const struct key_def keys[] = {
 	KEY("kernel", "cmdline", set_cmdline, "-- world", .may_be_empty = true, .continues = true),
 	KEY("console", "output", set_console_output, "stdout"),
 	KEY("console", "input", set_console_input, "none"),
+	KEY("sandbox", "seccomp", set_seccomp, "trap"),
 #undef KEY
 };
 
@@ -393,6 +395,16 @@ static const char *set_console_input(struct parser *p, const char *v)
 	return NULL;
 }
 
+static const char *set_seccomp(struct parser *p, const char *v)
+{
+	enum seccomp_mode m;
+
+	if (seccomp_mode_parse(v, &m) < 0)
+		return "unknown mode (use kill, trap, log or off)";
+	p->c->seccomp = m;
+	return NULL;
+}
+
 static bool apply(struct parser *p, const struct key_def *k, const char *value)
 {
 	const char *why;
@@ -677,6 +689,7 @@ int config_load(struct config *c, const char *path, char *const *overrides, int 
 	c->vcpus = 1;
 	c->console_output = CONSOLE_OUT_STDOUT;
 	c->console_input = CONSOLE_IN_NONE;
+	c->seccomp = SECCOMP_MODE_TRAP;
 	c->source = strdup(path);
 	c->cmdline = strdup("");
 	dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sandbox.h"
+
 #define CONFIG_MEMORY_MIN (4ull << 20)      /* kernel at 1 MiB + stack and heap */
 #define CONFIG_MEMORY_MAX (3ull << 30)      /* RAM ends where the MMIO hole begins */
 #define CONFIG_MEMORY_DEFAULT (64ull << 20)
@@ -23,6 +25,7 @@ struct config {
 	enum console_output console_output;
 	char *console_path;      /* for CONSOLE_OUT_FILE, resolved against the INI's folder */
 	enum console_input console_input;
+	enum seccomp_mode seccomp;   /* [sandbox] seccomp, default trap */
 };
 
 /*

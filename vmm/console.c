@@ -157,9 +157,20 @@ static void console_stop(void *state)
 	free(c);
 }
 
+static int console_fds(void *state, int *fds, int max)
+{
+	struct console *c = state;
+
+	if (!c->own_out || max < 1)
+		return 0;
+	fds[0] = c->out_fd;
+	return 1;
+}
+
 const struct device_module console_module = {
 	.name = "console",
 	.setup = console_setup,
 	.tick = console_tick,
 	.stop = console_stop,
+	.fds = console_fds,
 };

@@ -29,6 +29,9 @@ struct machine {
 		void *state;
 	} dev[MACHINE_MAX_DEVICES];
 	int ndev;
+	/* vCPU threads install their filters, then wait for main's (run.c). */
+	pthread_barrier_t filters_installed, go;
+	atomic_bool sandbox_failed;
 };
 
 /*
@@ -43,6 +46,9 @@ struct device_module {
 	void *(*setup)(struct machine *m, char *err, size_t errlen);
 	void (*tick)(void *state);
 	void (*stop)(void *state);
+	/* Descriptors the device still needs once the guest runs (everything
+	 * else is closed by the sandbox); returns how many it wrote. */
+	int (*fds)(void *state, int *fds, int max);
 };
 
 extern const struct device_module *const device_modules[];

@@ -9,11 +9,13 @@
 #include "exit_codes.h"
 #include "loader_pvh.h"
 #include "run.h"
+#include "sandbox.h"
 #include "stats.h"
 
 static const char usage[] =
 	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]]\n"
 	"       flint check CONFIG [--set SECTION.KEY=VALUE]...\n"
+	"       flint seccomp-dump [--role main|vcpu]\n"
 	"       flint --help | --version\n"
 	"\n"
 	"Boots the single-application guest that the INI file CONFIG describes on KVM\n"
@@ -22,16 +24,20 @@ static const char usage[] =
 	"Commands:\n"
 	"  run CONFIG     boot the VM; its console goes to stdout unless [console] says otherwise\n"
 	"  check CONFIG   validate CONFIG and its kernel file without booting\n"
+	"  seccomp-dump   print each thread role's system-call allow-list with its argument\n"
+	"                 conditions (--role R: only that role)\n"
 	"\n"
 	"Options:\n"
 	"  --set S.K=V    override key K of section S (repeatable; e.g. --set machine.memory=128M)\n"
 	"  --stats[=FMT]  print a boot timeline and the exits by reason to stderr after the run;\n"
 	"                 FMT is text (default) or json\n"
+	"  --role R       with seccomp-dump: main or vcpu\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
 	"\n"
 	"Exit status: the guest's (0-255) when it powers off; 2 for a usage, configuration or\n"
-	"kernel-file error; 125 when KVM fails or the VM crashes; 130 when interrupted.\n"
+	"kernel-file error; 125 when KVM fails or the VM crashes; 130 when interrupted;\n"
+	"159 when the sandbox stopped a forbidden system call.\n"
 	"See README.md for the configuration keys.\n";
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -67,11 +73,28 @@ static int check_kernel(const struct config *cfg)
 	return 0;
 }
 
+static int seccomp_dump_cmd(const char *role, const char *extra)
+{
+	enum sandbox_role r;
+
+	if (extra)
+		return bad_usage("unexpected argument '%s'", extra);
+	if (!role) {
+		seccomp_dump(stdout, -1);
+		return 0;
+	}
+	if (sandbox_role_parse(role, &r) < 0)
+		return bad_usage("--role %s: unknown role (use main or vcpu)", role);
+	seccomp_dump(stdout, r);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "set", required_argument, NULL, 's' },
 		{ "stats", optional_argument, NULL, 'S' },
+		{ "role", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -80,7 +103,7 @@ int main(int argc, char **argv)
 	struct config cfg;
 	char **sets = calloc(argc, sizeof(char *));
 	char err[1024];
-	const char *cmd, *file, *stats_fmt = NULL;
+	const char *cmd, *file, *stats_fmt = NULL, *role = NULL;
 	int nsets = 0, c, status;
 
 	stats_mark(&stats, MARK_MAIN);
@@ -96,6 +119,9 @@ int main(int argc, char **argv)
 			if (strcmp(stats_fmt, "text") && strcmp(stats_fmt, "json"))
 				return bad_usage("--stats=%s: use --stats, --stats=text or --stats=json", stats_fmt);
 			break;
+		case 'r':
+			role = optarg;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -110,8 +136,12 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return bad_usage("%s", "missing command (run or check)");
 	cmd = argv[optind++];
+	if (!strcmp(cmd, "seccomp-dump"))
+		return seccomp_dump_cmd(role, optind < argc ? argv[optind] : NULL);
+	if (role)
+		return bad_usage("%s", "--role only goes with seccomp-dump");
 	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
-		return bad_usage("unknown command '%s' (use run or check)", cmd);
+		return bad_usage("unknown command '%s' (use run, check or seccomp-dump)", cmd);
 	if (optind >= argc)
 		return bad_usage("%s: missing CONFIG file", cmd);
 	file = argv[optind++];

@@ -15,6 +15,7 @@
 #include "exit_codes.h"
 #include "loader_pvh.h"
 #include "machine.h"
+#include "sandbox.h"
 #include "vcpu.h"
 
 /* How often the event loop replays batched guest writes and flushes
@@ -173,6 +174,70 @@ static int vcpus_setup(struct machine *m, const struct pvh_image *img, char *err
 	return vcpu_set_pvh_entry(&vm->vcpus[0], img->entry32, FLINT_START_INFO_GPA, err, errlen);
 }
 
+/* Runs on each vCPU thread before its first KVM_RUN. */
+static int vcpu_sandbox(struct vcpu *v, void *ctx)
+{
+	struct machine *m = ctx;
+	char err[256];
+
+	if (seccomp_install(SANDBOX_ROLE_VCPU, v->id, m->cfg->seccomp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flint: vCPU %u: %s\n", v->id, err);
+		m->sandbox_failed = true;
+	}
+	pthread_barrier_wait(&m->filters_installed);
+	pthread_barrier_wait(&m->go);
+	return m->sandbox_failed ? FLINT_EXIT_VMM : 0;
+}
+
+/*
+ * Confines the process before the guest's first instruction: descriptors
+ * it no longer needs closed, capabilities dropped, then every thread under
+ * its role's seccomp filter.  Filters stack on the ones a thread inherits,
+ * so the vCPU threads start (and install theirs) while main is still
+ * unfiltered; main installs its own once they all have, then lets them run.
+ */
+static int sandbox_enter(struct machine *m, char *err, size_t errlen)
+{
+	struct vm *vm = &m->vm;
+	int keep[64], n = 0;
+	bool failed;
+
+	keep[n++] = vm->vm_fd;
+	keep[n++] = vm->stop_fd;
+	keep[n++] = m->tick_fd;
+	keep[n++] = m->signal_fd;
+	keep[n++] = m->el.epfd;
+	for (unsigned i = 0; i < vm->nvcpus && n < 64; i++)
+		keep[n++] = vm->vcpus[i].fd;
+	for (int i = 0; i < m->ndev; i++)
+		if (m->dev[i].mod->fds)
+			n += m->dev[i].mod->fds(m->dev[i].state, keep + n, 64 - n);
+	if (sandbox_drop_privileges(keep, n, err, errlen) < 0)
+		return -1;
+	vm->kvm_fd = -1; /* closed: nothing needs /dev/kvm itself any more */
+
+	pthread_barrier_init(&m->filters_installed, NULL, vm->nvcpus + 1);
+	pthread_barrier_init(&m->go, NULL, vm->nvcpus + 1);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		vm->vcpus[i].before_run = vcpu_sandbox;
+		vm->vcpus[i].before_run_ctx = m;
+		if (vcpu_start(&vm->vcpus[i], err, errlen) < 0) {
+			/* The barrier counts on every vCPU: none can proceed now. */
+			fprintf(stderr, "flint: %s\n", err);
+			_exit(FLINT_EXIT_VMM);
+		}
+	}
+	pthread_barrier_wait(&m->filters_installed);
+	if (sandbox_forbid_new_processes(err, errlen) < 0 ||
+	    seccomp_install(SANDBOX_ROLE_MAIN, 0, m->cfg->seccomp, err, errlen) < 0)
+		m->sandbox_failed = true;
+	failed = m->sandbox_failed;
+	pthread_barrier_wait(&m->go);
+	if (failed && !err[0])
+		snprintf(err, errlen, "could not confine the vCPU threads");
+	return failed ? -1 : 0;
+}
+
 static void teardown(struct machine *m, uint64_t stats_gpa)
 {
 	struct vm *vm = &m->vm;
@@ -233,9 +298,8 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0)
 		goto out;
 	stats_mark(stats, MARK_VM_READY);
-	for (unsigned i = 0; i < m.vm.nvcpus; i++)
-		if (vcpu_start(&m.vm.vcpus[i], err, sizeof(err)) < 0)
-			goto out;
+	if (sandbox_enter(&m, err, sizeof(err)) < 0)
+		goto out;
 	if (ev_run(&m.el) < 0) {
 		snprintf(err, sizeof(err), "event loop: %s", strerror(errno));
 		goto out;

@@ -8,8 +8,12 @@ trap 'rm -rf "$TMP"' EXIT
 OUT=$TMP/out ERR=$TMP/err
 failures=0
 
-# run CMD...: runs with a timeout, leaves stdout in $OUT, stderr in $ERR, status in $rc
+# run CMD...: runs with a timeout, leaves stdout in $OUT, stderr in $ERR, status in $rc.
+# With SANDBOX=MODE in the environment, every `flint run` gets that seccomp mode.
 run() {
+	if [ -n "${SANDBOX:-}" ] && [ "$1" = "$FLINT" ] && [ "${2:-}" = run ]; then
+		set -- "$@" --set "sandbox.seccomp=$SANDBOX"
+	fi
 	timeout 60 "$@" >"$OUT" 2>"$ERR"
 	rc=$?
 }

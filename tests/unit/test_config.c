@@ -115,7 +115,7 @@ TEST(unknown_key)
 TEST(unknown_section)
 {
 	EXPECT_ERROR(KERNEL "\n\n[machin]\nmemory = 64M\n", 5,
-		     "[machin]: unknown section (known: machine, kernel, console)");
+		     "[machin]: unknown section (known: machine, kernel, console, sandbox)");
 }
 
 TEST(unknown_section_empty)
@@ -230,7 +230,7 @@ TEST(earlier_syntax_error_wins_over_long_line)
 TEST(key_outside_section)
 {
 	EXPECT_ERROR("memory = 64M\n" KERNEL, 1,
-		     "memory: key outside any section (put it under one of: machine, kernel, console)");
+		     "memory: key outside any section (put it under one of: machine, kernel, console, sandbox)");
 }
 
 TEST(syntax_error_no_equals)
@@ -333,7 +333,9 @@ TEST(reserved_sections)
 	EXPECT_ERROR(KERNEL "[console]\n\n\n\n\n\n[drive.data]\npath = disk.img\n", 9,
 		     "[drive.data]: drives are not supported yet by this version of flint");
 	EXPECT_ERROR(KERNEL "[net.eth0]\n", 3, "[net.eth0]: network interfaces are not supported yet");
-	EXPECT_ERROR(KERNEL "[sandbox]\n", 3, "[sandbox]: sandbox settings are not supported yet");
+	EXPECT_ERROR(KERNEL "[sandbox]\nseccomp = strict\n", 4,
+		     "[sandbox] seccomp = \"strict\": unknown mode (use kill, trap, log or off)");
+	EXPECT_ERROR(KERNEL "[sandbox]\nchroot = /x\n", 4, "[sandbox] chroot: unknown key (known: seccomp)");
 }
 
 TEST(indented_key_is_not_a_new_key)
