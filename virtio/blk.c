@@ -156,6 +156,11 @@ void virtio_blk_close(struct virtio_blk *b)
 	free(b);
 }
 
+int virtio_blk_fd(const struct virtio_blk *b)
+{
+	return b->fd;
+}
+
 uint64_t virtio_blk_capacity(const struct virtio_blk *b)
 {
 	return b->capacity;

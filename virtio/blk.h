@@ -26,6 +26,8 @@ struct virtio_blk *virtio_blk_open(const char *path, bool readonly, char *err, s
 void virtio_blk_close(struct virtio_blk *b);
 
 uint64_t virtio_blk_capacity(const struct virtio_blk *b); /* in 512-byte sectors */
+/* The image's descriptor, which the sandbox must keep open. */
+int virtio_blk_fd(const struct virtio_blk *b);
 
 /* The ops table for virtio_mmio_create(..., &virtio_blk_ops, blk, ...). */
 extern const struct virtio_dev_ops virtio_blk_ops;

@@ -2,9 +2,19 @@
  * Launch configuration: inih does the INI syntax, this file the meaning.
  *
  * Two tables drive everything: `sections` (which [names] exist, which are
- * reserved for later work) and `keys` (each key's section, setter and
- * example).  Adding a key is one row in `keys`; adding a section is one row
- * in `sections` plus its keys.
+ * reserved for later work, which come as [name.NAME] instances) and `keys`
+ * (each key's section, setter and example).  Adding a key is one row in
+ * `keys`; adding a section is one row in `sections` plus its keys, and for an
+ * instanced section an `add` hook that makes room in struct config, which its
+ * setters then find through current_index().
+ *
+ * What was given, and on which line, is kept per instance (struct instance),
+ * not per key: two drives may each have a path, one drive may not have two.
+ * A plain section is one instance from the start, so its required keys are
+ * checked even if the file never mentions it; [drive.NAME] becomes one when
+ * first named, by a header or a --set, and naming it again (a second
+ * [drive.data] header, or --set drive.data.*) reopens the same instance, as
+ * inih does for a repeated plain section.
  *
  * We feed inih through ini_parse_stream() and our own reader rather than
  * ini_parse(), because inih's own line numbers cannot be trusted: Debian's
@@ -23,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -42,6 +53,19 @@ enum line_kind {
 	LINE_CONTINUATION,  /* indented line after a key: more of its value */
 };
 
+#define KEYS_MAX 16
+
+struct section_def;
+
+/* One [section] or [section.NAME]: what its keys were given, and where. */
+struct instance {
+	const struct section_def *sec;
+	unsigned index;             /* among its section's instances: c->drives[index] */
+	char label[64];             /* "drive.data", as messages show it (NAME is at most 32) */
+	int first_line[KEYS_MAX];   /* per `keys` row: line that set it, 0 = not yet */
+	bool given[KEYS_MAX];       /* per `keys` row: set by the file or a --set */
+};
+
 struct parser {
 	struct config *c;
 	const char *dir;            /* INI's folder with its '/', "" for the cwd */
@@ -56,15 +80,20 @@ struct parser {
 	bool can_continue;          /* inih has a key that an indented line continues */
 
 	const char *override;       /* the --set being applied, NULL for the file */
-	int first_line[16];         /* per `keys` row: line that set it, 0 = not yet */
-	bool given[16];             /* per `keys` row: set by the file or a --set */
+	struct instance *inst;      /* every section instance so far, plain ones first */
+	unsigned ninst;
+	struct instance *cur;       /* the instance whose key is being set */
 	char why[128];              /* room for setters' messages that need numbers */
 };
 
 struct section_def {
 	const char *name;
-	bool instances;             /* written [name.INSTANCE] */
-	const char *planned;        /* reserved: what it will configure, refused for now */
+	const char *what;           /* plural, for messages: "drives" */
+	bool planned;               /* reserved for later work, refused for now */
+	unsigned max;               /* > 0: written [name.NAME], at most max of them */
+	/* Instanced sections: makes room in struct config for a new instance
+	 * (number current_index()) called `name`.  Returns NULL or why not. */
+	const char *(*add)(struct parser *p, const char *name);
 };
 
 struct key_def {
@@ -77,12 +106,14 @@ struct key_def {
 	bool continues;             /* indented lines extend it, joined by ' ' */
 };
 
+static const char *add_drive(struct parser *p, const char *name);
+
 static const struct section_def sections[] = {
 	{ .name = "machine" },
 	{ .name = "kernel" },
 	{ .name = "console" },
-	{ .name = "drive", .instances = true, .planned = "drives" },
-	{ .name = "net", .instances = true, .planned = "network interfaces" },
+	{ .name = "drive", .what = "drives", .max = CONFIG_DRIVES_MAX, .add = add_drive },
+	{ .name = "net", .what = "network interfaces", .planned = true },
 	{ .name = "sandbox" },
 };
 
@@ -93,6 +124,8 @@ static const char *set_cmdline(struct parser *p, const char *v);
 static const char *set_console_output(struct parser *p, const char *v);
 static const char *set_console_input(struct parser *p, const char *v);
 static const char *set_seccomp(struct parser *p, const char *v);
+static const char *set_drive_path(struct parser *p, const char *v);
+static const char *set_drive_readonly(struct parser *p, const char *v);
 
 static const struct key_def keys[] = {
 #define KEY(sec, key, setter, eg, ...) \
@@ -104,11 +137,12 @@ static const struct key_def keys[] = {
 	KEY("console", "output", set_console_output, "stdout"),
 	KEY("console", "input", set_console_input, "none"),
 	KEY("sandbox", "seccomp", set_seccomp, "trap"),
+	KEY("drive", "path", set_drive_path, "disk.img", .required = true),
+	KEY("drive", "readonly", set_drive_readonly, "true"),
 #undef KEY
 };
 
-_Static_assert(ARRAY_SIZE(keys) <= ARRAY_SIZE(((struct parser *)0)->first_line),
-	       "struct parser: first_line[] and given[] need a slot per key");
+_Static_assert(ARRAY_SIZE(keys) <= KEYS_MAX, "struct instance needs a slot per key: raise KEYS_MAX");
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -155,7 +189,8 @@ static void list_sections(char *buf, size_t len)
 	buf[0] = '\0';
 	for (size_t i = 0; i < ARRAY_SIZE(sections) && n < len; i++)
 		if (!sections[i].planned)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", sections[i].name);
+			n += (size_t)snprintf(buf + n, len - n, "%s%s%s", n ? ", " : "", sections[i].name,
+					      sections[i].max ? ".NAME" : "");
 }
 
 static void list_keys(const char *section, char *buf, size_t len)
@@ -170,6 +205,28 @@ static void list_keys(const char *section, char *buf, size_t len)
 
 /* ---- lookups ----------------------------------------------------------- */
 
+/* NULL if `name` may be the NAME of [drive.NAME], else why not (static or p->why). */
+static const char *bad_name(struct parser *p, const char *name)
+{
+	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+	unsigned char ch = (unsigned char)name[n];
+
+	if (!*name)
+		return "empty name";
+	if (ch) {
+		if (ch >= ' ' && ch < 127)
+			snprintf(p->why, sizeof(p->why), "'%c' is not allowed in a name", ch);
+		else
+			snprintf(p->why, sizeof(p->why), "byte 0x%02x is not allowed in a name", ch);
+		return p->why;
+	}
+	if (n > CONFIG_NAME_MAX) {
+		snprintf(p->why, sizeof(p->why), "name longer than %d characters", CONFIG_NAME_MAX);
+		return p->why;
+	}
+	return NULL;
+}
+
 /* Returns the section's row, or NULL after reporting why it is refused. */
 static const struct section_def *find_section(struct parser *p, const char *name)
 {
@@ -178,15 +235,25 @@ static const struct section_def *find_section(struct parser *p, const char *name
 	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
 		const struct section_def *s = &sections[i];
 		size_t n = strlen(s->name);
+		const char *why;
 
-		if (strncmp(name, s->name, n) || (name[n] && !(s->instances && name[n] == '.')))
+		if (strncmp(name, s->name, n) || (name[n] && name[n] != '.'))
 			continue;
 		if (s->planned) {
-			fail(p, "[%s]: %s are not supported yet by this version of flint", name, s->planned);
+			fail(p, "[%s]: %s are not supported yet by this version of flint", name, s->what);
 			return NULL;
 		}
-		if (name[n])
-			break;  /* [machine.x]: an instance of a section that has none */
+		if (!s->max) {
+			if (name[n])
+				break;  /* [machine.x]: an instance of a section that has none */
+			return s;
+		}
+		why = name[n] ? bad_name(p, name + n + 1) : "needs a name";
+		if (why) {
+			fail(p, "[%s]: %s (NAME in [%s.NAME]: 1 to %d letters, digits, '_' or '-')", name, why,
+			     s->name, CONFIG_NAME_MAX);
+			return NULL;
+		}
 		return s;
 	}
 	list_sections(known, sizeof(known));
@@ -194,15 +261,50 @@ static const struct section_def *find_section(struct parser *p, const char *name
 	return NULL;
 }
 
-static const struct key_def *find_key(struct parser *p, const char *section, const char *name)
+/*
+ * Makes the instance of section `name` current, creating it on first use.
+ * Returns it, or NULL after reporting why not.
+ */
+static struct instance *open_section(struct parser *p, const char *name)
+{
+	const struct section_def *s = find_section(p, name);
+	struct instance *in;
+	unsigned count = 0;
+	const char *why;
+
+	if (!s)
+		return NULL;
+	for (unsigned i = 0; i < p->ninst; i++) {
+		if (!strcmp(p->inst[i].label, name))
+			return p->cur = &p->inst[i];
+		count += p->inst[i].sec == s;
+	}
+	/* Only instanced sections get here: config_load opened the plain ones. */
+	if (count == s->max) {
+		fail(p, "[%s]: too many %s (at most %u)", name, s->what, s->max);
+		return NULL;
+	}
+	in = p->cur = &p->inst[p->ninst];
+	*in = (struct instance){ .sec = s, .index = count };
+	snprintf(in->label, sizeof(in->label), "%s", name);
+	why = s->add(p, name + strlen(s->name) + 1);
+	if (why) {
+		fail(p, "[%s]: %s", name, why);
+		return NULL;
+	}
+	p->ninst++;
+	return in;
+}
+
+static const struct key_def *find_key(struct parser *p, const struct instance *in, const char *name)
 {
 	char known[128];
 
 	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+		if (!strcmp(keys[i].section, in->sec->name) && !strcmp(keys[i].name, name))
 			return &keys[i];
-	list_keys(section, known, sizeof(known));
-	fail(p, "[%s] %s: unknown key (known: %s)", section, name, known);
+	list_keys(in->sec->name, known, sizeof(known));
+	fail(p, "[%s] %s: unknown key (known: %s)", in->label, name, known);
 	return NULL;
 }
 
@@ -211,14 +313,15 @@ static const struct key_def *find_key(struct parser *p, const char *section, con
 /* "4194304" -> "4M": bounds in messages read like the values users write. */
 static const char *size_str(uint64_t v, char *buf, size_t len)
 {
-	static const char units[] = "KMG";
-	int u = -1;
+	/* Strings, not "%.*s" into "KMG": gcc 12 crashes on that at -O0. */
+	static const char *const units[] = { "", "K", "M", "G" };
+	size_t u = 0;
 
-	while (u < 2 && v && !(v & 1023)) {
+	while (u < 3 && v && !(v & 1023)) {
 		v >>= 10;
 		u++;
 	}
-	snprintf(buf, len, "%llu%.*s", (unsigned long long)v, u >= 0, u >= 0 ? &units[u] : "");
+	snprintf(buf, len, "%llu%s", (unsigned long long)v, units[u]);
 	return buf;
 }
 
@@ -328,15 +431,20 @@ static char *resolve(const struct parser *p, const char *path)
 	return r;
 }
 
-static const char *set_kernel_path(struct parser *p, const char *v)
+static const char *set_path(struct parser *p, char **slot, const char *v)
 {
 	char *r = resolve(p, v);
 
 	if (!r)
 		return "out of memory";
-	free(p->c->kernel_path);
-	p->c->kernel_path = r;
+	free(*slot);
+	*slot = r;
 	return NULL;
+}
+
+static const char *set_kernel_path(struct parser *p, const char *v)
+{
+	return set_path(p, &p->c->kernel_path, v);
 }
 
 static const char *set_cmdline(struct parser *p, const char *v)
@@ -405,20 +513,55 @@ static const char *set_seccomp(struct parser *p, const char *v)
 	return NULL;
 }
 
-static bool apply(struct parser *p, const struct key_def *k, const char *value)
+/* Which of its section's instances the key being set belongs to. */
+static unsigned current_index(const struct parser *p)
+{
+	return p->cur->index;
+}
+
+static const char *add_drive(struct parser *p, const char *name)
+{
+	struct config_drive *d = &p->c->drives[current_index(p)];
+
+	d->name = strdup(name);
+	if (!d->name)
+		return "out of memory";
+	p->c->ndrives++;
+	return NULL;
+}
+
+static const char *set_drive_path(struct parser *p, const char *v)
+{
+	return set_path(p, &p->c->drives[current_index(p)].path, v);
+}
+
+static const char *set_drive_readonly(struct parser *p, const char *v)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
+			p->c->drives[current_index(p)].readonly = !strcasecmp(v, yes[i]);
+			return NULL;
+		}
+	return "not a boolean (use true or false; yes/no, on/off and 1/0 also work)";
+}
+
+static bool apply(struct parser *p, struct instance *in, const struct key_def *k, const char *value)
 {
 	const char *why;
 
+	p->cur = in;
 	if (!*value && !k->may_be_empty) {
-		fail(p, "[%s] %s: empty value (e.g. %s = %s)", k->section, k->name, k->name, k->example);
+		fail(p, "[%s] %s: empty value (e.g. %s = %s)", in->label, k->name, k->name, k->example);
 		return false;
 	}
 	why = k->set(p, value);
 	if (why) {
-		fail(p, "[%s] %s = \"%.*s%s\": %s", k->section, k->name, SHOWN(value), why);
+		fail(p, "[%s] %s = \"%.*s%s\": %s", in->label, k->name, SHOWN(value), why);
 		return false;
 	}
-	p->given[k - keys] = true;
+	in->given[k - keys] = true;
 	return true;
 }
 
@@ -427,6 +570,7 @@ static bool apply(struct parser *p, const struct key_def *k, const char *value)
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
 	struct parser *p = user;
+	struct instance *in;
 	const struct key_def *k;
 	int *first;
 
@@ -447,9 +591,9 @@ static int on_key(void *user, const char *section, const char *name, const char 
 		fail(p, "%s: key outside any section (put it under one of: %s)", name, known);
 		return 0;
 	}
-	if (!find_section(p, section) || !(k = find_key(p, section, name)))
+	if (!(in = open_section(p, section)) || !(k = find_key(p, in, name)))
 		return 0;
-	first = &p->first_line[k - keys];
+	first = &in->first_line[k - keys];
 	if (p->kind == LINE_CONTINUATION && !k->continues) {
 		fail(p, "[%s] %s: indented line \"%.*s%s\" continues its value; only cmdline may "
 			"span lines (start a new key at the beginning of the line)", section, name,
@@ -462,7 +606,7 @@ static int on_key(void *user, const char *section, const char *name, const char 
 	}
 	if (p->kind != LINE_CONTINUATION)
 		*first = p->line;
-	return apply(p, k, value);
+	return apply(p, in, k, value);
 }
 
 static bool is_space(char ch)
@@ -499,7 +643,9 @@ static void classify(struct parser *p, const char *line)
 			fail(p, "out of memory");
 			return;
 		}
-		find_section(p, name);
+		/* Here, not at its first key, so that a badly named or ninth
+		 * [drive.NAME] is reported on its header's line even with no keys. */
+		open_section(p, name);
 		free(name);
 	} else {
 		p->kind = LINE_KEY;
@@ -634,6 +780,7 @@ static char *trim(char *s)
 static void apply_override(struct parser *p, const char *set)
 {
 	char *copy = strdup(set), *eq, *dot, *section, *name;
+	struct instance *in;
 	const struct key_def *k;
 
 	p->override = set;
@@ -658,8 +805,8 @@ static void apply_override(struct parser *p, const char *set)
 		fail(p, "expected section.key=value (e.g. --set machine.memory=128M)");
 		goto out;
 	}
-	if (find_section(p, section) && (k = find_key(p, section, name)))
-		apply(p, k, trim(eq + 1));
+	if ((in = open_section(p, section)) && (k = find_key(p, in, name)))
+		apply(p, in, k, trim(eq + 1));
 out:
 	free(copy);
 }
@@ -668,11 +815,34 @@ out:
 
 void config_free(struct config *c)
 {
+	for (unsigned i = 0; i < c->ndrives; i++) {
+		free(c->drives[i].name);
+		free(c->drives[i].path);
+	}
 	free(c->source);
 	free(c->kernel_path);
 	free(c->cmdline);
 	free(c->console_path);
 	memset(c, 0, sizeof(*c));
+}
+
+/* Room for every instance there can be, so instance pointers stay put. */
+static struct instance *alloc_instances(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		n += sections[i].planned ? 0 : sections[i].max ? sections[i].max : 1;
+	return calloc(n, sizeof(struct instance));
+}
+
+static void check_required(struct parser *p)
+{
+	for (unsigned i = 0; i < p->ninst; i++)
+		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+			if (keys[k].required && !p->inst[i].given[k] && !strcmp(keys[k].section, p->inst[i].sec->name))
+				fail(p, "[%s] %s is required (e.g. %s = %s)", p->inst[i].label, keys[k].name,
+				     keys[k].name, keys[k].example);
 }
 
 int config_load(struct config *c, const char *path, char *const *overrides, int n_overrides,
@@ -693,26 +863,33 @@ int config_load(struct config *c, const char *path, char *const *overrides, int 
 	c->source = strdup(path);
 	c->cmdline = strdup("");
 	dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");
-	if (!c->source || !c->cmdline || !dir) {
+	p.inst = alloc_instances();
+	if (!c->source || !c->cmdline || !dir || !p.inst) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
 	p.dir = dir;
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+		if (!sections[i].planned && !sections[i].max) {
+			struct instance *in = &p.inst[p.ninst++];
+
+			in->sec = &sections[i];
+			snprintf(in->label, sizeof(in->label), "%s", sections[i].name);
+		}
 
 	parse_file(&p, path);
 	for (int i = 0; i < n_overrides && !p.failed; i++)
 		apply_override(&p, overrides[i]);
 	p.override = NULL;
 	p.line = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(keys) && !p.failed; i++)
-		if (keys[i].required && !p.given[i])
-			fail(&p, "[%s] %s is required (e.g. %s = %s)", keys[i].section, keys[i].name,
-			     keys[i].name, keys[i].example);
+	check_required(&p);
 	if (p.failed)
 		goto fail;
+	free(p.inst);
 	free(dir);
 	return 0;
 fail:
+	free(p.inst);
 	free(dir);
 	config_free(c);
 	return -1;

@@ -2,6 +2,7 @@
 #ifndef FLINT_CONFIG_H
 #define FLINT_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,9 +13,17 @@
 #define CONFIG_MEMORY_DEFAULT (64ull << 20)
 #define CONFIG_VCPUS_MAX 64
 #define CONFIG_CMDLINE_MAX 4000             /* leaves room in the 4 KiB boot page */
+#define CONFIG_DRIVES_MAX 8
+#define CONFIG_NAME_MAX 32                  /* NAME in [drive.NAME]: [A-Za-z0-9_-] */
 
 enum console_output { CONSOLE_OUT_STDOUT, CONSOLE_OUT_NONE, CONSOLE_OUT_FILE };
 enum console_input { CONSOLE_IN_NONE, CONSOLE_IN_STDIN };
+
+struct config_drive {
+	char *name;              /* NAME of [drive.NAME], 1..CONFIG_NAME_MAX characters */
+	char *path;              /* raw disk image, resolved against the INI's folder */
+	bool readonly;           /* default false */
+};
 
 struct config {
 	char *source;            /* INI path as given, for messages */
@@ -26,6 +35,8 @@ struct config {
 	char *console_path;      /* for CONSOLE_OUT_FILE, resolved against the INI's folder */
 	enum console_input console_input;
 	enum seccomp_mode seccomp;   /* [sandbox] seccomp, default trap */
+	struct config_drive drives[CONFIG_DRIVES_MAX];   /* in file order, then new ones from --set */
+	unsigned ndrives;
 };
 
 /*
@@ -36,8 +47,9 @@ struct config {
  *     config.ini:7: [machine] memory = "64X": unknown unit (use K, M or G)
  *     --set machine.vcpus=0: [machine] vcpus = "0": must be 1 to 64
  * Also checks what only the whole file can say (e.g. [kernel] path missing).
+ * A --set may name a drive the file does not have: that adds it.
  * Relative paths, from the file or a --set, are relative to the INI's folder.
- * Does not touch the kernel file beyond resolving its path.
+ * Does not touch the kernel or disk files beyond resolving their paths.
  * On failure *c holds nothing to free; on success release it with config_free().
  */
 int config_load(struct config *c, const char *path, char *const *overrides, int n_overrides,

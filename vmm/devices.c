@@ -7,9 +7,11 @@
 
 extern const struct device_module poweroff_module;
 extern const struct device_module console_module;
+extern const struct device_module drive_module;
 
 const struct device_module *const device_modules[] = {
 	&poweroff_module,
 	&console_module,
+	&drive_module,
 	NULL,
 };

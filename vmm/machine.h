@@ -29,6 +29,7 @@ struct machine {
 		void *state;
 	} dev[MACHINE_MAX_DEVICES];
 	int ndev;
+	unsigned virtio_slots;   /* virtio-mmio windows handed out (base, GSI) */
 	/* vCPU threads install their filters, then wait for main's (run.c). */
 	pthread_barrier_t filters_installed, go;
 	atomic_bool sandbox_failed;
@@ -52,6 +53,9 @@ struct device_module {
 };
 
 extern const struct device_module *const device_modules[];
+
+/* The next virtio-mmio window: its base address and GSI; -1 when full. */
+int machine_virtio_slot(struct machine *m, uint64_t *base, unsigned *gsi);
 
 /* Appends " param" to the monitor's part of the guest command line. */
 __attribute__((format(printf, 2, 3)))

@@ -41,6 +41,16 @@ int machine_add_param(struct machine *m, const char *fmt, ...)
 	return 0;
 }
 
+int machine_virtio_slot(struct machine *m, uint64_t *base, unsigned *gsi)
+{
+	if (m->virtio_slots == FLINT_VIRTIO_MAX)
+		return -1;
+	*base = FLINT_VIRTIO_MMIO_GPA + m->virtio_slots * FLINT_VIRTIO_MMIO_STRIDE;
+	*gsi = FLINT_VIRTIO_GSI_BASE + m->virtio_slots;
+	m->virtio_slots++;
+	return 0;
+}
+
 static void on_stop(void *ctx, uint32_t events)
 {
 	struct machine *m = ctx;
@@ -119,13 +129,12 @@ static int devices_setup(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
-static int kernel_setup(struct machine *m, struct pvh_image *img, char *err, size_t errlen)
+/* The guest's command line: the devices' parameters, then the user's. */
+static int cmdline_setup(struct machine *m, char *err, size_t errlen)
 {
 	char cmdline[FLINT_CMDLINE_SIZE];
 	int n;
 
-	if (pvh_load(&m->vm.mem, m->cfg->kernel_path, img, err, errlen) < 0)
-		return -1;
 	n = snprintf(cmdline, sizeof(cmdline), "%s%s", m->params, m->cfg->cmdline ? m->cfg->cmdline : "");
 	if (n < 0 || (size_t)n >= sizeof(cmdline)) {
 		snprintf(err, errlen, "%s: [kernel] cmdline: too long with the monitor's %zu bytes of "
@@ -288,13 +297,20 @@ int flint_run(const struct config *cfg, struct stats *stats)
 		snprintf(err, sizeof(err), "epoll_create1: %s", strerror(errno));
 		goto out;
 	}
-	if (loop_setup(&m, err, sizeof(err)) < 0 || devices_setup(&m, err, sizeof(err)) < 0 ||
-	    vm_commit_coalesced(&m.vm, err, sizeof(err)) < 0)
-		goto out;
-	if (kernel_setup(&m, &img, err, sizeof(err)) < 0) {
-		status = FLINT_EXIT_USAGE; /* the kernel file or command line is the user's to fix */
+	/* Errors in the kernel file, the images and the command line are the
+	 * user's to fix (status 2); the kernel goes first so they fail fast. */
+	if (pvh_load(&m.vm.mem, cfg->kernel_path, &img, err, sizeof(err)) < 0) {
+		status = FLINT_EXIT_USAGE;
 		goto out;
 	}
+	if (loop_setup(&m, err, sizeof(err)) < 0)
+		goto out;
+	if (devices_setup(&m, err, sizeof(err)) < 0 || cmdline_setup(&m, err, sizeof(err)) < 0) {
+		status = FLINT_EXIT_USAGE;
+		goto out;
+	}
+	if (vm_commit_coalesced(&m.vm, err, sizeof(err)) < 0)
+		goto out;
 	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0)
 		goto out;
 	stats_mark(stats, MARK_VM_READY);

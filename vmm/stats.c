@@ -117,6 +117,8 @@ void stats_print_text(const struct stats *s, FILE *f)
 	fprintf(f, "  %-28s %8llu\n", "all exits", (unsigned long long)total);
 	fprintf(f, "  %-28s %8llu  (no exit: batched in the coalesced ring)\n", "coalesced writes",
 		(unsigned long long)s->coalesced_writes);
+	fprintf(f, "  %-28s %8llu  (no exit: served from an ioeventfd)\n", "virtio queue notifies",
+		(unsigned long long)s->ioeventfd_notifies);
 }
 
 void stats_print_json(const struct stats *s, FILE *f)
@@ -138,5 +140,6 @@ void stats_print_json(const struct stats *s, FILE *f)
 			i ? "," : "", e->reason, (unsigned long long)e->count, e->total_ns / 1e3,
 			e->count ? e->total_ns / 1e3 / e->count : 0.0);
 	}
-	fprintf(f, "],\"coalesced_writes\":%llu}\n", (unsigned long long)s->coalesced_writes);
+	fprintf(f, "],\"coalesced_writes\":%llu,\"ioeventfd_notifies\":%llu}\n",
+		(unsigned long long)s->coalesced_writes, (unsigned long long)s->ioeventfd_notifies);
 }

@@ -38,6 +38,7 @@ struct exit_table {
 struct stats {
 	uint64_t mark_ns[MARK_COUNT]; /* CLOCK_MONOTONIC; 0 = not reached */
 	uint64_t coalesced_writes;    /* guest writes batched without an exit */
+	uint64_t ioeventfd_notifies;  /* queue notifies served from an ioeventfd: no exit */
 	struct exit_table exits;      /* merged from the vCPUs */
 	/* One (guest TSC, host time) pair read just before the first KVM_RUN,
 	 * so guest-reported TSC stamps can be placed on the host timeline. */

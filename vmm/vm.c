@@ -253,6 +253,56 @@ unsigned vm_drain_coalesced(struct vm *vm)
 	return n;
 }
 
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t match, int efd,
+		 char *err, size_t errlen)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = match, .addr = addr, .len = len, .fd = efd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+		snprintf(err, errlen, "KVM_IOEVENTFD at 0x%llx: %s", (unsigned long long)addr, strerror(errno));
+		return -1;
+	}
+	vm->kernel_io_devices++;
+	return 0;
+}
+
+int vm_irqfd_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *err, size_t errlen)
+{
+	size_t sz = sizeof(struct kvm_irq_routing) + (vm->nroutes + 1) * sizeof(struct kvm_irq_routing_entry);
+	struct kvm_irq_routing *r;
+	struct kvm_irqfd irqfd = { .fd = efd, .gsi = gsi };
+	int rc;
+
+	if (vm->nroutes == FLINT_VIRTIO_MAX) {
+		snprintf(err, errlen, "too many interrupt routes");
+		return -1;
+	}
+	/* Destination APIC 0, fixed delivery, edge: the vector is all a Flint
+	 * guest needs to know (boot_abi.h). */
+	vm->routes[vm->nroutes++] = (struct kvm_irq_routing_entry){
+		.gsi = gsi, .type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = { .address_lo = 0xfee00000u, .address_hi = 0, .data = vector },
+	};
+	/* KVM replaces the whole table on every call. */
+	r = calloc(1, sz);
+	if (!r) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	r->nr = vm->nroutes;
+	memcpy(r->entries, vm->routes, vm->nroutes * sizeof(vm->routes[0]));
+	rc = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r);
+	free(r);
+	if (rc < 0 || ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+		snprintf(err, errlen, "routing GSI %u to vector 0x%x: %s", gsi, vector, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 void vm_stop(struct vm *vm, int status)
 {
 	bool was = false;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "flint/boot_abi.h"
 #include "guest_mem.h"
 
 struct vcpu;
@@ -31,6 +32,8 @@ struct vm {
 	struct kvm_coalesced_mmio_zone zones[8];
 	unsigned nzones;
 	unsigned kernel_io_devices;        /* ioeventfds registered */
+	struct kvm_irq_routing_entry routes[FLINT_VIRTIO_MAX];
+	unsigned nroutes;
 	unsigned nvcpus;
 	struct vcpu *vcpus;
 	struct stats *stats;               /* NULL unless --stats */
@@ -57,6 +60,14 @@ int vm_coalesce(struct vm *vm, bool pio, uint64_t addr, uint32_t len, char *err,
 int vm_commit_coalesced(struct vm *vm, char *err, size_t errlen);
 /* Replays batched writes in guest order; returns how many. */
 unsigned vm_drain_coalesced(struct vm *vm);
+
+/* Guest writes of `len` bytes equal to `match` at MMIO addr signal efd
+ * without leaving the kernel. */
+int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t match, int efd,
+		 char *err, size_t errlen);
+/* Routes gsi to an edge-triggered MSI with `vector` at APIC 0 and binds
+ * efd to it: a write to efd interrupts the guest. */
+int vm_irqfd_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *err, size_t errlen);
 
 /* Ends the run with status (first caller wins) and wakes the event loop. */
 void vm_stop(struct vm *vm, int status);

@@ -9,14 +9,9 @@
 
 #include "arch/x86_64/cpu.h"
 #include "kernel/clock.h"
+#include "kernel/lapic.h"
+#include "kernel/timer.h"
 
-#define LAPIC_SVR        0x0f0
-#define LAPIC_LVT_TIMER  0x320
-#define LAPIC_LVT_LINT0  0x350
-#define LAPIC_TIMER_ICR  0x380
-#define LAPIC_TIMER_CCR  0x390
-#define LAPIC_TIMER_DCR  0x3e0
-#define SVR_ENABLE       0x100
 #define LVT_MASKED       (1u << 16)
 #define LVT_MODE_MASK    (3u << 17)
 #define LVT_TSC_DEADLINE (2u << 17)
@@ -27,11 +22,7 @@
 static enum { TIMER_OFF, TIMER_TSC_DEADLINE, TIMER_ONE_SHOT } mode;
 static uint64_t lapic_hz;      /* one-shot mode: LAPIC timer ticks per second */
 static uint64_t tsc_hz_cached;
-
-static void lapic_write(unsigned reg, uint32_t v)
-{
-	mmio_write32(LAPIC_BASE + reg, v);
-}
+static uint64_t armed;         /* TSC the timer fires at; in the past once it has fired */
 
 /* Without TSC-deadline mode, the LAPIC timer's rate is unknown: measure it against the TSC. */
 static void calibrate_one_shot(void)
@@ -45,7 +36,7 @@ static void calibrate_one_shot(void)
 	t0 = rdtsc();
 	while (rdtsc() - t0 < clock_ns_to_tsc(CALIBRATION_NS))
 		;
-	left = mmio_read32(LAPIC_BASE + LAPIC_TIMER_CCR);
+	left = lapic_read(LAPIC_TIMER_CCR);
 	t1 = rdtsc();
 	lapic_write(LAPIC_TIMER_ICR, 0);
 	lapic_hz = (uint64_t)(0xffffffffu - left) * hz / (t1 - t0);
@@ -57,16 +48,13 @@ static void calibrate_one_shot(void)
 static void timer_init(void)
 {
 	tsc_hz_cached = clock_tsc_hz();
-	lapic_write(LAPIC_SVR, SVR_ENABLE | VEC_SPURIOUS);
-	/* KVM leaves LINT0 in ExtINT mode on the boot CPU: an 8259 could then
-	 * interrupt our halts with vectors that collide with exceptions. */
-	lapic_write(LAPIC_LVT_LINT0, LVT_MASKED);
+	lapic_enable();
 	/* CPUID from ring 3 may describe the host rather than this VM (it does
 	 * on kvm_pvm), so ask the LAPIC too: KVM drops mode bits that the VM's
 	 * CPUID does not grant. */
 	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_TSC_DEADLINE);
 	if ((cpuid(1, 0).ecx & CPUID_1_ECX_TSC_DEADLINE) &&
-	    (mmio_read32(LAPIC_BASE + LAPIC_LVT_TIMER) & LVT_MODE_MASK) == LVT_TSC_DEADLINE) {
+	    (lapic_read(LAPIC_LVT_TIMER) & LVT_MODE_MASK) == LVT_TSC_DEADLINE) {
 		mode = TIMER_TSC_DEADLINE;
 	} else {
 		calibrate_one_shot();
@@ -79,6 +67,7 @@ static void halt_until(uint64_t now, uint64_t deadline)
 {
 	uint64_t d = deadline - now, hz = tsc_hz_cached, ticks;
 
+	armed = deadline;
 	if (mode == TIMER_TSC_DEADLINE) {
 		cpu_halt_until(deadline);
 		return;
@@ -96,6 +85,20 @@ static void sleep_until(uint64_t deadline)
 	/* Any interrupt ends a wait, so check the time again each round. */
 	for (uint64_t now; (now = rdtsc()) < deadline;)
 		halt_until(now, deadline);
+}
+
+void timer_halt_by(uint64_t latest)
+{
+	uint64_t now = rdtsc();
+
+	if (mode == TIMER_OFF)
+		timer_init();
+	if (latest <= now)
+		return;
+	if (armed > now && armed <= latest)
+		cpu_halt();
+	else
+		halt_until(now, latest);
 }
 
 void sleep_ns(uint64_t ns)

@@ -27,6 +27,14 @@
 #define FLINT_VIRTIO_MMIO_STRIDE 0x1000ull
 #define FLINT_VIRTIO_MMIO_SIZE 0x200ull
 #define FLINT_VIRTIO_GSI_BASE  5             /* device i uses GSI 5 + i */
+#define FLINT_VIRTIO_MAX       16
+/*
+ * Flint delivers virtio interrupts as MSIs, no IOAPIC involved: GSI
+ * FLINT_VIRTIO_GSI_BASE + i arrives at APIC 0 as edge-triggered vector
+ * FLINT_VIRTIO_VECTOR_BASE + i.  (Under QEMU microvm the same pins go
+ * through its IOAPIC, which the guest programs.)
+ */
+#define FLINT_VIRTIO_VECTOR_BASE 0x30
 
 /*
  * Power-off: a write of v (1, 2 or 4 bytes) to this port ends the VM and

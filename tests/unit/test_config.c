@@ -1,4 +1,5 @@
 /* Unit tests for vmm/config.c: every config is a real file in a fresh mkdtemp folder. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,7 @@ TEST(unknown_key)
 TEST(unknown_section)
 {
 	EXPECT_ERROR(KERNEL "\n\n[machin]\nmemory = 64M\n", 5,
-		     "[machin]: unknown section (known: machine, kernel, console, sandbox)");
+		     "[machin]: unknown section (known: machine, kernel, console, drive.NAME, sandbox)");
 }
 
 TEST(unknown_section_empty)
@@ -230,7 +231,8 @@ TEST(earlier_syntax_error_wins_over_long_line)
 TEST(key_outside_section)
 {
 	EXPECT_ERROR("memory = 64M\n" KERNEL, 1,
-		     "memory: key outside any section (put it under one of: machine, kernel, console, sandbox)");
+		     "memory: key outside any section (put it under one of: machine, kernel, console, "
+		     "drive.NAME, sandbox)");
 }
 
 TEST(syntax_error_no_equals)
@@ -330,9 +332,9 @@ TEST(console_input_unknown)
 
 TEST(reserved_sections)
 {
-	EXPECT_ERROR(KERNEL "[console]\n\n\n\n\n\n[drive.data]\npath = disk.img\n", 9,
-		     "[drive.data]: drives are not supported yet by this version of flint");
-	EXPECT_ERROR(KERNEL "[net.eth0]\n", 3, "[net.eth0]: network interfaces are not supported yet");
+	EXPECT_ERROR(KERNEL "[drive.data]\npath = d.img\n\n\n[net.eth0]\n", 7,
+		     "[net.eth0]: network interfaces are not supported yet by this version of flint");
+	EXPECT_ERROR(KERNEL "[net]\n", 3, "[net]: network interfaces are not supported yet");
 	EXPECT_ERROR(KERNEL "[sandbox]\nseccomp = strict\n", 4,
 		     "[sandbox] seccomp = \"strict\": unknown mode (use kill, trap, log or off)");
 	EXPECT_ERROR(KERNEL "[sandbox]\nchroot = /x\n", 4, "[sandbox] chroot: unknown key (known: seccomp)");
@@ -382,6 +384,85 @@ TEST(nul_byte)
 	tmp_remove(&t);
 }
 
+/* ---- [drive.NAME] errors ---------------------------------------------- */
+
+#define DRIVE(name) "[drive." name "]\npath = " name ".img\n"
+
+TEST(drive_name_bad_characters)
+{
+	EXPECT_ERROR(KERNEL "\n[drive.my disk]\npath = d.img\n", 4,
+		     "[drive.my disk]: ' ' is not allowed in a name (NAME in [drive.NAME]: 1 to 32 "
+		     "letters, digits, '_' or '-')");
+	EXPECT_ERROR(KERNEL "[drive.a.b]\npath = d.img\n", 3, "[drive.a.b]: '.' is not allowed in a name");
+	EXPECT_ERROR(KERNEL "[drive.d\xc3\xa9]\npath = d.img\n", 3, "[drive.d\xc3\xa9]: byte 0xc3 is not allowed");
+	EXPECT_ERROR(KERNEL "[drive.x23456789012345678901234567890123]\n", 3,
+		     "name longer than 32 characters (NAME in [drive.NAME]");
+}
+
+TEST(drive_name_empty_or_missing)
+{
+	EXPECT_ERROR(KERNEL "[drive.]\npath = d.img\n", 3, "[drive.]: empty name (NAME in [drive.NAME]: 1 to 32");
+	EXPECT_ERROR(KERNEL "[drive]\npath = d.img\n", 3, "[drive]: needs a name (NAME in [drive.NAME]: 1 to 32");
+	EXPECT_ERROR(KERNEL "[drivex]\n", 3, "[drivex]: unknown section");
+}
+
+TEST(drive_too_many)
+{
+	/* The ninth is refused on its header's line, even before its keys. */
+	EXPECT_ERROR(KERNEL DRIVE("a") DRIVE("b") DRIVE("c") DRIVE("d") DRIVE("e") DRIVE("f") DRIVE("g")
+		     DRIVE("h") "[drive.i]\npath = i.img\n", 19, "[drive.i]: too many drives (at most 8)");
+	/* Reopening one of the eight is not a ninth. */
+	EXPECT_ERROR(KERNEL DRIVE("a") DRIVE("b") DRIVE("c") DRIVE("d") DRIVE("e") DRIVE("f") DRIVE("g")
+		     DRIVE("h") "[drive.a]\nreadonly = yes\nbad = 1\n", 21, "[drive.a] bad: unknown key");
+}
+
+TEST(drive_path_required)
+{
+	EXPECT_ERROR(KERNEL DRIVE("a") "[drive.data]\nreadonly = true\n", 0,
+		     "[drive.data] path is required (e.g. path = disk.img)");
+	EXPECT_ERROR(KERNEL "[drive.data]\n", 0, "[drive.data] path is required");
+	EXPECT_ERROR(KERNEL "[drive.data]\npath =\n", 4, "[drive.data] path: empty value (e.g. path = disk.img)");
+}
+
+TEST(drive_key_given_twice)
+{
+	EXPECT_ERROR(KERNEL "[drive.data]\npath = a.img\nreadonly = no\npath = b.img\n", 6,
+		     "[drive.data] path: given twice (first on line 4)");
+	/* A reopened [drive.data] is the same drive. */
+	EXPECT_ERROR(KERNEL "[drive.data]\npath = a.img\n[machine]\n[drive.data]\nreadonly = 1\npath = b.img\n", 8,
+		     "[drive.data] path: given twice (first on line 4)");
+}
+
+TEST(drive_bad_boolean)
+{
+	EXPECT_ERROR(KERNEL "[drive.data]\npath = d.img\nreadonly = maybe\n", 5,
+		     "[drive.data] readonly = \"maybe\": not a boolean (use true or false; yes/no, on/off and 1/0 also work)");
+	EXPECT_ERROR(KERNEL "[drive.data]\npath = d.img\nreadonly = 2\n", 5, "not a boolean");
+	EXPECT_ERROR(KERNEL "[drive.data]\npath = d.img\nreadonly = truee\n", 5, "not a boolean");
+	EXPECT_ERROR(KERNEL "[drive.data]\npath = d.img\nreadonly =\n", 5,
+		     "[drive.data] readonly: empty value (e.g. readonly = true)");
+}
+
+TEST(drive_unknown_key)
+{
+	EXPECT_ERROR(KERNEL "[drive.data]\npath = d.img\nsize = 1G\n", 5,
+		     "[drive.data] size: unknown key (known: path, readonly)");
+}
+
+TEST(drive_set_errors)
+{
+	char *creates[] = { "drive.data.readonly=true" };
+	char *ninth[] = { "drive.i.path=i.img" };
+
+	/* A --set may add a drive, but then it needs a path like any other. */
+	expect_error_at(__LINE__, KERNEL, creates, 1, 0, "[drive.data] path is required (e.g. path = disk.img)");
+	expect_error_at(__LINE__, KERNEL DRIVE("a") DRIVE("b") DRIVE("c") DRIVE("d") DRIVE("e") DRIVE("f")
+			DRIVE("g") DRIVE("h"), ninth, 1, -1, "[drive.i]: too many drives (at most 8)");
+	EXPECT_SET_ERROR(KERNEL, "drive.path=d.img", "[drive]: needs a name");
+	EXPECT_SET_ERROR(KERNEL, "drive.a!.path=d.img", "[drive.a!]: '!' is not allowed in a name");
+	EXPECT_SET_ERROR(KERNEL DRIVE("a"), "drive.a.readonly=perhaps", "[drive.a] readonly = \"perhaps\": not a boolean");
+}
+
 /* ---- --set errors ----------------------------------------------------- */
 
 TEST(set_bad_value)
@@ -402,7 +483,8 @@ TEST(set_unknown_names)
 {
 	EXPECT_SET_ERROR(KERNEL, "machine.ram=1G", "[machine] ram: unknown key (known: memory, vcpus)");
 	EXPECT_SET_ERROR(KERNEL, "machin.memory=1G", "[machin]: unknown section");
-	EXPECT_SET_ERROR(KERNEL, "drive.data.path=x.img", "[drive.data]: drives are not supported yet");
+	EXPECT_SET_ERROR(KERNEL, "net.eth0.tap=tap0", "[net.eth0]: network interfaces are not supported yet");
+	EXPECT_SET_ERROR(KERNEL, "drive.data.size=1G", "[drive.data] size: unknown key (known: path, readonly)");
 }
 
 TEST(set_error_after_file_error_not_reached)
@@ -658,6 +740,123 @@ TEST(console_file_back_to_stdout)
 	}
 	CHECK(c.console_output == CONSOLE_OUT_STDOUT);
 	CHECK(c.console_path == NULL);
+	config_free(&c);
+}
+
+/* ---- [drive.NAME] ------------------------------------------------------ */
+
+TEST(drive_single)
+{
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL "[drive.data]\npath = images/disk.img\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.ndrives == 1);
+	CHECK(!strcmp(c.drives[0].name, "data"));
+	snprintf(want, sizeof(want), "%s/images/disk.img", t.dir);
+	CHECK(!strcmp(c.drives[0].path, want));
+	CHECK(!c.drives[0].readonly);
+	config_free(&c);
+	CHECK(c.ndrives == 0);
+}
+
+TEST(drives_in_file_order)
+{
+	/* Same key in two drives is fine; a reopened section adds to its drive. */
+	const char *text =
+		"[drive.zeta]\npath = /abs/z.img\nreadonly = on\n"
+		KERNEL
+		"[drive.Alpha_2]\npath = a.img\n"
+		"[drive.x23456789012345678901234567890-]\npath = m.img\nreadonly = false\n"
+		"[drive.Alpha_2]\nreadonly = YES\n";
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(text, NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.ndrives == 3);
+	CHECK(!strcmp(c.drives[0].name, "zeta"));
+	CHECK(!strcmp(c.drives[0].path, "/abs/z.img"));
+	CHECK(c.drives[0].readonly);
+	CHECK(!strcmp(c.drives[1].name, "Alpha_2"));
+	snprintf(want, sizeof(want), "%s/a.img", t.dir);
+	CHECK(!strcmp(c.drives[1].path, want));
+	CHECK(c.drives[1].readonly);
+	CHECK(!strcmp(c.drives[2].name, "x23456789012345678901234567890-"));
+	CHECK(!c.drives[2].readonly);
+	config_free(&c);
+}
+
+TEST(drives_eight_is_the_limit)
+{
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL DRIVE("a") DRIVE("b") DRIVE("c") DRIVE("d") DRIVE("e") DRIVE("f") DRIVE("g")
+		    DRIVE("h"), NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.ndrives == CONFIG_DRIVES_MAX);
+	CHECK(!strcmp(c.drives[7].name, "h"));
+	config_free(&c);
+}
+
+TEST(drive_readonly_spellings)
+{
+	static const struct {
+		const char *v;
+		bool ro;
+	} cases[] = {
+		{ "true", true }, { "yes", true }, { "on", true }, { "1", true }, { "True", true },
+		{ "false", false }, { "no", false }, { "off", false }, { "0", false }, { "OFF", false },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char text[128];
+		struct config c;
+		struct tmp t;
+
+		snprintf(text, sizeof(text), KERNEL "[drive.d]\nreadonly = %s\npath = d.img\n", cases[i].v);
+		if (load_ok(text, NULL, 0, &c, &t) != 0) {
+			CHECK(0);
+			continue;
+		}
+		if (c.drives[0].readonly != cases[i].ro)
+			fprintf(stderr, "  readonly = %s gave %d\n", cases[i].v, c.drives[0].readonly);
+		CHECK(c.drives[0].readonly == cases[i].ro);
+		config_free(&c);
+	}
+}
+
+TEST(drive_set_overrides_and_adds)
+{
+	char *sets[] = { "drive.new.readonly=yes", "drive.a.path=/abs/a2.img", "drive.a.readonly=off",
+			 "drive.new.path=n.img", "drive.new.path = disks/n.img " };
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL "[drive.a]\npath = a.img\nreadonly = true\n" DRIVE("b"), sets, 5, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.ndrives == 3);
+	CHECK(!strcmp(c.drives[0].name, "a"));
+	CHECK(!strcmp(c.drives[0].path, "/abs/a2.img"));
+	CHECK(!c.drives[0].readonly);
+	CHECK(!strcmp(c.drives[1].name, "b"));
+	CHECK(!strcmp(c.drives[2].name, "new"));
+	snprintf(want, sizeof(want), "%s/disks/n.img", t.dir);
+	CHECK(!strcmp(c.drives[2].path, want));
+	CHECK(c.drives[2].readonly);
 	config_free(&c);
 }
 
