@@ -11,6 +11,7 @@ SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 
 VMM_SRCS := $(sort $(wildcard vmm/*.c virtio/*.c seccomp/*.c))
 LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
+include seccomp/seccomp.mk
 OBJS     := $(VMM_SRCS:%.c=build/obj/%.o)
 SAN_OBJS := $(LIB_SRCS:%.c=build/san/%.o)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))

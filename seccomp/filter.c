@@ -1,20 +1,25 @@
 /*
- * Turns the allow-lists of policy.c into seccomp filters (libseccomp), the
- * SIGSYS handler of trap mode, and the table `flint seccomp-dump` prints.
+ * Puts the filters that the build compiled from policy.c's allow-lists
+ * (compile.h) on a thread, the SIGSYS handler of trap mode, and the table
+ * `flint seccomp-dump` prints.
  */
 #include "sandbox.h"
 
 #include <errno.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
-#include <seccomp.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "compile.h"
 #include "policy.h"
 
 /* si_code of a seccomp SIGSYS: glibc does not name it, and the kernel
@@ -61,18 +66,11 @@ int sandbox_role_parse(const char *s, enum sandbox_role *out)
 }
 
 /*
- * What the SIGSYS handler needs, prepared before any filter exists.  The
- * handler must stay async-signal-safe and within the thread's own list, so
- * it calls write and _exit only: syscall names are copied here once
- * (libseccomp's lookup allocates), and each thread keeps its label in TLS.
+ * The SIGSYS handler must stay async-signal-safe and within the thread's
+ * own list, so it calls write and _exit only, reads the syscall names and
+ * tested arguments the build generated, and each thread keeps its label in
+ * TLS.
  */
-#define NAMES_MAX 512  /* x86-64 numbers stay below this */
-#define NAME_LEN 24    /* the longest name, landlock_create_ruleset, is 23 */
-
-static char syscall_names[NAMES_MAX][NAME_LEN];
-/* Bit i set: the role's rules for this syscall test argument i, so the
- * handler shows that argument (an ioctl's request, say). */
-static uint8_t tested_args[SANDBOX_ROLE_COUNT][NAMES_MAX];
 static pthread_once_t trap_once = PTHREAD_ONCE_INIT;
 static int trap_ready_errno;
 
@@ -123,8 +121,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 		msg_str(&m, "\" got SIGSYS from outside; stopping\n");
 	} else {
 		msg_str(&m, "\" made forbidden system call ");
-		if (nr >= 0 && nr < NAMES_MAX && syscall_names[nr][0]) {
-			msg_str(&m, syscall_names[nr]);
+		if (nr >= 0 && nr < SECCOMP_NAMES_MAX && seccomp_gen_syscall_names[nr]) {
+			msg_str(&m, seccomp_gen_syscall_names[nr]);
 			msg_str(&m, " (");
 			msg_num(&m, (uint64_t)nr, 10);
 			msg_str(&m, ")");
@@ -133,14 +131,15 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 			msg_num(&m, (uint64_t)(unsigned)nr, 10);
 		}
 #ifdef __x86_64__
-		if (thread_role >= 0 && nr >= 0 && nr < NAMES_MAX && tested_args[thread_role][nr]) {
+		if (thread_role >= 0 && nr >= 0 && nr < SECCOMP_NAMES_MAX &&
+		    seccomp_gen_tested_args[thread_role][nr]) {
 			const greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
 			const greg_t args[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX],
 						 g[REG_R10], g[REG_R8], g[REG_R9] };
 			const char *sep = " with ";
 
 			for (unsigned i = 0; i < 6; i++)
-				if (tested_args[thread_role][nr] & (1u << i)) {
+				if (seccomp_gen_tested_args[thread_role][nr] & (1u << i)) {
 					msg_str(&m, sep);
 					msg_str(&m, "arg");
 					msg_num(&m, i, 10);
@@ -164,23 +163,6 @@ static void trap_prepare(void)
 {
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 
-	/* ~0.15 ms, once: libseccomp finds each number by a linear search. */
-	for (int nr = 0; nr < NAMES_MAX; nr++) {
-		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-
-		if (name && strlen(name) < NAME_LEN)
-			strcpy(syscall_names[nr], name);
-		free(name);
-	}
-	for (int r = 0; r < SANDBOX_ROLE_COUNT; r++)
-		for (size_t i = 0; i < policy_roles[r].nrules; i++) {
-			const struct policy_rule *rule = &policy_roles[r].rules[i];
-			int nr = seccomp_syscall_resolve_name(rule->syscall);
-
-			for (int c = 0; c < POLICY_MAX_CONDS && rule->cond[c].op; c++)
-				if (nr >= 0 && nr < NAMES_MAX)
-					tested_args[r][nr] |= (uint8_t)(1u << rule->cond[c].arg);
-		}
 	/* Every other signal waits: the handler's message goes out whole. */
 	sigfillset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
@@ -196,54 +178,51 @@ static void warn_off_once(void)
 		      "takes over the monitor can make any system call flint's user can\n", stderr);
 }
 
-/* Adds role's rules to ctx; 0 or -1 with err set. */
-static int add_rules(scmp_filter_ctx ctx, const struct policy_role *role, char *err, size_t errlen)
+size_t seccomp_program_build(enum sandbox_role role, enum seccomp_mode mode, uint32_t pid,
+			     struct sock_filter *out)
 {
-	pid_t self = getpid();
+	const struct seccomp_program *p;
 
-	for (size_t i = 0; i < role->nrules; i++) {
-		const struct policy_rule *rule = &role->rules[i];
-		struct scmp_arg_cmp cmp[POLICY_MAX_CONDS];
-		unsigned n = 0;
-		int nr = seccomp_syscall_resolve_name(rule->syscall), rc;
+	if ((unsigned)role >= SANDBOX_ROLE_COUNT || mode <= SECCOMP_MODE_OFF || mode > SECCOMP_MODE_KILL)
+		return 0;
+	p = &seccomp_gen_programs[role][mode];
+	if (p->len > SECCOMP_PROGRAM_MAX)  /* gen_filters never writes one; out is no longer */
+		return 0;
+	memcpy(out, p->insns, p->len * sizeof(*out));
+	for (size_t i = 0; i < p->npid; i++)
+		out[p->pid_at[i]].k = pid;
+	return p->len;
+}
 
-		if (nr == __NR_SCMP_ERROR) {
-			snprintf(err, errlen, "seccomp: role %s: system call \"%s\" is unknown on this "
-				 "architecture (seccomp/policy.c)", role->name, rule->syscall);
-			return -1;
-		}
-		for (; n < POLICY_MAX_CONDS && rule->cond[n].op; n++) {
-			const struct policy_cond *c = &rule->cond[n];
+/* Not snprintf: its deep frame faults in fresh stack pages of a new vCPU
+ * thread, ~7 us of the ~60 an install takes. */
+static void set_thread_label(const struct policy_role *pr, unsigned index)
+{
+	struct msg l = { .len = 0 };
+	size_t n;
 
-			switch (c->op) {
-			case POLICY_EQ:
-				cmp[n] = SCMP_CMP(c->arg, SCMP_CMP_EQ, c->value);
-				break;
-			case POLICY_NO_BITS:
-				cmp[n] = SCMP_CMP(c->arg, SCMP_CMP_MASKED_EQ, c->value, 0);
-				break;
-			case POLICY_EQ_SELF_PID:
-				cmp[n] = SCMP_CMP(c->arg, SCMP_CMP_EQ, (uint64_t)self);
-				break;
-			}
-		}
-		rc = seccomp_rule_add_exact_array(ctx, SCMP_ACT_ALLOW, nr, n, cmp);
-		if (rc < 0) {
-			snprintf(err, errlen, "seccomp: role %s: rule %zu (%s): %s", role->name, i + 1,
-				 rule->syscall, strerror(-rc));
-			return -1;
-		}
-	}
-	return 0;
+	msg_str(&l, pr->name);
+	if (pr->indexed)
+		msg_num(&l, index, 10);
+	n = l.len < sizeof(thread_label) - 1 ? l.len : sizeof(thread_label) - 1;
+	memcpy(thread_label, l.buf, n);
+	thread_label[n] = 0;
+}
+
+/* Whether the kernel has action (Linux 4.14 for log and kill-process). */
+static bool action_available(uint32_t action)
+{
+	return syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
 }
 
 int seccomp_install(enum sandbox_role role, unsigned index, enum seccomp_mode mode,
 		    char *err, size_t errlen)
 {
+	/* On this thread's stack: threads of one role install at once, each
+	 * patching its own copy. */
+	struct sock_filter insns[SECCOMP_PROGRAM_MAX];
+	struct sock_fprog prog = { .filter = insns };
 	const struct policy_role *pr;
-	scmp_filter_ctx ctx;
-	uint32_t deny;
-	int rc;
 
 	if ((unsigned)role >= SANDBOX_ROLE_COUNT || !seccomp_mode_name(mode)) {
 		snprintf(err, errlen, "seccomp: no role %d or mode %d", (int)role, (int)mode);
@@ -254,17 +233,17 @@ int seccomp_install(enum sandbox_role role, unsigned index, enum seccomp_mode mo
 		warn_off_once();
 		return 0;
 	}
-	/* Level 3 brings SECCOMP_RET_LOG and SECCOMP_RET_KILL_PROCESS (Linux 4.14). */
-	if (seccomp_api_get() < 3) {
-		snprintf(err, errlen, "seccomp = %s: this kernel (or libseccomp) lacks %s; "
+	/* Every mode kills i386 and x32 calls with kill-process, which came
+	 * with the log action in Linux 4.14: an older kernel would take either
+	 * for kill-thread. */
+	if (!action_available(SECCOMP_RET_KILL_PROCESS) ||
+	    (mode == SECCOMP_MODE_LOG && !action_available(SECCOMP_RET_LOG))) {
+		snprintf(err, errlen, "seccomp = %s: this kernel lacks %s; "
 			 "/proc/sys/kernel/seccomp/actions_avail lists what it has", seccomp_mode_name(mode),
 			 mode == SECCOMP_MODE_LOG ? "the log action" : "kill-process");
 		return -1;
 	}
-	if (pr->indexed)
-		snprintf(thread_label, sizeof(thread_label), "%s%u", pr->name, index);
-	else
-		snprintf(thread_label, sizeof(thread_label), "%s", pr->name);
+	set_thread_label(pr, index);
 	thread_role = (int)role;
 	if (mode == SECCOMP_MODE_TRAP) {
 		sigset_t sys;
@@ -279,25 +258,23 @@ int seccomp_install(enum sandbox_role role, unsigned index, enum seccomp_mode mo
 		sigaddset(&sys, SIGSYS);
 		pthread_sigmask(SIG_UNBLOCK, &sys, NULL);
 	}
-	deny = mode == SECCOMP_MODE_KILL ? SCMP_ACT_KILL_PROCESS
-	     : mode == SECCOMP_MODE_TRAP ? SCMP_ACT_TRAP : SCMP_ACT_LOG;
-	ctx = seccomp_init(deny);
-	if (!ctx) {
-		snprintf(err, errlen, "seccomp: role %s: seccomp_init failed", pr->name);
+	prog.len = (unsigned short)seccomp_program_build(role, mode, (uint32_t)getpid(), insns);
+	if (!prog.len) {
+		snprintf(err, errlen, "seccomp: role %s: no program for mode %s (rebuild: make)",
+			 pr->name, seccomp_mode_name(mode));
 		return -1;
 	}
-	/* i386 or x32 system calls from a 64-bit process are never Flint's. */
-	rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
-	if (rc < 0) {
-		snprintf(err, errlen, "seccomp: role %s: %s", pr->name, strerror(-rc));
-	} else if ((rc = add_rules(ctx, pr, err, errlen)) == 0) {
-		rc = seccomp_load(ctx);
-		if (rc < 0)
-			snprintf(err, errlen, "seccomp: role %s: loading the filter: %s", pr->name,
-				 strerror(-rc));
+	/* What seccomp_load does with libseccomp's defaults: no_new_privs (in
+	 * flint the jail has set it already: a second time costs nothing), then
+	 * the filter with no flags.  The log mode needs none either:
+	 * SECCOMP_FILTER_FLAG_LOG logs the other actions, SECCOMP_RET_LOG
+	 * always logs. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) {
+		snprintf(err, errlen, "seccomp: role %s: loading the filter: %s", pr->name, strerror(errno));
+		return -1;
 	}
-	seccomp_release(ctx);
-	return rc < 0 ? -1 : 0;
+	return 0;
 }
 
 static int cond_text(char *buf, size_t len, const struct policy_cond *c)

@@ -4,7 +4,8 @@
  * kernel file, images; creating the VM, vCPUs, eventfds, threads) happens
  * before the filters go on, so none of open*, socket, execve, clone, or the
  * KVM ioctls that build a VM appear here.  docs/SECURITY.md explains each
- * row at more length; `flint seccomp-dump` prints these tables.
+ * row at more length; `flint seccomp-dump` prints these tables.  The build
+ * compiles them to BPF (gen_filters.c): edit only here, make does the rest.
  *
  * Adding a row: name the code path that needs it in `why`.  A thread that
  * calls pthread_exit() instead of returning would need openat and mmap

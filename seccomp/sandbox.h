@@ -34,11 +34,12 @@ const char *sandbox_role_name(enum sandbox_role r);
 int sandbox_role_parse(const char *s, enum sandbox_role *out);
 
 /*
- * Installs role's filter on the calling thread only (filters stack: a
- * thread created afterwards inherits it).  index tells threads of one role
- * apart in messages ("vcpu3"); roles with one thread ignore it.  Mode off
- * installs nothing and warns once per process on stderr.  Trap mode also
- * installs the SIGSYS handler.  Returns 0, or -1 with a message in err.
+ * Installs role's filter, compiled when flint was built (compile.h), on
+ * the calling thread only (filters stack: a thread created afterwards
+ * inherits it).  index tells threads of one role apart in messages
+ * ("vcpu3"); roles with one thread ignore it.  Mode off installs nothing
+ * and warns once per process on stderr.  Trap mode also installs the
+ * SIGSYS handler.  Returns 0, or -1 with a message in err.
  */
 int seccomp_install(enum sandbox_role role, unsigned index, enum seccomp_mode mode,
 		    char *err, size_t errlen);

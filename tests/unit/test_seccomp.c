@@ -10,6 +10,7 @@
  * call that does not return asks sigaltstack).
  */
 #include "check.h"
+#include "compile.h"
 #include "policy.h"
 #include "sandbox.h"
 
@@ -20,6 +21,7 @@
 #include <linux/kvm.h>
 #include <linux/netlink.h>
 #include <pthread.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -271,6 +273,113 @@ TEST(security_md_justifies_exactly_the_allowed_calls)
 	free(doc);
 }
 
+/* ---- the programs generated at build time ---- */
+
+/* Whether a and b are the same program; if not, says where they part. */
+static bool same_program(const char *what, const struct sock_filter *a, size_t alen,
+			 const struct sock_filter *b, size_t blen)
+{
+	size_t i = 0;
+
+	if (alen == blen && !memcmp(a, b, alen * sizeof(*a)))
+		return true;
+	while (i < alen && i < blen && !memcmp(&a[i], &b[i], sizeof(*a)))
+		i++;
+	fprintf(stderr, "  %s: %zu and %zu instructions, first difference at %zu\n", what, alen,
+		blen, i);
+	return false;
+}
+
+/*
+ * build/gen/seccomp_filters.c cannot drift from policy.c (or from the
+ * libseccomp installed): each program is compared byte for byte with what
+ * libseccomp compiles from the table now.  A failure here means a stale
+ * build: `make` regenerates the file.
+ */
+TEST(generated_programs_are_what_libseccomp_makes_of_the_policy)
+{
+	for (int r = 0; r < SANDBOX_ROLE_COUNT; r++)
+		for (int m = SECCOMP_MODE_LOG; m <= SECCOMP_MODE_KILL; m++) {
+			const struct seccomp_program *gen = &seccomp_gen_programs[r][m];
+			struct sock_filter *want = NULL;
+			size_t len = 0;
+			char err[256], what[64];
+
+			snprintf(what, sizeof(what), "role %s, mode %s", policy_roles[r].name,
+				 seccomp_mode_name((enum seccomp_mode)m));
+			CHECK(policy_compile((enum sandbox_role)r, (enum seccomp_mode)m,
+					     SECCOMP_PID_PLACEHOLDER, &want, &len, err, sizeof(err)) == 0);
+			CHECK(want && same_program(what, gen->insns, gen->len, want, len));
+			free(want);
+		}
+}
+
+/* What seccomp_install loads is libseccomp's program for this very
+ * process: the placeholder replaced everywhere, nothing else touched. */
+TEST(installed_program_carries_this_process_s_id)
+{
+	static struct sock_filter got[SECCOMP_PROGRAM_MAX];
+	uint32_t pid = (uint32_t)getpid();
+
+	for (int r = 0; r < SANDBOX_ROLE_COUNT; r++)
+		for (int m = SECCOMP_MODE_LOG; m <= SECCOMP_MODE_KILL; m++) {
+			const struct seccomp_program *gen = &seccomp_gen_programs[r][m];
+			struct sock_filter *want = NULL;
+			size_t len = 0, got_len;
+			char err[256], what[64];
+
+			snprintf(what, sizeof(what), "role %s, mode %s, pid %u", policy_roles[r].name,
+				 seccomp_mode_name((enum seccomp_mode)m), pid);
+			got_len = seccomp_program_build((enum sandbox_role)r, (enum seccomp_mode)m, pid, got);
+			CHECK(policy_compile((enum sandbox_role)r, (enum seccomp_mode)m, pid, &want, &len,
+					     err, sizeof(err)) == 0);
+			CHECK(want && same_program(what, got, got_len, want, len));
+			free(want);
+			/* Every role lets a thread signal its own process. */
+			CHECK(gen->npid > 0);
+			for (size_t i = 0; i < gen->npid; i++)
+				CHECK(gen->insns[gen->pid_at[i]].k == SECCOMP_PID_PLACEHOLDER &&
+				      got[gen->pid_at[i]].k == pid);
+			for (size_t i = 0; i < got_len; i++)
+				CHECK(got[i].k != SECCOMP_PID_PLACEHOLDER);
+		}
+	CHECK(seccomp_program_build(SANDBOX_ROLE_MAIN, SECCOMP_MODE_OFF, pid, got) == 0);
+	CHECK(seccomp_program_build(SANDBOX_ROLE_COUNT, SECCOMP_MODE_KILL, pid, got) == 0);
+	CHECK(seccomp_program_build(SANDBOX_ROLE_VCPU, (enum seccomp_mode)42, pid, got) == 0);
+}
+
+/* The trap handler's generated tables, against libseccomp's answers now. */
+TEST(trap_tables_match_libseccomp)
+{
+	uint8_t tested[SANDBOX_ROLE_COUNT][SECCOMP_NAMES_MAX] = { { 0 } };
+
+	for (int nr = 0; nr < SECCOMP_NAMES_MAX; nr++) {
+		char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		const char *gen = seccomp_gen_syscall_names[nr];
+
+		if (name ? !gen || strcmp(name, gen) : gen != NULL) {
+			fprintf(stderr, "  system call %d: libseccomp says %s, the generated table %s\n", nr,
+				name ? name : "(none)", gen ? gen : "(none)");
+			check_failed_now = 1;
+		}
+		free(name);
+	}
+	for (int r = 0; r < SANDBOX_ROLE_COUNT; r++)
+		for (size_t i = 0; i < policy_roles[r].nrules; i++) {
+			const struct policy_rule *rule = &policy_roles[r].rules[i];
+			int nr = seccomp_syscall_resolve_name(rule->syscall);
+
+			CHECK(nr >= 0 && nr < SECCOMP_NAMES_MAX);
+			if (nr < 0 || nr >= SECCOMP_NAMES_MAX)
+				continue;
+			for (int c = 0; c < POLICY_MAX_CONDS && rule->cond[c].op; c++)
+				tested[r][nr] |= (uint8_t)(1u << rule->cond[c].arg);
+		}
+	CHECK(!memcmp(tested, seccomp_gen_tested_args, sizeof(tested)));
+	CHECK(!strcmp(seccomp_gen_syscall_names[SYS_ioctl], "ioctl"));
+	CHECK(seccomp_gen_tested_args[SANDBOX_ROLE_VCPU][SYS_ioctl] == 1u << 1);
+}
+
 /* ---- every role loads in every mode ---- */
 
 struct install_case {
@@ -499,6 +608,43 @@ TEST(kill_i386_and_x32_system_calls_die)
 	spawn(&o, vcpu_kill_i386_syscall, NULL);
 	CHECK(killed_by_sigsys(&o));
 	spawn(&o, vcpu_kill_x32_syscall, NULL);
+	CHECK(killed_by_sigsys(&o));
+}
+
+static void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/* The pid in the vcpu role's tgkill rule is this process's, written in
+ * at install: abort() may signal the thread itself, nobody else. */
+static void vcpu_kill_tgkill(const void *arg)
+{
+	const bool *other = arg;
+	struct sigaction sa = { .sa_handler = ignore_signal };
+	long self = syscall(SYS_getpid), tid = syscall(SYS_gettid);
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGABRT, &sa, NULL) < 0)
+		child_exit(2);
+	install(SANDBOX_ROLE_VCPU, 0, SECCOMP_MODE_KILL);
+	if (syscall(SYS_tgkill, self, tid, SIGABRT) != 0)
+		child_exit(3);
+	/* The parent's pid with this child's tid: had the filter let it
+	 * through, the kernel would find no such thread and signal nobody. */
+	if (*other)
+		syscall(SYS_tgkill, parent_pid, tid, SIGABRT);
+	child_exit(0);
+}
+
+TEST(kill_vcpu_tgkill_reaches_only_its_own_process)
+{
+	static const bool self_only = false, other = true;
+	struct outcome o;
+
+	spawn(&o, vcpu_kill_tgkill, &self_only);
+	CHECK(exited(&o, 0));
+	spawn(&o, vcpu_kill_tgkill, &other);
 	CHECK(killed_by_sigsys(&o));
 }
 
