@@ -37,14 +37,6 @@ static const struct policy_rule vcpu_rules[] = {
 
 	/* Exits are handled on this thread: devices run here. */
 	ALLOW(write, "console output, stderr messages, the stop eventfd, irqfd pulses"),
-	ALLOW(preadv, "virtio-blk read served on the vCPU (no ioeventfd took the notify)"),
-	ALLOW(pwritev, "virtio-blk write served on the vCPU"),
-	ALLOW(pwrite64, "virtio-blk write-zeroes fallback"),
-	ALLOW(fdatasync, "virtio-blk flush"),
-	ALLOW(fallocate, "virtio-blk discard: punch a hole, the file keeps its size",
-	      ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
-	ALLOW(fallocate, "virtio-blk write-zeroes: the file keeps its size",
-	      ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
 	ALLOW(futex, "pthread mutexes (coalesced ring, device state)"),
 	ALLOW(clock_gettime, "--stats stamps when the vDSO cannot read the host clock"),
 
