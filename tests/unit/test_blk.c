@@ -17,10 +17,10 @@
 
 #include "blk.h"
 #include "check.h"
+#include "guarded_mem.h"
 #include "virtio.h"
 
 #define MEM_SIZE (1u << 20)
-#define GUARD 4096
 #define QSIZE 16
 #define DESC 0x1000
 #define AVAIL 0x2000
@@ -113,9 +113,8 @@ static void setup_with(uint64_t image_bytes, bool readonly)
 {
 	char err[256];
 
-	buf = calloc(1, MEM_SIZE + GUARD);
-	memset(buf + MEM_SIZE, 0xa5, GUARD);
-	mem = (struct guest_mem){ buf, MEM_SIZE };
+	mem = guarded_mem_new(MEM_SIZE);
+	buf = mem.host;
 	avail_idx = 0;
 	interrupts = 0;
 	make_image(image_bytes);
@@ -134,11 +133,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (unsigned i = 0; i < GUARD; i++)
-		if (buf[MEM_SIZE + i] != 0xa5) {
-			CHECK(!"guard bytes overwritten");
-			break;
-		}
+	CHECK(guarded_mem_intact(&mem));
 	virtio_mmio_destroy(t);
 	virtio_blk_close(blk);
 	unlink(path);

@@ -13,10 +13,10 @@
 #include <linux/virtio_ring.h>
 
 #include "check.h"
+#include "guarded_mem.h"
 #include "virtio.h"
 
 #define MEM_SIZE (1u << 20)
-#define GUARD 4096
 #define DESC 0x1000
 #define AVAIL 0x2000
 #define USED 0x3000
@@ -110,9 +110,8 @@ static struct virtio_host host = { .queue_live = host_live, .interrupt = host_ir
 
 static void setup(void)
 {
-	buf = calloc(1, MEM_SIZE + GUARD);
-	memset(buf + MEM_SIZE, 0xa5, GUARD);
-	mem = (struct guest_mem){ buf, MEM_SIZE };
+	mem = guarded_mem_new(MEM_SIZE);
+	buf = mem.host;
 	memset(&f, 0, sizeof(f));
 	avail_idx = 0;
 	t = virtio_mmio_create(&mem, "test0", &fake_ops, NULL, &host);
@@ -120,11 +119,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	for (unsigned i = 0; i < GUARD; i++)
-		if (buf[MEM_SIZE + i] != 0xa5) {
-			CHECK(!"guard bytes overwritten");
-			break;
-		}
+	CHECK(guarded_mem_intact(&mem));
 	virtio_mmio_destroy(t);
 	free(buf);
 }

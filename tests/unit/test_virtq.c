@@ -11,10 +11,10 @@
 #include <linux/virtio_ring.h>
 
 #include "check.h"
+#include "guarded_mem.h"
 #include "queue.h"
 
 #define MEM_SIZE (1u << 20)
-#define GUARD 4096
 #define DESC 0x1000
 #define AVAIL 0x2000
 #define USED 0x3000
@@ -49,9 +49,8 @@ static void setup(uint16_t size, uint64_t features)
 {
 	char why[160];
 
-	buf = calloc(1, MEM_SIZE + GUARD);
-	memset(buf + MEM_SIZE, 0xa5, GUARD);
-	mem = (struct guest_mem){ buf, MEM_SIZE };
+	mem = guarded_mem_new(MEM_SIZE);
+	buf = mem.host;
 	fails = irqs = 0;
 	avail_idx = 0;
 	if (virtq_init(&q, &mem, 0, size, DESC, AVAIL, USED, features, &hooks, why, sizeof(why)))
@@ -60,10 +59,7 @@ static void setup(uint16_t size, uint64_t features)
 
 static bool guards_intact(void)
 {
-	for (unsigned i = 0; i < GUARD; i++)
-		if (buf[MEM_SIZE + i] != 0xa5)
-			return false;
-	return true;
+	return guarded_mem_intact(&mem);
 }
 
 static void teardown(void)
