@@ -6,9 +6,12 @@
 #include "sandbox.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <linux/capability.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -65,7 +68,8 @@ fail:
 	return -1;
 }
 
-static int drop_capabilities(char *err, size_t errlen)
+/* 1 if the calling thread holds cap (effective), 0 if not, -1 with a message. */
+static int holds(int cap, char *err, size_t errlen)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
@@ -74,30 +78,45 @@ static int drop_capabilities(char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: capget: %s", strerror(errno));
 		return -1;
 	}
+	return !!(caps[cap / 32].effective & (1u << (cap % 32)));
+}
+
+/* Needs CAP_SETPCAP.  Without it (an ordinary user) the bounding set
+ * cannot matter: with no_new_privs set, no execve can raise capabilities
+ * up to it. */
+static int drop_bounding_set(char *err, size_t errlen)
+{
+	/* DROP alone, until the kernel says the number is past its last
+	 * capability: half the system calls of READ-then-DROP, on the boot
+	 * path. */
+	for (int cap = 0;; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL && cap > CAP_SETPCAP)
+				return 0;
+			snprintf(err, errlen, "sandbox: dropping capability %d from the bounding set: %s", cap,
+				 strerror(errno));
+			return -1;
+		}
+}
+
+static int drop_capabilities(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[_LINUX_CAPABILITY_U32S_3] = { 0 };
+	int setpcap = holds(CAP_SETPCAP, err, errlen);
+
+	if (setpcap < 0)
+		return -1;
 	/* Ambient capabilities would pass to a child.  Kernels before 4.3
 	 * have none and answer EINVAL. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
 		snprintf(err, errlen, "sandbox: clearing ambient capabilities: %s", strerror(errno));
 		return -1;
 	}
-	/* The bounding set needs CAP_SETPCAP to shrink, so it goes first.
-	 * Without CAP_SETPCAP (an ordinary user) it cannot matter: with
-	 * no_new_privs set, no execve can raise capabilities up to it. */
-	if (caps[CAP_SETPCAP / 32].effective & (1u << (CAP_SETPCAP % 32))) {
-		/* DROP alone, until the kernel says the number is past its last
-		 * capability: half the system calls of READ-then-DROP, on the
-		 * boot path. */
-		for (int cap = 0;; cap++)
-			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
-				if (errno == EINVAL && cap > CAP_SETPCAP)
-					break;
-				snprintf(err, errlen, "sandbox: dropping capability %d from the bounding set: %s",
-					 cap, strerror(errno));
-				return -1;
-			}
-	}
-	memset(caps, 0, sizeof(caps));
-	if (syscall(SYS_capset, &hdr, caps) < 0) {
+	/* The bounding set needs CAP_SETPCAP to shrink, so it goes first. */
+	if (setpcap && drop_bounding_set(err, errlen) < 0)
+		return -1;
+	if (syscall(SYS_capset, &hdr, none) < 0) {
 		snprintf(err, errlen, "sandbox: capset: %s", strerror(errno));
 		return -1;
 	}
@@ -142,5 +161,117 @@ int sandbox_forbid_new_processes(char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: setrlimit(RLIMIT_NPROC, 0): %s", strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+/* ---- [sandbox] namespaces, chroot, uid, gid ---------------------------- */
+
+static const struct {
+	const char *name;
+	int flag;               /* for unshare() */
+} namespaces[SANDBOX_NS_COUNT] = {
+	[SANDBOX_NS_MOUNT] = { "mount", CLONE_NEWNS },
+	[SANDBOX_NS_IPC] = { "ipc", CLONE_NEWIPC },
+};
+
+const char *sandbox_namespace_name(enum sandbox_namespace ns)
+{
+	return (unsigned)ns < SANDBOX_NS_COUNT ? namespaces[ns].name : NULL;
+}
+
+static int enter_namespaces(unsigned set, char *err, size_t errlen)
+{
+	char names[32] = "";
+	size_t n = 0;
+	int flags = 0;
+
+	for (unsigned ns = 0; ns < SANDBOX_NS_COUNT; ns++)
+		if (set & (1u << ns)) {
+			flags |= namespaces[ns].flag;
+			n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "",
+					      namespaces[ns].name);
+		}
+	/* One call for all of them: each is a new, empty one of its kind
+	 * (the mount namespace a copy of the host's mounts). */
+	if (unshare(flags) < 0) {
+		snprintf(err, errlen, "[sandbox] namespaces = %s: %s", names,
+			 errno == EPERM ? "needs root (CAP_SYS_ADMIN)" : strerror(errno));
+		return -1;
+	}
+	/* The copy is still joined to the host's mounts: under shared
+	 * propagation (systemd's default) a file system mounted on the host
+	 * later would appear here too, inside the chroot. */
+	if ((set & (1u << SANDBOX_NS_MOUNT)) && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		snprintf(err, errlen, "[sandbox] namespaces = %s: making the mounts private: %s", names,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int enter_root(const char *dir, char *err, size_t errlen)
+{
+	const char *why;
+
+	/* chdir too: a working directory left outside the new root is the
+	 * classic way back out of a chroot. */
+	if (chroot(dir) == 0 && chdir("/") == 0)
+		return 0;
+	switch (errno) {
+	case EPERM: why = "needs root (CAP_SYS_CHROOT)"; break;
+	case ENOENT: why = "no such directory (create it; an empty one will do)"; break;
+	case ENOTDIR: why = "not a directory"; break;
+	default: why = strerror(errno); break;
+	}
+	snprintf(err, errlen, "[sandbox] chroot = \"%s\": %s", dir, why);
+	return -1;
+}
+
+static int change_identity(const struct sandbox_jail *j, char *err, size_t errlen)
+{
+	int setpcap;
+
+	/* Root's supplementary groups would outlive the new uid and gid.  An
+	 * ordinary user may not drop its own, so it is not asked to. */
+	if (geteuid() == 0 && setgroups(0, NULL) < 0) {
+		snprintf(err, errlen, "[sandbox] %s: clearing the supplementary groups: %s",
+			 j->set_uid ? "uid" : "gid", errno == EPERM ? "needs CAP_SETGID" : strerror(errno));
+		return -1;
+	}
+	/* The group first: once the uid is not 0, changing it takes CAP_SETGID
+	 * that the process no longer has. */
+	if (j->set_gid && setresgid(j->gid, j->gid, j->gid) < 0) {
+		snprintf(err, errlen, "[sandbox] gid = %u: %s", (unsigned)j->gid,
+			 errno == EPERM ? "needs root (CAP_SETGID) unless it is your own group id" : strerror(errno));
+		return -1;
+	}
+	if (!j->set_uid)
+		return 0;
+	/* Leaving uid 0 takes the effective and permitted capabilities away,
+	 * not the bounding set, and shrinking that needs CAP_SETPCAP: now or
+	 * never. */
+	setpcap = holds(CAP_SETPCAP, err, errlen);
+	if (setpcap < 0 || (setpcap && drop_bounding_set(err, errlen) < 0))
+		return -1;
+	if (setresuid(j->uid, j->uid, j->uid) < 0) {
+		snprintf(err, errlen, "[sandbox] uid = %u: %s", (unsigned)j->uid,
+			 errno == EPERM ? "needs root (CAP_SETUID) unless it is your own user id" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_jail_enter(const struct sandbox_jail *j, char *err, size_t errlen)
+{
+	/* Namespaces first: the mounts are made private through "/", which
+	 * after the chroot is the jail's directory, seldom a mount point.  The
+	 * user last: the other steps need root's capabilities, which a new
+	 * uid loses. */
+	if (j->namespaces && enter_namespaces(j->namespaces, err, errlen) < 0)
+		return -1;
+	if (j->root && enter_root(j->root, err, errlen) < 0)
+		return -1;
+	if ((j->set_uid || j->set_gid) && change_identity(j, err, errlen) < 0)
+		return -1;
 	return 0;
 }

@@ -6,7 +6,9 @@
 #ifndef FLINT_SANDBOX_H
 #define FLINT_SANDBOX_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum seccomp_mode {
@@ -61,5 +63,38 @@ int sandbox_drop_privileges(const int *keep_fds, size_t nkeep, char *err, size_t
 /* RLIMIT_NPROC = 0: no new process or thread for a non-root user.  Call
  * once every thread exists. */
 int sandbox_forbid_new_processes(char *err, size_t errlen);
+
+/* Namespaces the jail can give flint its own of ([sandbox] namespaces). */
+enum sandbox_namespace {
+	SANDBOX_NS_MOUNT,
+	SANDBOX_NS_IPC,
+	SANDBOX_NS_COUNT,
+};
+
+/* "mount", "ipc"; NULL for anything else. */
+const char *sandbox_namespace_name(enum sandbox_namespace ns);
+
+/* The optional part of the jail: [sandbox] chroot, uid, gid, namespaces.
+ * All zero (the default) means none of it. */
+struct sandbox_jail {
+	char *root;              /* chroot into this directory; NULL: stay */
+	bool set_uid, set_gid;
+	uint32_t uid, gid;       /* applied when set_uid / set_gid */
+	unsigned namespaces;     /* bit (1u << SANDBOX_NS_*) per new namespace */
+};
+
+/*
+ * Enters the jail j describes: new namespaces, then the chroot, then the
+ * user and group (supplementary groups cleared when root).  Call on the
+ * main thread right before sandbox_drop_privileges() and, like it, before
+ * any other thread starts: unshare(CLONE_NEWNS) gives the calling thread
+ * a file-system context of its own, so a thread alive then would keep the
+ * host's root and mounts (threads started later inherit the new ones).
+ * It needs root's capabilities (CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID,
+ * CAP_SETGID); the messages say which one is missing.  Makes no system
+ * call when j asks for nothing.  Returns 0, or -1 with a message in err
+ * that names the [sandbox] key.
+ */
+int sandbox_jail_enter(const struct sandbox_jail *j, char *err, size_t errlen);
 
 #endif

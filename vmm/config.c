@@ -107,6 +107,7 @@ struct key_def {
 };
 
 static const char *add_drive(struct parser *p, const char *name);
+static bool is_space(char ch);
 
 static const struct section_def sections[] = {
 	{ .name = "machine" },
@@ -124,6 +125,10 @@ static const char *set_cmdline(struct parser *p, const char *v);
 static const char *set_console_output(struct parser *p, const char *v);
 static const char *set_console_input(struct parser *p, const char *v);
 static const char *set_seccomp(struct parser *p, const char *v);
+static const char *set_chroot(struct parser *p, const char *v);
+static const char *set_uid(struct parser *p, const char *v);
+static const char *set_gid(struct parser *p, const char *v);
+static const char *set_namespaces(struct parser *p, const char *v);
 static const char *set_drive_path(struct parser *p, const char *v);
 static const char *set_drive_readonly(struct parser *p, const char *v);
 
@@ -137,6 +142,10 @@ static const struct key_def keys[] = {
 	KEY("console", "output", set_console_output, "stdout"),
 	KEY("console", "input", set_console_input, "none"),
 	KEY("sandbox", "seccomp", set_seccomp, "trap"),
+	KEY("sandbox", "chroot", set_chroot, "jail"),
+	KEY("sandbox", "uid", set_uid, "65534"),
+	KEY("sandbox", "gid", set_gid, "65534"),
+	KEY("sandbox", "namespaces", set_namespaces, "mount,ipc"),
 	KEY("drive", "path", set_drive_path, "disk.img", .required = true),
 	KEY("drive", "readonly", set_drive_readonly, "true"),
 #undef KEY
@@ -513,6 +522,99 @@ static const char *set_seccomp(struct parser *p, const char *v)
 	return NULL;
 }
 
+static const char *set_chroot(struct parser *p, const char *v)
+{
+	/* Whether it exists is for the run to say: the file may be checked
+	 * on another machine, or the directory made just before the run. */
+	return set_path(p, &p->c->jail.root, v);
+}
+
+/* A numeric user or group id: 0 to 2^32 - 2, since -1 means "unchanged"
+ * to setresuid() and setresgid(). */
+static const char *parse_id(const char *v, uint32_t *out)
+{
+	uint64_t n = 0;
+	const char *q;
+
+	if (*v == '-')
+		return "must not be negative";
+	for (q = v; *q >= '0' && *q <= '9'; q++)
+		if (n <= UINT32_MAX)  /* past the bound the exact value no longer matters */
+			n = n * 10 + (uint64_t)(*q - '0');
+	if (q == v || *q)
+		return "not a number (names are not looked up: give the numeric id, e.g. 65534)";
+	if (n > UINT32_MAX - 1)
+		return "must be 0 to 4294967294";
+	*out = (uint32_t)n;
+	return NULL;
+}
+
+static const char *set_uid(struct parser *p, const char *v)
+{
+	const char *why = parse_id(v, &p->c->jail.uid);
+
+	p->c->jail.set_uid |= !why;
+	return why;
+}
+
+static const char *set_gid(struct parser *p, const char *v)
+{
+	const char *why = parse_id(v, &p->c->jail.gid);
+
+	p->c->jail.set_gid |= !why;
+	return why;
+}
+
+/* "none", or a comma-separated list of sandbox_namespace_name()s. */
+static const char *set_namespaces(struct parser *p, const char *v)
+{
+	unsigned set = 0;
+	const char *item = v;
+
+	if (!strcmp(v, "none")) {
+		p->c->jail.namespaces = 0;
+		return NULL;
+	}
+	for (;;) {
+		size_t len = strcspn(item, ",");
+		const char *end = item + len;
+		unsigned ns;
+
+		while (item < end && is_space(*item))
+			item++;
+		while (end > item && is_space(end[-1]))
+			end--;
+		len = (size_t)(end - item);
+		if (!len)
+			return "empty item in the list (e.g. namespaces = mount,ipc)";
+		for (ns = 0; ns < SANDBOX_NS_COUNT; ns++)
+			if (strlen(sandbox_namespace_name(ns)) == len &&
+			    !strncmp(item, sandbox_namespace_name(ns), len))
+				break;
+		if (len == 3 && !strncmp(item, "pid", 3))
+			return "pid is not supported: a new PID namespace holds only the processes started after "
+			       "it, and flint starts none (its vCPUs are threads); use mount or ipc";
+		if (len == 4 && !strncmp(item, "none", 4))
+			return "none stands alone (remove it, or the other items)";
+		if (ns == SANDBOX_NS_COUNT) {
+			snprintf(p->why, sizeof(p->why), "unknown namespace \"%.*s\" (use none, or a list "
+				 "of mount and ipc)", (int)(len > 20 ? 20 : len), item);
+			return p->why;
+		}
+		if (set & (1u << ns)) {
+			snprintf(p->why, sizeof(p->why), "%s listed twice", sandbox_namespace_name(ns));
+			return p->why;
+		}
+		set |= 1u << ns;
+		item += strcspn(item, ",");
+		if (!*item)
+			break;
+		item++;
+	}
+	p->c->jail.namespaces = set;
+	return NULL;
+}
+
 /* Which of its section's instances the key being set belongs to. */
 static unsigned current_index(const struct parser *p)
 {
@@ -823,6 +925,7 @@ void config_free(struct config *c)
 	free(c->kernel_path);
 	free(c->cmdline);
 	free(c->console_path);
+	free(c->jail.root);
 	memset(c, 0, sizeof(*c));
 }
 

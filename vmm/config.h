@@ -35,6 +35,9 @@ struct config {
 	char *console_path;      /* for CONSOLE_OUT_FILE, resolved against the INI's folder */
 	enum console_input console_input;
 	enum seccomp_mode seccomp;   /* [sandbox] seccomp, default trap */
+	/* [sandbox] chroot (resolved against the INI's folder), uid, gid,
+	 * namespaces; by default none of them. */
+	struct sandbox_jail jail;
 	struct config_drive drives[CONFIG_DRIVES_MAX];   /* in file order, then new ones from --set */
 	unsigned ndrives;
 };

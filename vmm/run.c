@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -183,13 +184,44 @@ static int vcpus_setup(struct machine *m, const struct pvh_image *img, char *err
 	return vcpu_set_pvh_entry(&vm->vcpus[0], img->entry32, FLINT_START_INFO_GPA, err, errlen);
 }
 
+/*
+ * KVM (seen on Linux 6.18) starts a worker thread for the VM, NX huge page
+ * recovery, at its first KVM_RUN: a child of the calling thread, charged
+ * to its user.  Once RLIMIT_NPROC is 0 (sandbox_forbid_new_processes) that
+ * fails for any user but root, and KVM_RUN answers EAGAIN for ever.  A
+ * KVM_RUN with immediate_exit set starts the worker and returns EINTR
+ * before the guest runs; on the thread that runs the vCPU afterwards, so
+ * KVM does not see the vCPU change threads (which waits for an RCU grace
+ * period).
+ */
+static int kvm_start_worker(struct vcpu *v)
+{
+	int rc;
+
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
+	rc = ioctl(v->fd, KVM_RUN, 0);
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+	if (rc < 0 && errno == EINTR)
+		return 0;
+	fprintf(stderr, "flint: vCPU %u: KVM_RUN before the guest starts: %s\n", v->id,
+		rc == 0 ? "ran the guest" : errno == EAGAIN ?
+		"KVM could not start its worker thread ([sandbox] uid at its process limit?)" :
+		strerror(errno));
+	return -1;
+}
+
 /* Runs on each vCPU thread before its first KVM_RUN. */
 static int vcpu_sandbox(struct vcpu *v, void *ctx)
 {
 	struct machine *m = ctx;
+	const struct sandbox_jail *j = &m->cfg->jail;
 	char err[256];
 
-	if (seccomp_install(SANDBOX_ROLE_VCPU, v->id, m->cfg->seccomp, err, sizeof(err)) < 0) {
+	/* Root is exempt from RLIMIT_NPROC: only a new uid needs this, and
+	 * before main sets the limit, which waits for this thread's filter. */
+	if (v->id == 0 && j->set_uid && j->uid != 0 && kvm_start_worker(v) < 0)
+		m->sandbox_failed = true;
+	else if (seccomp_install(SANDBOX_ROLE_VCPU, v->id, m->cfg->seccomp, err, sizeof(err)) < 0) {
 		fprintf(stderr, "flint: vCPU %u: %s\n", v->id, err);
 		m->sandbox_failed = true;
 	}
@@ -198,19 +230,50 @@ static int vcpu_sandbox(struct vcpu *v, void *ctx)
 	return m->sandbox_failed ? FLINT_EXIT_VMM : 0;
 }
 
+/* [sandbox] namespaces, chroot, uid and gid, when any is set. */
+static int jail_enter(struct machine *m, char *err, size_t errlen)
+{
+	const struct sandbox_jail *j = &m->cfg->jail;
+	char why[512];
+
+	if (!j->namespaces && !j->root && !j->set_uid && !j->set_gid)
+		return 0;
+	/* A thread alive now would keep the host's root and mounts and,
+	 * with glibc, be switched to the new user behind our back.  The
+	 * CPUID query is the only thread set-up starts, and vcpus_setup()
+	 * has joined it. */
+	if (m->vm.cpuid_pending) {
+		snprintf(err, errlen, "sandbox: a set-up thread is still running (a bug in flint)");
+		return -1;
+	}
+	if (sandbox_jail_enter(j, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", m->cfg->source, why);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Confines the process before the guest's first instruction: descriptors
- * it no longer needs closed, capabilities dropped, then every thread under
- * its role's seccomp filter.  Filters stack on the ones a thread inherits,
- * so the vCPU threads start (and install theirs) while main is still
- * unfiltered; main installs its own once they all have, then lets them run.
+ * Confines the process before the guest's first instruction: the jail the
+ * configuration asks for, descriptors it no longer needs closed,
+ * capabilities dropped, then every thread under its role's seccomp filter.
+ * Filters stack on the ones a thread inherits, so the vCPU threads start
+ * (and install theirs) while main is still unfiltered; main installs its
+ * own once they all have, then lets them run.  On failure *status is the
+ * exit status: 2 when a [sandbox] key cannot be honoured here (not root,
+ * no such directory), the user's to fix like a missing image.
  */
-static int sandbox_enter(struct machine *m, char *err, size_t errlen)
+static int sandbox_enter(struct machine *m, int *status, char *err, size_t errlen)
 {
 	struct vm *vm = &m->vm;
 	int keep[64], n = 0;
 	bool failed;
 
+	/* Before the capabilities go: every step of the jail needs some. */
+	if (jail_enter(m, err, errlen) < 0) {
+		*status = FLINT_EXIT_USAGE;
+		return -1;
+	}
 	keep[n++] = vm->vm_fd;
 	keep[n++] = vm->stop_fd;
 	keep[n++] = m->tick_fd;
@@ -314,7 +377,7 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0)
 		goto out;
 	stats_mark(stats, MARK_VM_READY);
-	if (sandbox_enter(&m, err, sizeof(err)) < 0)
+	if (sandbox_enter(&m, &status, err, sizeof(err)) < 0)
 		goto out;
 	if (ev_run(&m.el) < 0) {
 		snprintf(err, sizeof(err), "event loop: %s", strerror(errno));

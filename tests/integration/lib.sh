@@ -14,15 +14,20 @@ run() {
 	if [ -n "${SANDBOX:-}" ] && [ "$1" = "$FLINT" ] && [ "${2:-}" = run ]; then
 		set -- "$@" --set "sandbox.seccomp=$SANDBOX"
 	fi
-	timeout 60 "$@" >"$OUT" 2>"$ERR"
-	rc=$?
+	rc=0
+	timeout 60 "$@" >"$OUT" 2>"$ERR" || rc=$?
 }
 fail() { echo "  $*" >&2; return 1; }
 expect_rc() { [ "$rc" -eq "$1" ] || fail "expected exit status $1, got $rc; stderr: $(head -c 600 "$ERR")"; }
 expect_out() { grep -qF -- "$1" "$OUT" || fail "stdout lacks '$1'; stdout: $(head -c 600 "$OUT")"; }
 expect_err() { grep -qF -- "$1" "$ERR" || fail "stderr lacks '$1'; stderr: $(head -c 600 "$ERR")"; }
+# A test fails at its first failing command: set -e would be ignored if the
+# subshell stood in an `if`, so its status is read afterwards.
 t() {
-	if ( set -e; "$1" ); then echo "PASS $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi
+	local st
+	( set -e; "$1" )
+	st=$?
+	if [ $st -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi
 }
 # ini NAME [extra lines...]: writes a config booting a guest app to $TMP/NAME.ini
 ini() {

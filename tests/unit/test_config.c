@@ -337,7 +337,43 @@ TEST(reserved_sections)
 	EXPECT_ERROR(KERNEL "[net]\n", 3, "[net]: network interfaces are not supported yet");
 	EXPECT_ERROR(KERNEL "[sandbox]\nseccomp = strict\n", 4,
 		     "[sandbox] seccomp = \"strict\": unknown mode (use kill, trap, log or off)");
-	EXPECT_ERROR(KERNEL "[sandbox]\nchroot = /x\n", 4, "[sandbox] chroot: unknown key (known: seccomp)");
+	EXPECT_ERROR(KERNEL "[sandbox]\npivot_root = /x\n", 4,
+		     "[sandbox] pivot_root: unknown key (known: seccomp, chroot, uid, gid, namespaces)");
+}
+
+/* ---- [sandbox] jail keys: errors -------------------------------------- */
+
+TEST(sandbox_ids_refused)
+{
+	EXPECT_ERROR(KERNEL "[sandbox]\nuid = -1\n", 4, "[sandbox] uid = \"-1\": must not be negative");
+	EXPECT_ERROR(KERNEL "[sandbox]\nuid = nobody\n", 4,
+		     "[sandbox] uid = \"nobody\": not a number (names are not looked up: give the numeric id");
+	EXPECT_ERROR(KERNEL "[sandbox]\ngid = 12x\n", 4, "[sandbox] gid = \"12x\": not a number");
+	EXPECT_ERROR(KERNEL "[sandbox]\ngid = +5\n", 4, "[sandbox] gid = \"+5\": not a number");
+	/* 2^32 - 1 is "leave unchanged" to setresuid(). */
+	EXPECT_ERROR(KERNEL "[sandbox]\nuid = 4294967295\n", 4,
+		     "[sandbox] uid = \"4294967295\": must be 0 to 4294967294");
+	EXPECT_ERROR(KERNEL "[sandbox]\ngid = 99999999999999999999999\n", 4, "must be 0 to 4294967294");
+	EXPECT_ERROR(KERNEL "[sandbox]\nuid =\n", 4, "[sandbox] uid: empty value (e.g. uid = 65534)");
+	EXPECT_ERROR(KERNEL "[sandbox]\nuid = 1\ngid = 1\nuid = 2\n", 6,
+		     "[sandbox] uid: given twice (first on line 4)");
+}
+
+TEST(sandbox_namespaces_refused)
+{
+	EXPECT_ERROR(KERNEL "[sandbox]\nnamespaces = mount,pid\n", 4,
+		     "[sandbox] namespaces = \"mount,pid\": pid is not supported: a new PID namespace holds "
+		     "only the processes started after it, and flint starts none");
+	EXPECT_ERROR(KERNEL "[sandbox]\nnamespaces = net\n", 4,
+		     "[sandbox] namespaces = \"net\": unknown namespace \"net\" (use none, or a list of "
+		     "mount and ipc)");
+	EXPECT_ERROR(KERNEL "[sandbox]\nnamespaces = ipc,mount,ipc\n", 4, "ipc listed twice");
+	EXPECT_ERROR(KERNEL "[sandbox]\nnamespaces = mount,,ipc\n", 4, "empty item in the list");
+	EXPECT_ERROR(KERNEL "[sandbox]\nnamespaces = mount,\n", 4, "empty item in the list");
+	EXPECT_ERROR(KERNEL "[sandbox]\nnamespaces = none,ipc\n", 4, "none stands alone");
+	EXPECT_ERROR(KERNEL "[sandbox]\nnamespaces = MOUNT\n", 4, "unknown namespace \"MOUNT\"");
+	EXPECT_ERROR(KERNEL "[sandbox]\nchroot =\n", 4, "[sandbox] chroot: empty value (e.g. chroot = jail)");
+	EXPECT_SET_ERROR(KERNEL, "sandbox.namespaces=mount;ipc", "unknown namespace \"mount;ipc\"");
 }
 
 TEST(indented_key_is_not_a_new_key)
@@ -707,6 +743,66 @@ TEST(set_overrides_file)
 	snprintf(want, sizeof(want), "%s/out.txt", t.dir);
 	CHECK(!strcmp(c.console_path, want));
 	CHECK(c.console_input == CONSOLE_IN_STDIN);
+	config_free(&c);
+}
+
+TEST(sandbox_jail_off_by_default)
+{
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL "[sandbox]\nseccomp = kill\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.jail.root == NULL);
+	CHECK(!c.jail.set_uid && !c.jail.set_gid);
+	CHECK(c.jail.namespaces == 0);
+	config_free(&c);
+}
+
+TEST(sandbox_jail_keys)
+{
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL "[sandbox]\nchroot = jail/root\nuid = 65534\ngid = 0\nnamespaces = ipc , mount\n",
+		    NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s/jail/root", t.dir);
+	CHECK(c.jail.root && !strcmp(c.jail.root, want));
+	CHECK(c.jail.set_uid && c.jail.uid == 65534);
+	CHECK(c.jail.set_gid && c.jail.gid == 0);
+	CHECK(c.jail.namespaces == ((1u << SANDBOX_NS_MOUNT) | (1u << SANDBOX_NS_IPC)));
+	config_free(&c);
+}
+
+TEST(sandbox_jail_each_key_alone)
+{
+	char *sets[] = { "sandbox.namespaces=none", "sandbox.gid=4294967294", "sandbox.chroot=/var/empty" };
+	struct config c;
+	struct tmp t;
+
+	/* uid without gid and the reverse are both allowed; none undoes a list. */
+	if (load_ok(KERNEL "[sandbox]\nnamespaces = mount\nuid = 007\n", sets, 3, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.jail.set_uid && c.jail.uid == 7);
+	CHECK(c.jail.set_gid && c.jail.gid == 4294967294u);
+	CHECK(c.jail.namespaces == 0);
+	CHECK(c.jail.root && !strcmp(c.jail.root, "/var/empty"));
+	config_free(&c);
+	if (load_ok(KERNEL "[sandbox]\ngid = 100\nnamespaces = ipc\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(!c.jail.set_uid && c.jail.set_gid && c.jail.gid == 100);
+	CHECK(c.jail.namespaces == 1u << SANDBOX_NS_IPC);
+	CHECK(c.jail.root == NULL);
 	config_free(&c);
 }
 

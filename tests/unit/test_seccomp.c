@@ -16,6 +16,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/seccomp.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/kvm.h>
@@ -32,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -1115,6 +1118,184 @@ TEST(jail_forbids_new_processes)
 
 	spawn(&o, nproc_child, NULL);
 	CHECK(exited(&o, 0));
+}
+
+/* ---- the jail's optional part: [sandbox] namespaces, chroot, uid, gid ---- */
+
+static void empty_jail_child(const void *arg)
+{
+	const struct sandbox_jail none = { 0 };
+	char err[256];
+
+	(void)arg;
+	/* Strict mode allows read, write, exit and sigreturn, and kills the
+	 * process on anything else: the keys left out must cost nothing. */
+	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0) < 0)
+		child_exit(2);
+	if (sandbox_jail_enter(&none, err, sizeof(err)) < 0)
+		syscall(SYS_exit, 3);
+	syscall(SYS_exit, 0);
+}
+
+TEST(jail_with_no_keys_makes_no_system_call)
+{
+	struct outcome o;
+
+	spawn(&o, empty_jail_child, NULL);
+	CHECK(exited(&o, 0));
+}
+
+static bool ns_link(const char *ns, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", ns);
+	n = readlink(path, buf, len - 1);
+	if (n < 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
+static void namespaces_child(const void *arg)
+{
+	const struct sandbox_jail j = { .namespaces = (1u << SANDBOX_NS_MOUNT) | (1u << SANDBOX_NS_IPC) };
+	char mnt[64], ipc[64], uts[64], mnt2[64], ipc2[64], uts2[64], err[256];
+
+	(void)arg;
+	if (!ns_link("mnt", mnt, sizeof(mnt)) || !ns_link("ipc", ipc, sizeof(ipc)) || !ns_link("uts", uts, sizeof(uts)))
+		child_exit(2);
+	if (sandbox_jail_enter(&j, err, sizeof(err)) < 0) {
+		dprintf(STDERR_FILENO, "%s\n", err);
+		child_exit(3);
+	}
+	if (!ns_link("mnt", mnt2, sizeof(mnt2)) || !ns_link("ipc", ipc2, sizeof(ipc2)) ||
+	    !ns_link("uts", uts2, sizeof(uts2)))
+		child_exit(4);
+	if (!strcmp(mnt, mnt2) || !strcmp(ipc, ipc2))
+		child_exit(5); /* new ones */
+	if (strcmp(uts, uts2))
+		child_exit(6); /* and only those */
+	child_exit(0);
+}
+
+TEST(jail_enters_new_mount_and_ipc_namespaces)
+{
+	struct outcome o;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "  (not root: only the refusal is tested)\n");
+		return;
+	}
+	spawn(&o, namespaces_child, NULL);
+	CHECK(exited(&o, 0));
+}
+
+struct jail_dir {
+	char path[32];
+	struct stat st;
+};
+
+static void chroot_user_child(const void *arg)
+{
+	const struct jail_dir *dir = arg;
+	const struct sandbox_jail j = { .root = (char *)dir->path, .set_uid = true, .set_gid = true,
+					.uid = 65534, .gid = 65533 };
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3];
+	char cwd[16], err[256];
+	uid_t r, e, sv;
+	gid_t gr, ge, gs;
+	struct stat st;
+	int keep = STDERR_FILENO;
+
+	if (sandbox_jail_enter(&j, err, sizeof(err)) < 0) {
+		dprintf(STDERR_FILENO, "%s\n", err);
+		child_exit(3);
+	}
+	if (stat("/", &st) < 0 || st.st_dev != dir->st.st_dev || st.st_ino != dir->st.st_ino)
+		child_exit(4); /* "/" is the jail's directory */
+	if (!getcwd(cwd, sizeof(cwd)) || strcmp(cwd, "/"))
+		child_exit(5); /* and the working directory is in it */
+	if (getresuid(&r, &e, &sv) < 0 || r != 65534 || e != 65534 || sv != 65534)
+		child_exit(6);
+	if (getresgid(&gr, &ge, &gs) < 0 || gr != 65533 || ge != 65533 || gs != 65533)
+		child_exit(7);
+	if (getgroups(0, NULL) != 0)
+		child_exit(8); /* root's supplementary groups are gone */
+	/* Leaving uid 0 emptied these, and the jail emptied the bounding set
+	 * while it still could. */
+	if (syscall(SYS_capget, &hdr, caps) < 0 || caps[0].effective || caps[0].permitted || caps[1].permitted)
+		child_exit(9);
+	if (prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0)
+		child_exit(10);
+	/* What flint does next still works as the new user. */
+	if (sandbox_drop_privileges(&keep, 1, err, sizeof(err)) < 0) {
+		dprintf(STDERR_FILENO, "%s\n", err);
+		child_exit(11);
+	}
+	install(SANDBOX_ROLE_MAIN, 0, SECCOMP_MODE_KILL);
+	child_exit(0);
+}
+
+TEST(jail_chroots_and_changes_user)
+{
+	struct jail_dir dir = { .path = "/tmp/flint-jail-XXXXXX" };
+	struct outcome o;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "  (not root: only the refusal is tested)\n");
+		return;
+	}
+	CHECK(mkdtemp(dir.path) != NULL);
+	CHECK(stat(dir.path, &dir.st) == 0);
+	spawn(&o, chroot_user_child, &dir);
+	CHECK(exited(&o, 0));
+	rmdir(dir.path);
+}
+
+static void refusal_child(const void *arg)
+{
+	static const struct sandbox_jail cases[] = {
+		{ .root = "/" },
+		{ .namespaces = 1u << SANDBOX_NS_MOUNT },
+		{ .namespaces = 1u << SANDBOX_NS_IPC },
+		{ .set_uid = true, .uid = 0 },
+		{ .set_gid = true, .gid = 0 },
+	};
+	char err[256];
+
+	(void)arg;
+	/* Root without its capabilities or its ids, like any other user. */
+	if (geteuid() == 0 && (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0))
+		child_exit(2);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (sandbox_jail_enter(&cases[i], err, sizeof(err)) == 0)
+			child_exit(10 + (int)i);
+		dprintf(STDERR_FILENO, "%s\n", err);
+	}
+	child_exit(0);
+}
+
+TEST(jail_says_which_privilege_is_missing)
+{
+	struct outcome o;
+
+	spawn(&o, refusal_child, NULL);
+	CHECK(exited(&o, 0));
+	CHECK_CONTAINS(o.err, "[sandbox] chroot = \"/\": needs root (CAP_SYS_CHROOT)\n");
+	CHECK_CONTAINS(o.err, "[sandbox] namespaces = mount: needs root (CAP_SYS_ADMIN)\n");
+	CHECK_CONTAINS(o.err, "[sandbox] namespaces = ipc: needs root (CAP_SYS_ADMIN)\n");
+	CHECK_CONTAINS(o.err, "[sandbox] uid = 0: needs root (CAP_SETUID) unless it is your own user id\n");
+	CHECK_CONTAINS(o.err, "[sandbox] gid = 0: needs root (CAP_SETGID) unless it is your own group id\n");
+}
+
+TEST(jail_namespace_names)
+{
+	CHECK(!strcmp(sandbox_namespace_name(SANDBOX_NS_MOUNT), "mount"));
+	CHECK(!strcmp(sandbox_namespace_name(SANDBOX_NS_IPC), "ipc"));
+	CHECK(sandbox_namespace_name(SANDBOX_NS_COUNT) == NULL);
 }
 
 CHECK_MAIN()
