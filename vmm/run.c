@@ -217,9 +217,10 @@ static int vcpu_sandbox(struct vcpu *v, void *ctx)
 	const struct sandbox_jail *j = &m->cfg->jail;
 	char err[256];
 
-	/* Root is exempt from RLIMIT_NPROC: only a new uid needs this, and
-	 * before main sets the limit, which waits for this thread's filter. */
-	if (v->id == 0 && j->set_uid && j->uid != 0 && kvm_start_worker(v) < 0)
+	/* Root is exempt from RLIMIT_NPROC: only a VM running as another user
+	 * (flint's own, or [sandbox] uid) needs this, and before main sets the
+	 * limit, which waits for this thread's filter. */
+	if (v->id == 0 && (j->set_uid ? j->uid : geteuid()) != 0 && kvm_start_worker(v) < 0)
 		m->sandbox_failed = true;
 	else if (seccomp_install(SANDBOX_ROLE_VCPU, v->id, m->cfg->seccomp, err, sizeof(err)) < 0) {
 		fprintf(stderr, "flint: vCPU %u: %s\n", v->id, err);
