@@ -205,7 +205,7 @@ static int kvm_start_worker(struct vcpu *v)
 		return 0;
 	fprintf(stderr, "flint: vCPU %u: KVM_RUN before the guest starts: %s\n", v->id,
 		rc == 0 ? "ran the guest" : errno == EAGAIN ?
-		"KVM could not start its worker thread ([sandbox] uid at its process limit?)" :
+		"KVM could not start its worker thread (is the user at its process limit?)" :
 		strerror(errno));
 	return -1;
 }
