@@ -9,6 +9,10 @@ CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude 
 LDLIBS  := -linih -lseccomp -lpthread
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# The first goal is the default: bare `make` builds the monitor and every
+# guest, and installs nothing (deps come in through run/test/bench).
+.DEFAULT_GOAL := all
+
 VMM_SRCS := $(sort $(wildcard vmm/*.c virtio/*.c seccomp/*.c))
 LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 include seccomp/seccomp.mk
@@ -18,10 +22,12 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 
 .PHONY: all flint guest test unit-tests bench clean fuzz run deps deps-test deps-bench
-all: deps flint guest
+all: flint guest
 
 # The README's first two commands are `make run` and `make test`: they
-# install what is missing (as root) and build before doing their job.
+# install what is missing (as root) and then build.  Installing comes
+# first and alone, so a parallel build never compiles against headers
+# that are still being unpacked.
 deps:
 	@scripts/deps.sh build
 deps-test:
@@ -29,7 +35,8 @@ deps-test:
 deps-bench:
 	@scripts/deps.sh bench
 
-run: all
+run: deps
+	$(MAKE) all
 	build/flint run config.ini.example
 
 flint: build/flint
@@ -57,10 +64,12 @@ unit-tests: $(UNIT_TESTS)
 
 include guest-kernel/guest.mk
 
-test: deps-test all unit-tests
+test: deps-test
+	$(MAKE) all unit-tests
 	tests/run.sh
 
-bench: deps-bench all
+bench: deps-bench
+	$(MAKE) all
 	tests/bench/run.sh
 
 clean:

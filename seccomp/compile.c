@@ -34,13 +34,13 @@ static int add_rules(scmp_filter_ctx ctx, const struct policy_role *role, uint32
 
 			switch (c->op) {
 			case POLICY_EQ:
-				cmp[n] = SCMP_CMP(c->arg, SCMP_CMP_EQ, c->value);
+				cmp[n] = (struct scmp_arg_cmp){ c->arg, SCMP_CMP_EQ, c->value, 0 };
 				break;
 			case POLICY_NO_BITS:
 				cmp[n] = SCMP_CMP(c->arg, SCMP_CMP_MASKED_EQ, c->value, 0);
 				break;
 			case POLICY_EQ_SELF_PID:
-				cmp[n] = SCMP_CMP(c->arg, SCMP_CMP_EQ, (uint64_t)self_pid);
+				cmp[n] = (struct scmp_arg_cmp){ c->arg, SCMP_CMP_EQ, (uint64_t)self_pid, 0 };
 				break;
 			}
 		}

@@ -5,14 +5,14 @@
 set -u
 cd "$(dirname "$0")/.."
 what=${1:-all}
-pass=0 fail=0 failed=()
+pass=0 fail=0 skip=0 failed=()
 tally() { # name of the suite, then its output on stdin
 	local suite=$1 line
 	while IFS= read -r line; do
 		case "$line" in
 		PASS\ *) pass=$((pass + 1)) ;;
 		FAIL\ *) fail=$((fail + 1)); failed+=("$suite: ${line#FAIL }") ;;
-		SKIP\ *) ;;
+		SKIP\ *) skip=$((skip + 1)) ;;
 		esac
 		printf '%s\n' "$line"
 	done
@@ -44,5 +44,5 @@ if [ "$what" != unit ]; then
 fi
 echo
 for f in "${failed[@]+"${failed[@]}"}"; do echo "failed: $f"; done
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

@@ -207,20 +207,24 @@ static void handle_mmio(struct vcpu *v, char *reason, size_t rlen)
 static void correlate_tsc(struct vcpu *v)
 {
 	struct stats *s = v->vm->stats;
-	struct {
+	/* struct kvm_msrs ends in a flexible array: room for one entry, as a
+	 * union so neither gcc nor clang sees a variable-sized member mid-struct. */
+	union {
 		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
-	uint64_t before = stats_now_ns(), after;
+		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} m = { .hdr.nmsrs = 1 };
+	uint64_t before, after;
 	int khz;
 
+	m.hdr.entries[0].index = MSR_IA32_TSC;
+	before = stats_now_ns();
 	if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
 		return;
 	after = stats_now_ns();
 	khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
 	if (khz <= 0)
 		return;
-	s->guest_tsc0 = m.e.data;
+	s->guest_tsc0 = m.hdr.entries[0].data;
 	s->guest_tsc0_ns = before + (after - before) / 2;
 	s->tsc_khz = (uint32_t)khz;
 }

@@ -5,6 +5,7 @@
  * call, so apps that never ask for time pay nothing at boot.
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <flint.h>
@@ -86,6 +87,24 @@ static uint64_t hz_from_cpuid(void)
 	return 0;
 }
 
+/*
+ * Last resort, for emulators that tell the guest nothing (QEMU's TCG has
+ * no kvmclock and empty CPUID timing leaves): `tsc_khz=N` on the command
+ * line, which the test scripts take from the host (TCG's TSC is the
+ * host's).
+ */
+static uint64_t hz_from_cmdline(void)
+{
+	const char *v = cmdline_param("tsc_khz");
+	char *end;
+	unsigned long khz;
+
+	if (!v)
+		return 0;
+	khz = strtoul(v, &end, 10);
+	return *end || !khz || khz > 100000000ul ? 0 : (uint64_t)khz * 1000;
+}
+
 uint64_t clock_tsc_hz(void)
 {
 	if (!tsc_hz) {
@@ -93,8 +112,11 @@ uint64_t clock_tsc_hz(void)
 		if (!tsc_hz)
 			tsc_hz = hz_from_cpuid();
 		if (!tsc_hz)
-			panic("cannot learn the TSC frequency: no kvmclock (CPUID 0x40000001 bit 3) "
-			      "and CPUID leaves 0x15, 0x16 and 0x40000010 are empty");
+			tsc_hz = hz_from_cmdline();
+		if (!tsc_hz)
+			panic("cannot learn the TSC frequency: no kvmclock (CPUID 0x40000001 bit 3), "
+			      "CPUID leaves 0x15, 0x16 and 0x40000010 are empty, and no tsc_khz= "
+			      "on the command line");
 	}
 	return tsc_hz;
 }

@@ -55,6 +55,7 @@ flushed_data_reaches_file() {
 		fail "blkwrite wrote past sector 100"
 }
 second_vm_cannot_share_image() {
+	needs kvm
 	truncate -s 4M "$TMP/s.img"
 	local first
 	printf '[kernel]\npath = %s\ncmdline = -- 3000\n[drive.data]\npath = %s\n' \

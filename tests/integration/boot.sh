@@ -27,6 +27,7 @@ two_vcpus_boot() {
 	expect_out "Hello from Flint"
 }
 sleep_200ms_idles() {
+	needs kvm
 	local cfg; cfg=$(ini sleep 'cmdline = -- 200')
 	/usr/bin/time -f "%e %U %S" -o "$TMP/time" timeout 60 "$FLINT" run "$cfg" >"$OUT" 2>"$ERR"
 	rc=$?

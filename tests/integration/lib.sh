@@ -8,12 +8,42 @@ trap 'rm -rf "$TMP"' EXIT
 OUT=$TMP/out ERR=$TMP/err
 failures=0
 
+# needs WHAT...: ends the calling test with SKIP unless this host has it:
+# kvm (a usable /dev/kvm), root, netns (root and `ip netns`), qemu.
+# A test's subshell exits 77, which `t` reports as "SKIP name (reason)".
+SKIP_FILE=$TMP/skip
+have() {
+	case "$1" in
+	kvm) [ -r /dev/kvm ] && [ -w /dev/kvm ] ;;
+	root) [ "$(id -u)" -eq 0 ] ;;
+	netns) [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && [ -c /dev/net/tun ] ;;
+	qemu) command -v qemu-system-x86_64 >/dev/null ;;
+	*) command -v "$1" >/dev/null ;;
+	esac
+}
+needs() {
+	local w
+	for w in "$@"; do
+		if ! have "$w"; then
+			case "$w" in
+			kvm) echo "no usable /dev/kvm" ;;
+			root) echo "needs root" ;;
+			netns) echo "needs root, iproute2 and /dev/net/tun" ;;
+			*) echo "needs $w" ;;
+			esac >"$SKIP_FILE"
+			exit 77
+		fi
+	done
+}
+
 # run CMD...: runs with a timeout, leaves stdout in $OUT, stderr in $ERR, status in $rc.
 # With SANDBOX=MODE in the environment, every `flint run` gets that seccomp mode.
 run() {
 	if [ -n "${SANDBOX:-}" ] && [ "$1" = "$FLINT" ] && [ "${2:-}" = run ]; then
 		set -- "$@" --set "sandbox.seccomp=$SANDBOX"
 	fi
+	# Booting needs KVM; `flint check` and the other verbs do not.
+	if [ "$1" = "$FLINT" ] && [ "${2:-}" = run ]; then needs kvm; fi
 	rc=0
 	timeout 60 "$@" >"$OUT" 2>"$ERR" || rc=$?
 }
@@ -25,9 +55,12 @@ expect_err() { grep -qF -- "$1" "$ERR" || fail "stderr lacks '$1'; stderr: $(hea
 # subshell stood in an `if`, so its status is read afterwards.
 t() {
 	local st
+	rm -f "$SKIP_FILE"
 	( set -e; "$1" )
 	st=$?
-	if [ $st -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1"; failures=$((failures + 1)); fi
+	if [ $st -eq 0 ]; then echo "PASS $1"
+	elif [ $st -eq 77 ] && [ -s "$SKIP_FILE" ]; then echo "SKIP $1 ($(cat "$SKIP_FILE"))"
+	else echo "FAIL $1"; failures=$((failures + 1)); fi
 }
 # ini NAME [extra lines...]: writes a config booting a guest app to $TMP/NAME.ini
 ini() {

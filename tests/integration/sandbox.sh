@@ -6,6 +6,7 @@ source "$(dirname "$0")/lib.sh"
 
 all_threads_filtered() {
 	local cfg pid tasks=0 unfiltered=0
+	needs kvm
 	cfg=$TMP/sleep2.ini
 	printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = %s\ncmdline = -- 700\n[sandbox]\nseccomp = kill\n' \
 		"$PWD/build/guest/sleep.elf" >"$cfg"
@@ -77,6 +78,7 @@ jail_boots_hello() {
 # Every thread (the vCPUs, and KVM's worker, which is a thread of flint's
 # too) runs as the new user, in the chroot, in new mount and IPC namespaces.
 jail_seen_from_outside() {
+	needs kvm
 	local cfg pid st task tasks=0 want_root bad=0
 	cfg=$(jail_ini sleep 700)
 	want_root=$(stat -c %d:%i "$TMP/jail")
@@ -130,6 +132,6 @@ for f in all_threads_filtered seccomp_dump_lists_roles bad_seccomp_mode seccomp_
 done
 # The jail's keys need root (they are refused otherwise, see test_seccomp).
 for f in jail_boots_hello jail_seen_from_outside jail_missing_chroot; do
-	if [ "$(id -u)" -eq 0 ]; then t "$f"; else echo "SKIP $f (needs root)"; fi
+	if have root; then t "$f"; else echo "SKIP $f (needs root)"; fi
 done
 exit $((failures > 0))
