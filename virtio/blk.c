@@ -337,7 +337,7 @@ static int64_t serve(struct virtio_blk *b, struct virtq *q)
 	return (int64_t)written;
 }
 
-static void blk_queue_notify(void *dev, struct virtq *q)
+static bool blk_queue_notify(void *dev, struct virtq *q)
 {
 	struct virtio_blk *b = dev;
 	int r;
@@ -348,12 +348,13 @@ static void blk_queue_notify(void *dev, struct virtq *q)
 			int64_t w = serve(b, q);
 
 			if (w < 0)
-				return;
+				return false;
 			virtq_push(q, b->chain.head, (uint32_t)w);
 		}
 		/* One interrupt per batch, not per request. */
 		virtq_notify_driver(q);
 	} while (r == 0 && virtq_enable_notify(q));
+	return false;
 }
 
 static uint64_t blk_features(void *dev)

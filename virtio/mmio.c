@@ -467,19 +467,20 @@ static void mmio_write(void *opaque, uint64_t off, const uint8_t *data, uint32_t
 
 const struct bus_ops virtio_mmio_bus_ops = { .read = mmio_read, .write = mmio_write };
 
-void virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx)
+bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx)
 {
 	struct vq_slot *s;
-	bool serve;
+	bool serve, more = false;
 
 	if (qidx >= t->ops->num_queues)
-		return;
+		return false;
 	s = &t->q[qidx];
 	pthread_mutex_lock(&s->run);
 	pthread_mutex_lock(&t->lock);
 	serve = s->live && (t->status & S_DRIVER_OK) && !(t->status & S_FAILED);
 	pthread_mutex_unlock(&t->lock);
 	if (serve)
-		t->ops->queue_notify(t->dev, &s->q);
+		more = t->ops->queue_notify(t->dev, &s->q);
 	pthread_mutex_unlock(&s->run);
+	return more;
 }

@@ -36,8 +36,13 @@ struct virtio_dev_ops {
 	 * The driver made buffers available on q.  Runs on the thread that
 	 * called virtio_mmio_notify(), never concurrently for the same queue.
 	 * The device pops, serves, pushes, then virtq_notify_driver(q).
+	 * A handler serves a bounded amount of work per call (so the event
+	 * loop's stop and signal descriptors are never starved) and returns
+	 * true when it stopped with work left: the caller must call again
+	 * soon, after serving its other events.  false: the queue is drained
+	 * (or the device is waiting for the guest).
 	 */
-	void (*queue_notify)(void *dev, struct virtq *q);
+	bool (*queue_notify)(void *dev, struct virtq *q);
 	void (*reset)(void *dev); /* or NULL; no queue handler is running */
 };
 
@@ -84,9 +89,10 @@ extern const struct bus_ops virtio_mmio_bus_ops;
 /*
  * The queue's ioeventfd fired: serve it (from the event loop or an I/O
  * thread, not a vCPU).  Does nothing unless the queue is live and the
- * device is DRIVER_OK and not failed.
+ * device is DRIVER_OK and not failed.  Returns the handler's answer: true
+ * when it left work for another call.
  */
-void virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx);
+bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx);
 
 /* Device status as the driver reads it (for tests and diagnostics). */
 uint32_t virtio_mmio_status(struct virtio_mmio *t);

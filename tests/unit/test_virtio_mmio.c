@@ -37,9 +37,10 @@ static struct {
 	int notifies, served, resets, interrupts, kicks, live_calls;
 	bool live[2];
 	int live_result;
+	bool more;     /* what the handler answers: work left */
 } f;
 
-static void fake_notify(void *dev, struct virtq *q)
+static bool fake_notify(void *dev, struct virtq *q)
 {
 	struct virtq_chain c;
 
@@ -51,6 +52,7 @@ static void fake_notify(void *dev, struct virtq *q)
 	}
 	virtq_notify_driver(q);
 	virtq_enable_notify(q);
+	return f.more;
 }
 
 static uint64_t fake_features(void *dev)
@@ -406,6 +408,20 @@ TEST(driver_ok_starts_ready_queues_only)
 	CHECK(f.live_calls == 1 && f.live[0] && !f.live[1]);
 	virtio_mmio_notify(t, 1); /* never set up */
 	CHECK(f.notifies == 0);
+	teardown();
+}
+
+/* The handler's "work left" answer reaches the caller, which must call again. */
+TEST(notify_returns_work_left)
+{
+	setup();
+	bring_up();
+	post_buffer();
+	CHECK(!virtio_mmio_notify(t, 0));
+	f.more = true;
+	CHECK(virtio_mmio_notify(t, 0));
+	CHECK(!virtio_mmio_notify(t, 1)); /* not live: the handler never ran */
+	CHECK(f.notifies == 2);
 	teardown();
 }
 
