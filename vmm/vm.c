@@ -10,6 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cpuid_cache.h"
 #include "exit_codes.h"
 #include "stats.h"
 
@@ -81,8 +82,31 @@ static void *get_cpuid(void *arg)
 	return NULL;
 }
 
+/* The list from an earlier run, if the cache holds one for this host;
+ * otherwise remembers the key so that vm_wait_cpuid stores KVM's answer. */
+static int cpuid_from_cache(struct vm *vm)
+{
+	char path[4096];
+
+	if (!cpuid_cache_path(path, sizeof(path)))
+		return -1;
+	vm->cpuid_key = malloc(sizeof(*vm->cpuid_key));
+	if (!vm->cpuid_key || cpuid_cache_key(vm->cpuid_key, KVM_API_VERSION) < 0) {
+		free(vm->cpuid_key);
+		vm->cpuid_key = NULL;
+		return -1;
+	}
+	if (cpuid_cache_load(path, vm->cpuid_key, vm->cpuid, CPUID_MAX_ENTRIES) < 0)
+		return -1;
+	free(vm->cpuid_key);
+	vm->cpuid_key = NULL;
+	return 0;
+}
+
 int vm_wait_cpuid(struct vm *vm, char *err, size_t errlen)
 {
+	char path[4096];
+
 	if (vm->cpuid_pending) {
 		pthread_join(vm->cpuid_thread, NULL);
 		vm->cpuid_pending = false;
@@ -91,6 +115,12 @@ int vm_wait_cpuid(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(vm->cpuid_errno));
 		return -1;
 	}
+	/* Fetched from KVM: keep it for the next run (a failure only costs
+	 * that run the query again). */
+	if (vm->cpuid_key && cpuid_cache_path(path, sizeof(path)))
+		cpuid_cache_store(path, vm->cpuid_key, vm->cpuid);
+	free(vm->cpuid_key);
+	vm->cpuid_key = NULL;
 	return 0;
 }
 
@@ -112,7 +142,9 @@ int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t
 		return -1;
 	}
 	vm->cpuid->nent = CPUID_MAX_ENTRIES;
-	if (pthread_create(&vm->cpuid_thread, NULL, get_cpuid, vm) != 0)
+	if (cpuid_from_cache(vm) == 0)
+		; /* no query, no thread */
+	else if (pthread_create(&vm->cpuid_thread, NULL, get_cpuid, vm) != 0)
 		get_cpuid(vm); /* no thread to spare: fetch it now */
 	else
 		vm->cpuid_pending = true;
@@ -180,6 +212,8 @@ void vm_destroy(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	free(vm->cpuid);
+	free(vm->cpuid_key);
+	vm->cpuid_key = NULL;
 	pthread_mutex_destroy(&vm->coalesced_lock);
 	vm->mem.host = NULL;
 	vm->vm_fd = vm->kvm_fd = vm->stop_fd = -1;

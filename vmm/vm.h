@@ -14,6 +14,7 @@
 
 struct vcpu;
 struct stats;
+struct cpuid_cache_key;
 
 struct vm {
 	int kvm_fd, vm_fd;
@@ -24,6 +25,7 @@ struct vm {
 	pthread_t cpuid_thread;            /* fetches it while the rest is set up */
 	bool cpuid_pending;
 	int cpuid_errno;
+	struct cpuid_cache_key *cpuid_key; /* set while KVM's answer is still to be cached */
 	unsigned coalesced_page;           /* KVM_CAP_COALESCED_MMIO page offset, 0 = none */
 	struct kvm_coalesced_mmio_ring *coalesced; /* in vCPU 0's kvm_run mapping */
 	pthread_mutex_t coalesced_lock;    /* vCPUs and the event loop both drain */
