@@ -5,6 +5,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${RUNS:-200}
+# Every figure here is flint booting on KVM against a peer on KVM: without
+# /dev/kvm there is nothing honest to measure (QEMU's TCG is no peer).
+if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
+	echo "bench: no usable /dev/kvm on this host: nothing measured (flint needs KVM, and QEMU"
+	echo "       under TCG would be no fair peer).  Run make bench on a host with KVM."
+	exit 0
+fi
 out=build/bench
 mkdir -p "$out"
 qemu="qemu-system-x86_64 -M microvm,acpi=off -accel kvm -cpu max,-arch-capabilities -m 64M -nodefaults -no-user-config -nographic -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -kernel build/guest/hello.elf -append '-- 0'"
