@@ -101,9 +101,21 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(exit_group, "exit with the guest's status"),
 };
 
+/*
+ * The teardown helper (vmm/teardown.c) waits for the monitor to exit and
+ * then exits itself, dropping the VM's last references.  It makes raw
+ * system calls only; signals are blocked before the filter goes on.
+ */
+static const struct policy_rule teardown_rules[] = {
+	ALLOW(poll, "wait until the monitor's pidfd says its thread group has exited"),
+	ALLOW(restart_syscall, "the wait resumes after a stop/continue signal"),
+	ALLOW(exit_group, "leave once the monitor is gone; the VM is freed on the way out"),
+};
+
 #define ROLE(n, idx, r) { .name = n, .indexed = idx, .rules = r, .nrules = sizeof(r) / sizeof(r[0]) }
 
 const struct policy_role policy_roles[SANDBOX_ROLE_COUNT] = {
 	[SANDBOX_ROLE_MAIN] = ROLE("main", 0, main_rules),
 	[SANDBOX_ROLE_VCPU] = ROLE("vcpu", 1, vcpu_rules),
+	[SANDBOX_ROLE_TEARDOWN] = ROLE("teardown", 0, teardown_rules),
 };

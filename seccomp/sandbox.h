@@ -21,6 +21,7 @@ enum seccomp_mode {
 enum sandbox_role {
 	SANDBOX_ROLE_MAIN,  /* the event loop, after set-up */
 	SANDBOX_ROLE_VCPU,  /* one per vCPU: KVM_RUN and its exits */
+	SANDBOX_ROLE_TEARDOWN, /* the helper that outlives the monitor (vmm/teardown.c) */
 	SANDBOX_ROLE_COUNT,
 };
 

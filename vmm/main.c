@@ -11,6 +11,7 @@
 #include "run.h"
 #include "sandbox.h"
 #include "stats.h"
+#include "teardown.h"
 
 static const char usage[] =
 	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]]\n"
@@ -168,5 +169,7 @@ int main(int argc, char **argv)
 		else
 			stats_print_text(&stats, stderr);
 	}
+	if (teardown_helper_running())
+		teardown_exit(status);
 	return status;
 }

@@ -17,6 +17,7 @@
 #include "loader_pvh.h"
 #include "machine.h"
 #include "sandbox.h"
+#include "teardown.h"
 #include "vcpu.h"
 
 /* How often the event loop replays batched guest writes and flushes
@@ -267,7 +268,8 @@ static int jail_enter(struct machine *m, char *err, size_t errlen)
 static int sandbox_enter(struct machine *m, int *status, char *err, size_t errlen)
 {
 	struct vm *vm = &m->vm;
-	int keep[64], n = 0;
+	int keep[64], n = 0, helper_pidfd;
+	char why[256];
 	bool failed;
 
 	/* Before the capabilities go: every step of the jail needs some. */
@@ -285,9 +287,17 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 	for (int i = 0; i < m->ndev; i++)
 		if (m->dev[i].mod->fds)
 			n += m->dev[i].mod->fds(m->dev[i].state, keep + n, 64 - n);
+	helper_pidfd = teardown_helper_prepare(why, sizeof(why));
+	if (helper_pidfd >= 0 && n < 64)
+		keep[n++] = helper_pidfd;
 	if (sandbox_drop_privileges(keep, n, err, errlen) < 0)
 		return -1;
 	vm->kvm_fd = -1; /* closed: nothing needs /dev/kvm itself any more */
+	/* After the jail and the drop, so the helper has neither root nor the
+	 * host's mounts; before the process limit, which would refuse it.
+	 * Without it the monitor tears the VM down itself, only slower. */
+	if (helper_pidfd < 0 || teardown_helper_start(m->cfg->seccomp, why, sizeof(why)) < 0)
+		fprintf(stderr, "flint: warning: %s; the VM's teardown stays on the exit path\n", why);
 
 	pthread_barrier_init(&m->filters_installed, NULL, vm->nvcpus + 1);
 	pthread_barrier_init(&m->go, NULL, vm->nvcpus + 1);
@@ -331,6 +341,11 @@ static void teardown(struct machine *m, uint64_t stats_gpa)
 		if (m->dev[i].mod->stop)
 			m->dev[i].mod->stop(m->dev[i].state);
 	m->ndev = 0;
+	/* The VM's memory and descriptors are the teardown helper's to free
+	 * when the monitor has exited (vmm/teardown.h): releasing them here
+	 * would put KVM's teardown back on the exit path. */
+	if (teardown_helper_running())
+		return;
 	if (vm->vcpus) {
 		for (unsigned i = 0; i < vm->nvcpus; i++)
 			if (vm->vcpus[i].vm)
