@@ -13,6 +13,7 @@
  */
 #include "policy.h"
 
+#include <fcntl.h>
 #include <linux/falloc.h>
 #include <linux/kvm.h>
 #include <signal.h>
@@ -39,6 +40,7 @@ static const struct policy_rule vcpu_rules[] = {
 	ALLOW(write, "console output, stderr messages, the stop eventfd, irqfd pulses"),
 	ALLOW(futex, "pthread mutexes (coalesced ring, device state)"),
 	ALLOW(clock_gettime, "--stats stamps when the vDSO cannot read the host clock"),
+	ALLOW(timerfd_settime, "restart the event loop's idle tick: console output waits for it"),
 
 	/* The kick: main sends SIGUSR1 to get the thread out of KVM_RUN. */
 	ALLOW(rt_sigreturn, "return from the kick signal's handler"),
@@ -63,7 +65,8 @@ static const struct policy_rule vcpu_rules[] = {
 static const struct policy_rule main_rules[] = {
 	/* The event loop (vmm/eventloop.c, vmm/run.c). */
 	ALLOW(epoll_wait, "the event loop waits here"),
-	ALLOW(epoll_ctl, "stop watching stdin at end of file"),
+	ALLOW(epoll_ctl, "stdin at end of file or the UART full, console output waiting to be writable"),
+	ALLOW(timerfd_settime, "the tick runs only while a device needs it (vmm/tick.c)"),
 	ALLOW(read, "stop eventfd, tick timerfd, signalfd, stdin"),
 	ALLOW(write, "console output, stderr messages, eventfds"),
 	ALLOW(futex, "pthread mutexes, pthread_join"),
@@ -98,6 +101,7 @@ static const struct policy_rule main_rules[] = {
 
 	/* Teardown and exit. */
 	ALLOW(close, "teardown closes the VM's descriptors"),
+	ALLOW(fcntl, "console: give a shared stdout back its blocking mode", ARG_EQ(1, F_SETFL)),
 	ALLOW(exit_group, "exit with the guest's status"),
 };
 

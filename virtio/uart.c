@@ -1,10 +1,13 @@
 #include "uart.h"
 
 #include <errno.h>
+#include <flint/boot_abi.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "guest_mem.h"
 
 enum {
 	REG_RBR_THR = 0, /* DLL when DLAB */
@@ -68,6 +71,9 @@ struct uart {
 	bool irq_level;
 
 	int out_err; /* errno of a failed write; output is discarded once set */
+	bool rx_refused; /* uart_receive left bytes out: tell be.rx_room when there is room */
+	bool lsr_read;   /* for uart_take_lsr_read */
+	uint64_t ext_buffers, ext_bad, dropped;
 	size_t tx_len;
 	size_t rx_head, rx_count;
 	uint8_t tx[UART_BUF_SIZE];
@@ -157,6 +163,12 @@ static bool output_enabled(const struct uart *u)
 	return u->be.out_fd >= 0 && !u->out_err;
 }
 
+static void out_pending(struct uart *u)
+{
+	if (u->be.out_pending)
+		u->be.out_pending(u->be.ctx);
+}
+
 /* 0, or an errno: EAGAIN keeps the unwritten rest, anything else drops it for good. */
 static int flush_locked(struct uart *u)
 {
@@ -165,6 +177,8 @@ static int flush_locked(struct uart *u)
 
 	if (!output_enabled(u))
 		return u->out_err;
+	if (!u->tx_len)
+		return 0;
 	while (done < u->tx_len) {
 		ssize_t n = write(u->be.out_fd, u->tx + done, u->tx_len - done);
 
@@ -177,12 +191,17 @@ static int flush_locked(struct uart *u)
 			break;
 		} else {
 			err = u->out_err = errno;
+			u->dropped += u->tx_len - done;
 			done = u->tx_len;
+			if (u->be.out_failed)
+				u->be.out_failed(u->be.ctx, err);
 			break;
 		}
 	}
 	memmove(u->tx, u->tx + done, u->tx_len - done);
 	u->tx_len -= done;
+	if (u->tx_len)
+		out_pending(u);
 	return err;
 }
 
@@ -201,11 +220,47 @@ static void transmit(struct uart *u, uint8_t c)
 		if (u->tx_len < UART_BUF_SIZE) {
 			u->tx[u->tx_len++] = c;
 			filled = u->tx_len == UART_BUF_SIZE;
+		} else {
+			u->dropped++;
 		}
 		if (c == '\n' || filled)
 			flush_locked(u);
+		else if (u->tx_len == 1)
+			out_pending(u);
+	} else if (u->out_err) {
+		u->dropped++;
 	}
 	/* The byte left at once, so the holding register is empty again. */
+	u->thre_pending = true;
+}
+
+/*
+ * A whole buffer from the extension: the same path as n THR writes, but
+ * one write(2) for all of it (the guest hands a buffer when it would
+ * flush anyway: a newline, a full buffer, before halting, at exit).
+ */
+static void transmit_buf(struct uart *u, const uint8_t *p, size_t n)
+{
+	if (u->mcr & MCR_LOOP) {
+		for (size_t i = 0; i < n; i++)
+			if (!rx_push(u, p[i]))
+				u->overrun = true;
+	} else if (output_enabled(u)) {
+		while (n) {
+			size_t room = UART_BUF_SIZE - u->tx_len, take = n < room ? n : room;
+
+			memcpy(u->tx + u->tx_len, p, take);
+			u->tx_len += take;
+			p += take;
+			n -= take;
+			if (n && (flush_locked(u) || u->tx_len == UART_BUF_SIZE))
+				break;
+		}
+		u->dropped += n; /* left over: out_fd would block with the buffer full, or failed */
+		flush_locked(u);
+	} else if (u->out_err) {
+		u->dropped += n;
+	}
 	u->thre_pending = true;
 }
 
@@ -242,6 +297,9 @@ static uint8_t reg_read(struct uart *u, uint64_t off)
 	case REG_MCR:
 		return u->mcr;
 	case REG_LSR:
+		u->lsr_read = true;
+		if (u->be.tx_expected)
+			u->be.tx_expected(u->be.ctx);
 		val = LSR_THRE | LSR_TEMT | (u->rx_count ? LSR_DR : 0) | (u->overrun ? LSR_OE : 0);
 		u->overrun = false;
 		return val;
@@ -291,6 +349,16 @@ static void reg_write(struct uart *u, uint64_t off, uint8_t val)
 	/* LSR and MSR writes are factory-test only on the 16550: ignored. */
 }
 
+/* After any register access: a receiver that refused input and has room again says so. */
+static void check_rx_room(struct uart *u)
+{
+	if (u->rx_refused && !(u->mcr & MCR_LOOP) && u->rx_count <= UART_BUF_SIZE / 2) {
+		u->rx_refused = false;
+		if (u->be.rx_room)
+			u->be.rx_room(u->be.ctx);
+	}
+}
+
 static void uart_read(void *dev, uint64_t offset, uint8_t *data, uint32_t len)
 {
 	struct uart *u = dev;
@@ -303,6 +371,7 @@ static void uart_read(void *dev, uint64_t offset, uint8_t *data, uint32_t len)
 	pthread_mutex_lock(&u->lock);
 	data[0] = reg_read(u, offset);
 	update_irq(u);
+	check_rx_room(u);
 	pthread_mutex_unlock(&u->lock);
 }
 
@@ -315,12 +384,58 @@ static void uart_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t
 	pthread_mutex_lock(&u->lock);
 	reg_write(u, offset, data[0]);
 	update_irq(u);
+	check_rx_room(u);
 	pthread_mutex_unlock(&u->lock);
 }
 
 const struct bus_ops uart_bus_ops = {
 	.read = uart_read,
 	.write = uart_write,
+};
+
+enum { EXT_ID = 0, EXT_TX = FLINT_UART_EXT_TX - FLINT_UART_EXT_ID };
+
+static void uart_ext_read(void *dev, uint64_t offset, uint8_t *data, uint32_t len)
+{
+	struct uart *u = dev;
+	uint64_t id = FLINT_UART_EXT_MAGIC | (uint64_t)FLINT_UART_EXT_MAX << 32;
+
+	memset(data, 0xff, len);
+	/* Byte-addressable, so any width the guest uses reads the same bytes. */
+	if (u->be.mem)
+		for (uint32_t i = 0; i < len && offset < 8 && i < 8 - offset; i++)
+			data[i] = (uint8_t)(id >> (8 * (offset + i)));
+}
+
+static void uart_ext_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t len)
+{
+	struct uart *u = dev;
+	uint64_t v = 0;
+	uint32_t gpa, n;
+	const uint8_t *p;
+
+	if (offset != EXT_TX || len != 8 || !u->be.mem)
+		return;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | data[i]; /* guest order is little-endian */
+	gpa = (uint32_t)v;
+	n = (uint32_t)(v >> 32);
+	pthread_mutex_lock(&u->lock);
+	/* guest_ptr checks the whole range; len is bounded before anything is read. */
+	p = n && n <= FLINT_UART_EXT_MAX ? guest_ptr(u->be.mem, gpa, n) : NULL;
+	if (!p) {
+		u->ext_bad++;
+	} else {
+		u->ext_buffers++;
+		transmit_buf(u, p, n);
+		update_irq(u);
+	}
+	pthread_mutex_unlock(&u->lock);
+}
+
+const struct bus_ops uart_ext_bus_ops = {
+	.read = uart_ext_read,
+	.write = uart_ext_write,
 };
 
 struct uart *uart_create(const struct uart_backend *be)
@@ -348,6 +463,11 @@ void uart_destroy(struct uart *u)
 	if (!u)
 		return;
 	pthread_mutex_lock(&u->lock);
+	/* The backend may be half gone: no more events. */
+	u->be.out_failed = NULL;
+	u->be.out_pending = NULL;
+	u->be.rx_room = NULL;
+	u->be.tx_expected = NULL;
 	flush_locked(u);
 	pthread_mutex_unlock(&u->lock);
 	pthread_mutex_destroy(&u->lock);
@@ -363,6 +483,8 @@ size_t uart_receive(struct uart *u, const uint8_t *buf, size_t n)
 	if (!(u->mcr & MCR_LOOP))
 		while (i < n && rx_push(u, buf[i]))
 			i++;
+	if (i < n)
+		u->rx_refused = true;
 	update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 	return i;
@@ -390,4 +512,23 @@ bool uart_output_pending(struct uart *u)
 	pending = output_enabled(u) && u->tx_len;
 	pthread_mutex_unlock(&u->lock);
 	return pending;
+}
+
+bool uart_take_lsr_read(struct uart *u)
+{
+	bool was;
+
+	pthread_mutex_lock(&u->lock);
+	was = u->lsr_read;
+	u->lsr_read = false;
+	pthread_mutex_unlock(&u->lock);
+	return was;
+}
+
+void uart_get_counters(struct uart *u, struct uart_counters *c)
+{
+	pthread_mutex_lock(&u->lock);
+	*c = (struct uart_counters){ .ext_buffers = u->ext_buffers, .ext_bad = u->ext_bad,
+				     .dropped = u->dropped, .out_err = u->out_err };
+	pthread_mutex_unlock(&u->lock);
 }

@@ -23,6 +23,8 @@
 
 struct uart;
 
+struct guest_mem;
+
 struct uart_backend {
 	/*
 	 * Where guest output goes; -1 discards it.  The UART never waits for
@@ -38,6 +40,29 @@ struct uart_backend {
 	 */
 	void (*set_irq)(void *ctx, bool level);
 	void *irq_ctx;
+	/*
+	 * Guest RAM, for the buffer extension (uart_ext_bus_ops); NULL turns
+	 * the extension off (its ID register reads all ones).
+	 */
+	const struct guest_mem *mem;
+	/*
+	 * Host-side events, each optional, each called with the UART's lock
+	 * held (so: no calling back into the UART) from whichever thread
+	 * caused them, with ctx:
+	 * out_failed  writing to out_fd failed for good (errno err), once;
+	 *             output is discarded from then on.
+	 * out_pending output was left buffered for a later uart_flush (no
+	 *             newline yet, or out_fd would block).
+	 * rx_room     the receiver has room again (half its buffer) after
+	 *             uart_receive could not take everything.
+	 * tx_expected the guest read LSR: a burst of THR writes may follow,
+	 *             perhaps into a coalesced ring that only a tick replays.
+	 */
+	void (*out_failed)(void *ctx, int err);
+	void (*out_pending)(void *ctx);
+	void (*tx_expected)(void *ctx);
+	void (*rx_room)(void *ctx);
+	void *ctx;
 };
 
 /* NULL with errno on failure.  be is copied; NULL means discard, no IRQ. */
@@ -50,6 +75,14 @@ void uart_destroy(struct uart *u);
  * reads the rest as ones; offsets past 7 read as ones and ignore writes.
  */
 extern const struct bus_ops uart_bus_ops;
+
+/*
+ * The buffer extension (FLINT_UART_EXT_* in flint/boot_abi.h): register it
+ * at the UART's MMIO base + FLINT_UART_EXT_ID, 16 bytes; offsets are
+ * relative to that.  dev is the same struct uart *.
+ */
+extern const struct bus_ops uart_ext_bus_ops;
+#define UART_EXT_WINDOW 16
 
 /*
  * Host input (e.g. stdin) into the receiver.  Returns how many bytes were
@@ -69,5 +102,21 @@ int uart_flush(struct uart *u);
 
 /* True when guest output waits in the buffer (an event loop flushes it). */
 bool uart_output_pending(struct uart *u);
+
+/*
+ * True if the guest read LSR since the last call (and clears it): a
+ * 16550A driver reads LSR before each burst of THR writes, which may be
+ * waiting in a coalesced ring without an exit.
+ */
+bool uart_take_lsr_read(struct uart *u);
+
+struct uart_counters {
+	uint64_t ext_buffers;  /* buffers taken through the extension */
+	uint64_t ext_bad;      /* extension writes dropped: buffer outside RAM, len 0 or too long */
+	uint64_t dropped;      /* output bytes that never reached out_fd (it would block, or failed) */
+	int out_err;           /* errno of the write failure; 0 if none */
+};
+
+void uart_get_counters(struct uart *u, struct uart_counters *c);
 
 #endif

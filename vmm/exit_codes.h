@@ -8,6 +8,7 @@
 
 #define FLINT_EXIT_USAGE 2          /* bad option, config, kernel file: nothing ran */
 #define FLINT_EXIT_VMM 125          /* KVM unusable, or the VM died (triple fault, KVM error) */
+#define FLINT_EXIT_OUTPUT_LOST 74   /* the guest exited 0 but console output was lost (sysexits EX_IOERR) */
 #define FLINT_EXIT_INTERRUPTED 130  /* SIGINT/SIGTERM/SIGHUP stopped the VM (128 + SIGINT) */
 /* 159 = 128 + SIGSYS: a forbidden system call (seccomp/sandbox.h) */
 

@@ -33,19 +33,25 @@ struct machine {
 	/* vCPU threads install their filters, then wait for main's (run.c). */
 	pthread_barrier_t filters_installed, go;
 	atomic_bool sandbox_failed;
+	atomic_bool tick_armed;  /* vmm/tick.c: the tick timer runs */
+	atomic_bool output_lost; /* console output was lost: a guest status 0 becomes FLINT_EXIT_OUTPUT_LOST */
 };
 
 /*
  * A device module: what one config section (or built-in device) becomes.
  * setup registers on the VM's buses and event loop and returns its state
  * (NULL with err set on failure).  tick runs from the event loop every
- * few milliseconds (flushing buffers); stop runs once after the vCPUs
- * have stopped and must release everything.
+ * few milliseconds (flushing buffers) while any module wants it: after
+ * each tick, tick_wanted says whether this one still does (no hook: always,
+ * if it has a tick); a module that starts wanting it again calls
+ * machine_want_tick().  stop runs once after the vCPUs have stopped and
+ * must release everything.
  */
 struct device_module {
 	const char *name;
 	void *(*setup)(struct machine *m, char *err, size_t errlen);
 	void (*tick)(void *state);
+	bool (*tick_wanted)(void *state);
 	void (*stop)(void *state);
 	/* Descriptors the device still needs once the guest runs (everything
 	 * else is closed by the sandbox); returns how many it wrote. */
@@ -56,6 +62,16 @@ extern const struct device_module *const device_modules[];
 
 /* The next virtio-mmio window: its base address and GSI; -1 when full. */
 int machine_virtio_slot(struct machine *m, uint64_t *base, unsigned *gsi);
+
+/*
+ * Arms the event loop's tick if it is idle (vmm/tick.c).  Any thread, any
+ * time, lock-free when it already runs: a device calls it when it gets
+ * work only a tick finishes (output without a newline, say).
+ */
+void machine_want_tick(struct machine *m);
+/* One tick: replays the coalesced ring, ticks the devices, then stops the
+ * timer if nothing wants it any more.  Returns whether it still runs. */
+bool machine_tick(struct machine *m);
 
 /* Appends " param" to the monitor's part of the guest command line. */
 __attribute__((format(printf, 2, 3)))

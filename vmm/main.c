@@ -1,5 +1,6 @@
 /* flint: command line.  Everything else is in run.c and what it calls. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,9 @@ int main(int argc, char **argv)
 	int nsets = 0, c, status;
 
 	stats_mark(&stats, MARK_MAIN);
+	/* A reader that goes away (stdout, stderr) is an EPIPE to report, not
+	 * a silent death; the console says so once (vmm/console_out.c). */
+	signal(SIGPIPE, SIG_IGN);
 	if (!sets)
 		return FLINT_EXIT_VMM;
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {

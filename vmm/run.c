@@ -20,10 +20,6 @@
 #include "teardown.h"
 #include "vcpu.h"
 
-/* How often the event loop replays batched guest writes and flushes
- * console output that has no newline yet. */
-#define TICK_NS (10 * 1000 * 1000)
-
 int machine_add_param(struct machine *m, const char *fmt, ...)
 {
 	size_t room = sizeof(m->params) - m->params_len;
@@ -69,10 +65,7 @@ static void on_tick(void *ctx, uint32_t events)
 	(void)events;
 	if (read(m->tick_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 		return;
-	vm_drain_coalesced(&m->vm);
-	for (int i = 0; i < m->ndev; i++)
-		if (m->dev[i].mod->tick)
-			m->dev[i].mod->tick(m->dev[i].state);
+	machine_tick(m); /* vmm/tick.c: stops the timer when nothing needs it */
 }
 
 static void on_signal(void *ctx, uint32_t events)
@@ -90,7 +83,6 @@ static void on_signal(void *ctx, uint32_t events)
 /* The event loop's own descriptors: stop, tick, termination signals. */
 static int loop_setup(struct machine *m, char *err, size_t errlen)
 {
-	struct itimerspec tick = { .it_interval = { 0, TICK_NS }, .it_value = { 0, TICK_NS } };
 	sigset_t set;
 
 	sigemptyset(&set);
@@ -102,13 +94,15 @@ static int loop_setup(struct machine *m, char *err, size_t errlen)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	m->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	m->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (m->signal_fd < 0 || m->tick_fd < 0 || timerfd_settime(m->tick_fd, 0, &tick, NULL) < 0 ||
+	if (m->signal_fd < 0 || m->tick_fd < 0 ||
 	    ev_add(&m->el, m->vm.stop_fd, EPOLLIN, on_stop, m) < 0 ||
 	    ev_add(&m->el, m->tick_fd, EPOLLIN, on_tick, m) < 0 ||
 	    ev_add(&m->el, m->signal_fd, EPOLLIN, on_signal, m) < 0) {
 		snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
 		return -1;
 	}
+	/* The first tick sees what the devices need and stops if nothing. */
+	machine_want_tick(m);
 	return 0;
 }
 
@@ -407,5 +401,8 @@ out:
 		vm_stop(&m.vm, status);
 	}
 	teardown(&m, img.stats_gpa);
+	/* Lost console output must not pass for success (README, "Exit status"). */
+	if (status == 0 && atomic_load(&m.output_lost))
+		status = FLINT_EXIT_OUTPUT_LOST;
 	return status;
 }

@@ -119,6 +119,14 @@ void stats_print_text(const struct stats *s, FILE *f)
 		(unsigned long long)s->coalesced_writes);
 	fprintf(f, "  %-28s %8llu  (no exit: served from an ioeventfd)\n", "virtio queue notifies",
 		(unsigned long long)s->ioeventfd_notifies);
+	fprintf(f, "flint: console\n");
+	fprintf(f, "  %-28s %8llu  (one exit each: mmio write uart buffer)\n", "buffers",
+		(unsigned long long)s->console_buffers);
+	fprintf(f, "  %-28s %8llu  (outside RAM, empty or too long: dropped)\n", "bad buffers",
+		(unsigned long long)s->console_bad_buffers);
+	fprintf(f, "  %-28s %8llu\n", "output bytes lost", (unsigned long long)s->console_dropped);
+	if (s->console_errno)
+		fprintf(f, "  %-28s %s\n", "output write error", strerror(s->console_errno));
 }
 
 void stats_print_json(const struct stats *s, FILE *f)
@@ -140,6 +148,11 @@ void stats_print_json(const struct stats *s, FILE *f)
 			i ? "," : "", e->reason, (unsigned long long)e->count, e->total_ns / 1e3,
 			e->count ? e->total_ns / 1e3 / e->count : 0.0);
 	}
-	fprintf(f, "],\"coalesced_writes\":%llu,\"ioeventfd_notifies\":%llu}\n",
+	fprintf(f, "],\"coalesced_writes\":%llu,\"ioeventfd_notifies\":%llu,",
 		(unsigned long long)s->coalesced_writes, (unsigned long long)s->ioeventfd_notifies);
+	/* errno names are fixed words: no escaping needed */
+	fprintf(f, "\"console\":{\"buffers\":%llu,\"bad_buffers\":%llu,\"bytes_lost\":%llu,"
+		"\"write_error\":\"%s\"}}\n", (unsigned long long)s->console_buffers,
+		(unsigned long long)s->console_bad_buffers, (unsigned long long)s->console_dropped,
+		s->console_errno ? strerrorname_np(s->console_errno) : "");
 }

@@ -39,6 +39,10 @@ struct stats {
 	uint64_t mark_ns[MARK_COUNT]; /* CLOCK_MONOTONIC; 0 = not reached */
 	uint64_t coalesced_writes;    /* guest writes batched without an exit */
 	uint64_t ioeventfd_notifies;  /* queue notifies served from an ioeventfd: no exit */
+	uint64_t console_buffers;     /* console output buffers taken through the UART extension */
+	uint64_t console_bad_buffers; /* ... dropped: outside RAM, len 0 or too long */
+	uint64_t console_dropped;     /* console output bytes lost (output blocked or failed) */
+	int console_errno;            /* the console output's write error, 0 if none */
 	struct exit_table exits;      /* merged from the vCPUs */
 	/* One (guest TSC, host time) pair read just before the first KVM_RUN,
 	 * so guest-reported TSC stamps can be placed on the host timeline. */

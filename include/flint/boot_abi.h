@@ -23,6 +23,28 @@
 #define FLINT_UART_MMIO_SIZE   0x1000ull
 #define FLINT_UART_PIO_BASE    0x3f8         /* the same UART, for console=ttyS0 and QEMU's layout */
 #define FLINT_UART_GSI         4
+/*
+ * Flint's console extension, in the UART's MMIO window past the 16550A's
+ * eight registers (a real 16550A, or QEMU, has nothing there):
+ *
+ * ID (read, 8 bytes): FLINT_UART_EXT_MAGIC in bits 0-31, the largest
+ *   buffer TX takes (FLINT_UART_EXT_MAX) in bits 32-63.  Anything else
+ *   (QEMU microvm reads 0 there, a bus with nothing behind it all ones)
+ *   means no extension: use the 16550A registers.  Reading is the whole
+ *   probe: a guest writes nothing before it has seen the magic.
+ * TX (write, 8 bytes): len << 32 | gpa hands the monitor the guest bytes
+ *   [gpa, gpa + len), which it copies out during the write (the buffer is
+ *   the guest's again when the write instruction completes) and outputs in
+ *   order with what went through THR.  One write, one exit, per buffer.
+ *   gpa is 32 bits because RAM ends below FLINT_MMIO_HOLE_GPA; a buffer
+ *   with len 0, len > FLINT_UART_EXT_MAX or any byte outside RAM is
+ *   dropped (and counted by the monitor); other widths are ignored.
+ * Both are outside the UART's coalesced-write zone, so TX always exits.
+ */
+#define FLINT_UART_EXT_ID      0x10
+#define FLINT_UART_EXT_TX      0x18
+#define FLINT_UART_EXT_MAGIC   0x54584c46u   /* "FLXT" */
+#define FLINT_UART_EXT_MAX     4096u
 #define FLINT_VIRTIO_MMIO_GPA  0xD0001000ull /* device i at + i * FLINT_VIRTIO_MMIO_STRIDE */
 #define FLINT_VIRTIO_MMIO_STRIDE 0x1000ull
 #define FLINT_VIRTIO_MMIO_SIZE 0x200ull

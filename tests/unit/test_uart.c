@@ -1,5 +1,8 @@
 #include "check.h"
+#include "guest_mem.h"
 #include "uart.h"
+
+#include <flint/boot_abi.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -608,6 +611,222 @@ TEST(concurrent_writers_and_flushes)
 	for (size_t i = 0; i < got; i++)
 		lines += buf[i] == '\n';
 	CHECK(lines == 1000);
+	uart_destroy(u);
+	close_pipe(p);
+}
+
+/* ---- the buffer extension (FLINT_UART_EXT_*) ---- */
+
+#define RAM_SIZE (64 * 1024)
+
+struct ext_rig {
+	int p[2];
+	struct guest_mem mem;
+	struct uart *u;
+};
+
+/* A UART with the extension on, over RAM_SIZE bytes of "guest RAM". */
+static bool ext_rig_init(struct ext_rig *r)
+{
+	struct uart_backend be = { .out_fd = -1 };
+
+	r->mem.size = RAM_SIZE;
+	r->mem.host = calloc(1, RAM_SIZE);
+	if (!r->mem.host || pipe(r->p))
+		return false;
+	fcntl(r->p[0], F_SETFL, O_NONBLOCK);
+	be.out_fd = r->p[1];
+	be.mem = &r->mem;
+	r->u = uart_create(&be);
+	return r->u != NULL;
+}
+
+static void ext_rig_fini(struct ext_rig *r)
+{
+	uart_destroy(r->u);
+	close_pipe(r->p);
+	free(r->mem.host);
+}
+
+static void ext_tx(struct uart *u, uint64_t gpa, uint64_t len)
+{
+	uint64_t v = len << 32 | gpa;
+	uint8_t d[8];
+
+	for (int i = 0; i < 8; i++)
+		d[i] = (uint8_t)(v >> (8 * i));
+	uart_ext_bus_ops.write(u, FLINT_UART_EXT_TX - FLINT_UART_EXT_ID, d, 8);
+}
+
+static struct uart_counters counters(struct uart *u)
+{
+	struct uart_counters c;
+
+	uart_get_counters(u, &c);
+	return c;
+}
+
+TEST(ext_id_reads_magic_and_limit)
+{
+	struct ext_rig r;
+	uint8_t d[8];
+	uint64_t v = 0;
+
+	CHECK(ext_rig_init(&r));
+	uart_ext_bus_ops.read(r.u, 0, d, 8);
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | d[i];
+	CHECK((uint32_t)v == FLINT_UART_EXT_MAGIC);
+	CHECK(v >> 32 == FLINT_UART_EXT_MAX);
+	uart_ext_bus_ops.read(r.u, 0, d, 4);
+	CHECK(d[0] == 'F' && d[1] == 'L' && d[2] == 'X' && d[3] == 'T');
+	uart_ext_bus_ops.read(r.u, 8, d, 8); /* TX reads as nothing */
+	CHECK(d[0] == 0xff && d[7] == 0xff);
+	ext_rig_fini(&r);
+}
+
+TEST(ext_off_without_guest_memory)
+{
+	int p[2];
+	struct uart *u = uart_on_pipe(p, NULL);
+	uint8_t d[8];
+	char buf[16];
+
+	CHECK(u);
+	uart_ext_bus_ops.read(u, 0, d, 8);
+	for (int i = 0; i < 8; i++)
+		CHECK(d[i] == 0xff);
+	ext_tx(u, 0x1000, 4);
+	CHECK(uart_flush(u) == 0);
+	CHECK(drain(p[0], buf, sizeof(buf)) == 0);
+	uart_destroy(u);
+	close_pipe(p);
+}
+
+TEST(ext_buffer_written_in_order_with_thr)
+{
+	struct ext_rig r;
+	char buf[64];
+
+	CHECK(ext_rig_init(&r));
+	memcpy(r.mem.host + 0x2000, "middle ", 7);
+	puts_uart(r.u, "first ");
+	ext_tx(r.u, 0x2000, 7);
+	puts_uart(r.u, "last\n");
+	CHECK(drain(r.p[0], buf, sizeof(buf)) == 18);
+	CHECK(!memcmp(buf, "first middle last\n", 18));
+	CHECK(counters(r.u).ext_buffers == 1 && counters(r.u).ext_bad == 0);
+	/* one write per buffer: it is out without waiting for a newline */
+	memcpy(r.mem.host + RAM_SIZE - 3, "end", 3);
+	ext_tx(r.u, RAM_SIZE - 3, 3);
+	CHECK(drain(r.p[0], buf, sizeof(buf)) == 3 && !memcmp(buf, "end", 3));
+	CHECK(!uart_output_pending(r.u));
+	ext_rig_fini(&r);
+}
+
+TEST(ext_bad_buffers_dropped_and_counted)
+{
+	struct ext_rig r;
+	char buf[64];
+
+	CHECK(ext_rig_init(&r));
+	memset(r.mem.host, 'x', RAM_SIZE);
+	ext_tx(r.u, 0x1000, 0);                          /* len 0 */
+	ext_tx(r.u, 0x1000, FLINT_UART_EXT_MAX + 1);     /* longer than the limit */
+	ext_tx(r.u, 0x1000, 0xffffffffull);              /* huge */
+	ext_tx(r.u, RAM_SIZE, 1);                        /* starts at the end of RAM */
+	ext_tx(r.u, RAM_SIZE - 1, 2);                    /* ends one byte past RAM */
+	ext_tx(r.u, 0xfffffff0ull, 0x20);                /* 32-bit wrap: not RAM either */
+	ext_tx(r.u, 0xd0000000ull, 16);                  /* the MMIO hole */
+	CHECK(counters(r.u).ext_bad == 7);
+	CHECK(counters(r.u).ext_buffers == 0);
+	CHECK(uart_flush(r.u) == 0);
+	CHECK(drain(r.p[0], buf, sizeof(buf)) == 0);
+	/* other widths and offsets are not TX at all */
+	uart_ext_bus_ops.write(r.u, 8, (const uint8_t *)"\x00\x10\x00\x00", 4);
+	uart_ext_bus_ops.write(r.u, 0, (const uint8_t *)"\x00\x10\x00\x00\x01\x00\x00\x00", 8);
+	CHECK(counters(r.u).ext_bad == 7);
+	CHECK(drain(r.p[0], buf, sizeof(buf)) == 0);
+	/* the device still works after all that */
+	ext_tx(r.u, RAM_SIZE - FLINT_UART_EXT_MAX, FLINT_UART_EXT_MAX);
+	CHECK(counters(r.u).ext_buffers == 1);
+	CHECK(drain(r.p[0], buf, sizeof(buf)) == sizeof(buf));
+	ext_rig_fini(&r);
+}
+
+TEST(ext_buffer_in_loopback_goes_to_receiver)
+{
+	struct ext_rig r;
+	char buf[8];
+
+	CHECK(ext_rig_init(&r));
+	memcpy(r.mem.host + 64, "lo", 2);
+	wr(r.u, MCR, 0x10);
+	ext_tx(r.u, 64, 2);
+	CHECK(rd(r.u, RBR) == 'l' && rd(r.u, RBR) == 'o');
+	CHECK(drain(r.p[0], buf, sizeof(buf)) == 0);
+	ext_rig_fini(&r);
+}
+
+TEST(ext_full_fd_drops_and_counts)
+{
+	struct ext_rig r;
+	char junk[4096];
+
+	CHECK(ext_rig_init(&r));
+	fcntl(r.p[1], F_SETFL, O_NONBLOCK);
+	memset(junk, '.', sizeof(junk));
+	while (write(r.p[1], junk, sizeof(junk)) > 0)
+		;
+	for (int i = 0; i < 3; i++)
+		ext_tx(r.u, 0, FLINT_UART_EXT_MAX);
+	CHECK(counters(r.u).ext_buffers == 3);
+	CHECK(counters(r.u).dropped == 2 * FLINT_UART_EXT_MAX); /* one buffer's worth kept */
+	CHECK(uart_output_pending(r.u));
+	ext_rig_fini(&r);
+}
+
+struct events {
+	int failed, failed_err, pending, room, expected;
+};
+
+static void ev_failed(void *ctx, int err) { ((struct events *)ctx)->failed++; ((struct events *)ctx)->failed_err = err; }
+static void ev_pending(void *ctx) { ((struct events *)ctx)->pending++; }
+static void ev_room(void *ctx) { ((struct events *)ctx)->room++; }
+static void ev_expected(void *ctx) { ((struct events *)ctx)->expected++; }
+
+TEST(backend_events)
+{
+	struct events e = { 0 };
+	struct uart_backend be = { .out_fd = -1, .out_failed = ev_failed, .out_pending = ev_pending,
+				   .rx_room = ev_room, .tx_expected = ev_expected, .ctx = &e };
+	static uint8_t in[UART_BUF_SIZE + 10];
+	int p[2];
+	struct uart *u;
+
+	signal(SIGPIPE, SIG_IGN);
+	CHECK(pipe(p) == 0);
+	be.out_fd = p[1];
+	u = uart_create(&be);
+	CHECK(u);
+	puts_uart(u, "ab");
+	CHECK(e.pending == 1); /* once per tail, not per byte */
+	rd(u, LSR);
+	CHECK(e.expected == 1 && uart_take_lsr_read(u) && !uart_take_lsr_read(u));
+	CHECK(uart_receive(u, in, sizeof(in)) == UART_BUF_SIZE);
+	for (int i = 0; i < UART_BUF_SIZE / 2 - 1; i++)
+		rd(u, RBR);
+	CHECK(e.room == 0);
+	rd(u, RBR);
+	CHECK(e.room == 1); /* half empty again */
+	rd(u, RBR);
+	CHECK(e.room == 1);
+	close(p[0]);
+	p[0] = -1;
+	puts_uart(u, "\n");
+	puts_uart(u, "more\n");
+	CHECK(e.failed == 1 && e.failed_err == EPIPE);
+	CHECK(counters(u).out_err == EPIPE && counters(u).dropped == 8);
 	uart_destroy(u);
 	close_pipe(p);
 }
