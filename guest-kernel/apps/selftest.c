@@ -193,6 +193,7 @@ int main(void)
 	test_string();
 	test_malloc();
 	test_clock();
+	printf("selftest: console %s\n", console_path());
 	printf("selftest: %d checks, %d failed\n", checks, failures);
 	return failures;
 }

@@ -27,6 +27,10 @@ void sleep_ms(uint64_t ms);
 const char *cmdline_param(const char *name);
 const char *cmdline_param_nth(const char *name, unsigned n);
 
+/* How console output leaves: "flint-buffer" (Flint's UART extension, one
+ * exit per flush) or "16550A" (the UART's registers). */
+const char *console_path(void);
+
 /* argv[0]: the app's name, fixed at build time. */
 extern const char flint_app_name[];
 

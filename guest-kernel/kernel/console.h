@@ -1,6 +1,7 @@
 #ifndef GUEST_KERNEL_CONSOLE_H
 #define GUEST_KERNEL_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -10,9 +11,13 @@
  */
 void console_init(const char *earlycon);
 
-/* Buffered: written out at '\n', when the buffer fills, and by console_flush(). */
+/* Buffered: written out at '\n', when the buffer fills, and by console_flush()
+ * (which exit() and every halt in kernel/timer.c call). */
 void console_putc(char c);
 void console_write(const char *s, size_t n);
 void console_flush(void);
+
+/* True when output goes through Flint's buffer extension (one exit per flush). */
+bool console_has_ext(void);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "kernel/clock.h"
+#include "kernel/console.h"
 #include "kernel/lapic.h"
 #include "kernel/timer.h"
 
@@ -67,6 +68,8 @@ static void halt_until(uint64_t now, uint64_t deadline)
 {
 	uint64_t d = deadline - now, hz = tsc_hz_cached, ticks;
 
+	/* A line in progress is out before the guest sleeps (nothing to do if empty). */
+	console_flush();
 	armed = deadline;
 	if (mode == TIMER_TSC_DEADLINE) {
 		cpu_halt_until(deadline);
@@ -95,10 +98,12 @@ void timer_halt_by(uint64_t latest)
 		timer_init();
 	if (latest <= now)
 		return;
-	if (armed > now && armed <= latest)
+	if (armed > now && armed <= latest) {
+		console_flush();
 		cpu_halt();
-	else
+	} else {
 		halt_until(now, latest);
+	}
 }
 
 void sleep_ns(uint64_t ns)

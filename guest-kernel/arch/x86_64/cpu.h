@@ -75,6 +75,21 @@ static inline uint32_t mmio_read32(uintptr_t addr)
 	return *(volatile uint32_t *)addr;
 }
 
+/* One 8-byte access; the clobber orders it after every plain store before
+ * it (a device may read memory those stores wrote). */
+static inline void mmio_write64(uintptr_t addr, uint64_t v)
+{
+	__asm__ volatile("movq %0, (%1)" : : "r"(v), "r"(addr) : "memory");
+}
+
+static inline uint64_t mmio_read64(uintptr_t addr)
+{
+	uint64_t v;
+
+	__asm__ volatile("movq (%1), %0" : "=r"(v) : "r"(addr) : "memory");
+	return v;
+}
+
 /*
  * Waits in hlt with interrupts on until any interrupt arrives.  Memory may
  * have changed meanwhile (devices, kvmclock), hence the clobber.
