@@ -38,7 +38,8 @@ static const char usage[] =
 	"  -V, --version  print the version\n"
 	"\n"
 	"Exit status: the guest's (0-255) when it powers off; 2 for a usage, configuration or\n"
-	"kernel-file error; 125 when KVM fails or the VM crashes; 130 when interrupted;\n"
+	"kernel-file error; 74 when the guest's status was 0 but console output was lost;\n"
+	"125 when KVM fails or the VM crashes; 130 when interrupted;\n"
 	"159 when the sandbox stopped a forbidden system call.\n"
 	"See README.md for the configuration keys.\n";
 
