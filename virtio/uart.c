@@ -525,6 +525,16 @@ bool uart_take_lsr_read(struct uart *u)
 	return was;
 }
 
+bool uart_lsr_read_pending(struct uart *u)
+{
+	bool was;
+
+	pthread_mutex_lock(&u->lock);
+	was = u->lsr_read;
+	pthread_mutex_unlock(&u->lock);
+	return was;
+}
+
 void uart_get_counters(struct uart *u, struct uart_counters *c)
 {
 	pthread_mutex_lock(&u->lock);

@@ -109,6 +109,8 @@ bool uart_output_pending(struct uart *u);
  * waiting in a coalesced ring without an exit.
  */
 bool uart_take_lsr_read(struct uart *u);
+/* The same without clearing it. */
+bool uart_lsr_read_pending(struct uart *u);
 
 struct uart_counters {
 	uint64_t ext_buffers;  /* buffers taken through the extension */

@@ -253,7 +253,10 @@ static bool console_tick_wanted(void *state)
 {
 	struct console *c = state;
 
+	/* lsr_recent covers reads before this tick's look, the pending flag
+	 * reads since (their tx_expected found the tick still armed). */
 	return (uart_output_pending(c->uart) && !c->out_watched) || c->lsr_recent ||
+	       uart_lsr_read_pending(c->uart) ||
 	       (c->input_in_tick && !c->input_eof && !c->input_paused);
 }
 
