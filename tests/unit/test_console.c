@@ -88,7 +88,7 @@ static void guest_buffer(uint32_t gpa, const char *s, uint32_t n)
 static void in_child(void (*fn)(void), int secs)
 {
 	pid_t pid = fork();
-	int st;
+	int st = 0;
 
 	if (pid == 0) {
 		alarm((unsigned)secs);
