@@ -8,6 +8,8 @@
  * written out at a newline, when the buffer fills, on uart_flush() and on
  * uart_destroy(); a register write never costs a system call otherwise,
  * which is what lets the transmit register sit in a coalesced-MMIO zone.
+ * Next to the registers, Flint's buffer extension (uart_ext_bus_ops) takes
+ * whole buffers from guest memory in one write.
  */
 #ifndef FLINT_UART_H
 #define FLINT_UART_H
