@@ -48,6 +48,16 @@ run selftest "" 0 ', 0 failed$'
 # Under QEMU the extension's ID register reads 0: the probe falls back.
 run selftest "" 0 '^selftest: console 16550A$'
 run selftest "earlycon=uart8250,io,0x3f8" 0 '^selftest: console 16550A$'
+# ... and the probe is one read there (QEMU logs it), never a write.
+out=$($QEMU -d guest_errors -kernel "$G/hello.elf" -append "$TSC" 2>&1)
+if printf '%s\n' "$out" | grep -q '^Invalid read at addr 0xD0000010, size 8' &&
+	! printf '%s\n' "$out" | grep -qi 'invalid write at addr 0xd00000'; then
+	echo "ok: the console extension's probe only reads"
+else
+	echo "FAIL: the console extension's probe, QEMU's log:"
+	printf '%s\n' "$out" | sed 's/^/    /'
+	fails=$((fails + 1))
+fi
 
 # host DESCRIPTION COMMAND...: a check run on the host (the disk image's contents)
 host() {
