@@ -45,6 +45,7 @@ run fault "-- pf" 142 'exception #PF (page fault, vector 14) .* cr2=0x1000000000
 run fault "-- ud" 134 'exception #UD'
 run fault "-- panic" 127 '^guest panic: fault: panic requested$'
 run selftest "" 0 ', 0 failed$'
+run spew "-- 300" 0 '^spew 0000000299 abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ$'
 # Under QEMU the extension's ID register reads 0: the probe falls back.
 run selftest "" 0 '^selftest: console 16550A$'
 run selftest "earlycon=uart8250,io,0x3f8" 0 '^selftest: console 16550A$'
