@@ -21,6 +21,24 @@
 #define SEG_MAX (VIRTQ_SIZE_MAX - 2)
 #define RANGES_MAX 32               /* discard / write-zeroes ranges per request */
 #define RANGE_SECTORS_MAX (1u << 22) /* 2 GiB per range: bounds one fallocate */
+/*
+ * The most one queue_notify call does before it returns to the event loop
+ * (which serves the stop eventfd and signals, then calls again): a guest
+ * that keeps its ring full, or sends one huge request, cannot hold the
+ * monitor.  A read or write longer than the byte budget is moved in
+ * slices over several calls; 8 MiB takes a few ms at the slowest.
+ */
+#define CALL_REQUESTS 64
+#define CALL_BYTES (8u << 20)
+
+/* An IN or OUT request whose data is still being moved (b->chain holds it). */
+struct transfer {
+	bool active;
+	bool write;
+	uint64_t pos;     /* image byte offset of the request's first sector */
+	uint64_t data;    /* offset of the data in its part of the chain */
+	uint64_t len, done;
+};
 
 struct virtio_blk {
 	int fd;
@@ -29,6 +47,7 @@ struct virtio_blk {
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config cfg;   /* little-endian, as the guest reads it */
 	struct virtq_chain chain;       /* one queue, served by one thread at a time */
+	struct transfer xfer;           /* chain's request, if it spans calls */
 };
 
 static int open_error(char *err, size_t errlen, const char *path, bool readonly, int e)
@@ -195,22 +214,48 @@ static int rw_all(int fd, bool write, struct iovec *iov, int n, off_t off)
 	return 0;
 }
 
-static uint8_t do_rw(struct virtio_blk *b, bool write, uint64_t sector, uint64_t len)
+/*
+ * Checks an IN or OUT request and makes it the transfer in progress.
+ * Returns VIRTIO_BLK_S_OK when it started, or the status to fail it with.
+ */
+static uint8_t start_rw(struct virtio_blk *b, bool write, uint64_t sector, uint64_t len)
 {
-	struct iovec iov[VIRTQ_SIZE_MAX];
-	const struct virtq_chain *c = &b->chain;
-	int n;
-
 	if (len % SECTOR || !in_range(b, sector, len / SECTOR))
 		return VIRTIO_BLK_S_IOERR;
 	if (write && b->readonly)
 		return VIRTIO_BLK_S_IOERR;
-	/* OUT data follows the header in the readable part; IN data leads the writable part. */
-	n = virtq_chain_iov(c, !write, write ? sizeof(struct virtio_blk_outhdr) : 0, len, iov,
-			    VIRTQ_SIZE_MAX);
-	if (n < 0 || rw_all(b->fd, write, iov, n, (off_t)(sector * SECTOR)) < 0)
+	/*
+	 * The used ring reports a read's length (data + status) in 32 bits: a
+	 * longer one cannot be completed truthfully, so it fails whole.
+	 */
+	if (!write && len + 1 > UINT32_MAX)
 		return VIRTIO_BLK_S_IOERR;
+	/* OUT data follows the header in the readable part; IN data leads the writable part. */
+	b->xfer = (struct transfer){ .active = true, .write = write, .pos = sector * SECTOR,
+				     .data = write ? sizeof(struct virtio_blk_outhdr) : 0,
+				     .len = len };
 	return VIRTIO_BLK_S_OK;
+}
+
+/* Moves up to *budget bytes of the transfer; returns the status once it is over. */
+static bool transfer_slice(struct virtio_blk *b, uint64_t *budget, uint8_t *st)
+{
+	struct transfer *x = &b->xfer;
+	struct iovec iov[VIRTQ_SIZE_MAX];
+	uint64_t n = x->len - x->done < *budget ? x->len - x->done : *budget;
+	int nv;
+
+	*budget -= n;
+	if (n) {
+		nv = virtq_chain_iov(&b->chain, !x->write, x->data + x->done, n, iov, VIRTQ_SIZE_MAX);
+		if (nv < 0 || rw_all(b->fd, x->write, iov, nv, (off_t)(x->pos + x->done)) < 0) {
+			*st = VIRTIO_BLK_S_IOERR;
+			return true;
+		}
+		x->done += n;
+	}
+	*st = VIRTIO_BLK_S_OK;
+	return x->done == x->len;
 }
 
 static int write_zeroes_slow(int fd, off_t off, uint64_t len)
@@ -279,15 +324,26 @@ static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes)
 	return VIRTIO_BLK_S_OK;
 }
 
+/* Writes the status byte and hands the chain back: `data` bytes written before it. */
+static void complete(struct virtio_blk *b, struct virtq *q, uint8_t st, uint64_t data)
+{
+	const struct virtq_chain *c = &b->chain;
+
+	virtq_chain_write(c, c->write_bytes - 1, &st, 1);
+	/* data + 1 <= write_bytes, which start_rw keeps within 32 bits for reads. */
+	virtq_push(q, c->head, (uint32_t)(data + 1));
+}
+
 /*
- * Serves the chain in b->chain.  Returns the bytes written into it (status
- * included) or -1 after a protocol violation (the queue is then broken).
+ * Takes the request in b->chain.  Everything but IN and OUT is served at
+ * once (1); IN and OUT become b->xfer (0); -1 after a protocol violation
+ * (the queue is then broken).
  */
-static int64_t serve(struct virtio_blk *b, struct virtq *q)
+static int take(struct virtio_blk *b, struct virtq *q)
 {
 	const struct virtq_chain *c = &b->chain;
 	struct virtio_blk_outhdr h;
-	uint64_t out, in, written = 1;
+	uint64_t out, in, written = 0;
 	uint32_t type;
 	uint8_t st;
 
@@ -311,19 +367,18 @@ static int64_t serve(struct virtio_blk *b, struct virtq *q)
 	}
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		st = do_rw(b, false, le64toh(h.sector), in);
-		if (st == VIRTIO_BLK_S_OK)
-			written += in;
-		break;
 	case VIRTIO_BLK_T_OUT:
-		st = do_rw(b, true, le64toh(h.sector), out);
+		st = start_rw(b, type == VIRTIO_BLK_T_OUT, le64toh(h.sector),
+			      type == VIRTIO_BLK_T_OUT ? out : in);
+		if (st == VIRTIO_BLK_S_OK)
+			return 0;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		st = fdatasync(b->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		in = in < sizeof(b->id) ? in : sizeof(b->id);
-		written += virtq_chain_write(c, 0, b->id, in);
+		written = virtq_chain_write(c, 0, b->id, in);
 		st = VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_DISCARD:
@@ -333,28 +388,66 @@ static int64_t serve(struct virtio_blk *b, struct virtq *q)
 	default:
 		st = VIRTIO_BLK_S_UNSUPP;
 	}
-	virtq_chain_write(c, c->write_bytes - 1, &st, 1);
-	return (int64_t)written;
+	complete(b, q, st, written);
+	return 1;
 }
 
+/*
+ * At most CALL_REQUESTS requests and CALL_BYTES of data per call (see
+ * there); a transfer cut by the budget resumes at the next call.
+ */
 static bool blk_queue_notify(void *dev, struct virtq *q)
 {
 	struct virtio_blk *b = dev;
+	uint64_t bytes = CALL_BYTES;
+	unsigned requests = CALL_REQUESTS;
+	bool more = true;
+	uint8_t st;
 	int r;
 
-	do {
-		virtq_disable_notify(q);
-		while ((r = virtq_pop(q, &b->chain)) == 1) {
-			int64_t w = serve(b, q);
-
-			if (w < 0)
-				return false;
-			virtq_push(q, b->chain.head, (uint32_t)w);
+	virtq_disable_notify(q);
+	for (;;) {
+		if (b->xfer.active) {
+			if (!transfer_slice(b, &bytes, &st))
+				break; /* budget spent mid-request */
+			b->xfer.active = false;
+			complete(b, q, st,
+				 st == VIRTIO_BLK_S_OK && !b->xfer.write ? b->xfer.len : 0);
+			requests--;
 		}
-		/* One interrupt per batch, not per request. */
-		virtq_notify_driver(q);
-	} while (r == 0 && virtq_enable_notify(q));
-	return false;
+		if (!requests || !bytes)
+			break;
+		r = virtq_pop(q, &b->chain);
+		if (r < 0) {
+			more = false;
+			break;
+		}
+		if (r == 0) {
+			/* One interrupt per batch, not per request. */
+			virtq_notify_driver(q);
+			if (virtq_enable_notify(q)) {
+				virtq_disable_notify(q);
+				continue;
+			}
+			return false;
+		}
+		r = take(b, q);
+		if (r < 0) {
+			more = false;
+			break;
+		}
+		requests -= r;
+	}
+	virtq_notify_driver(q);
+	return more;
+}
+
+/* The transport forgets the rings: a transfer in progress goes with them. */
+static void blk_reset(void *dev)
+{
+	struct virtio_blk *b = dev;
+
+	b->xfer.active = false;
 }
 
 static uint64_t blk_features(void *dev)
@@ -384,4 +477,5 @@ const struct virtio_dev_ops virtio_blk_ops = {
 	.features = blk_features,
 	.config_read = blk_config_read,
 	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
 };

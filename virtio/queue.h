@@ -92,7 +92,12 @@ int virtq_init(struct virtq *q, const struct guest_mem *m, unsigned index, uint1
  */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
-/* Returns a chain to the driver with `written` bytes written into it. */
+/*
+ * Returns a chain to the driver with `written` bytes written into it.  The
+ * used ring says that in 32 bits while a chain's writable part can exceed
+ * them (write_bytes is 64 bits): a device refuses such a request rather
+ * than report a truncated length.
+ */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 
 /* After a batch of pushes: interrupts unless the driver suppressed it. */
