@@ -158,9 +158,9 @@ static void guest_marks(struct machine *m, uint64_t stats_gpa)
 	g = guest_ptr(&m->vm.mem, stats_gpa, sizeof(*g));
 	if (!g || g->magic != FLINT_BOOT_STATS_MAGIC)
 		return;
-	stats_mark_at(s, MARK_GUEST_ENTRY, stats_guest_tsc_to_ns(s, g->tsc_entry));
-	stats_mark_at(s, MARK_GUEST_MAIN, stats_guest_tsc_to_ns(s, g->tsc_main));
-	stats_mark_at(s, MARK_GUEST_EXIT, stats_guest_tsc_to_ns(s, g->tsc_exit));
+	/* Guest-written: stats_guest_marks checks every value. */
+	stats_guest_marks(s, (const uint64_t[3]){ g->tsc_entry, g->tsc_main, g->tsc_exit },
+			  stats_now_ns());
 }
 
 static int vcpus_setup(struct machine *m, const struct pvh_image *img, char *err, size_t errlen)
