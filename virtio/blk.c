@@ -101,6 +101,17 @@ static int image_size(int fd, const char *path, uint64_t *size, char *err, size_
 	return 0;
 }
 
+static int clear_nonblock(int fd, const char *path, char *err, size_t errlen)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "image %s: fcntl: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * An OFD lock (not flock, not a process lock): it belongs to this open
  * file, so even two drives in one monitor conflict, and it goes away with
@@ -141,12 +152,17 @@ struct virtio_blk *virtio_blk_open(const char *path, bool readonly, char *err, s
 	uint64_t size;
 	int fd;
 
-	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: opening a FIFO read-only would wait for a writer (and
+	 * hang flint before the guest starts); image_size refuses anything but
+	 * a regular file or block device, then blocking I/O is restored.
+	 */
+	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		open_error(err, errlen, path, readonly, errno);
 		return NULL;
 	}
-	if (image_size(fd, path, &size, err, errlen) < 0 ||
+	if (image_size(fd, path, &size, err, errlen) < 0 || clear_nonblock(fd, path, err, errlen) < 0 ||
 	    lock_image(fd, path, readonly, err, errlen) < 0) {
 		close(fd);
 		return NULL;

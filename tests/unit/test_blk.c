@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
@@ -565,6 +566,36 @@ TEST(bad_images)
 	CHECK_CONTAINS(err, "image /nonexistent/disk.img: no such file");
 	CHECK(virtio_blk_open("/tmp", true, err, sizeof(err)) == NULL);
 	CHECK_CONTAINS(err, "not a regular file or block device");
+}
+
+/*
+ * A FIFO is no disk: opening one read-only used to block until a writer
+ * came (flint hung before the guest started).  The child gets 5 s.
+ */
+TEST(fifo_refused_without_blocking)
+{
+	char dir[] = "/tmp/flint-blk-fifo-XXXXXX", fifo[64];
+	int st = -1;
+	pid_t pid;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(fifo, sizeof(fifo), "%s/image", dir);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	for (int ro = 1; ro >= 0; ro--) {
+		pid = fork();
+		if (pid == 0) {
+			char err[256] = "";
+			struct virtio_blk *b;
+
+			alarm(5);
+			b = virtio_blk_open(fifo, ro, err, sizeof(err));
+			_exit(!b && strstr(err, "not a regular file or block device") ? 0 : 1);
+		}
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	unlink(fifo);
+	rmdir(dir);
 }
 
 /* ---- bounded work per notify ---- */
