@@ -76,5 +76,6 @@ clean:
 	rm -rf build
 
 include tests/fuzz/fuzz.mk
+include tests/tsan.mk
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

@@ -8,7 +8,10 @@
  * it) and reports once through hooks.fail.
  *
  * Threading: one thread at a time drives a queue (the transport serialises
- * notifies); only `halt` may be set from another thread.
+ * notifies with its per-queue run lock).  `halt` is the only field another
+ * thread writes while it does, with an atomic store (made under the
+ * transport's lock); virtq_init and a reset write the rest only while no
+ * handler can run.  The full rule is at the top of virtio/mmio.c.
  */
 #ifndef FLINT_VIRTIO_QUEUE_H
 #define FLINT_VIRTIO_QUEUE_H
