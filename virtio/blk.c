@@ -22,6 +22,12 @@
 #define RANGES_MAX 32               /* discard / write-zeroes ranges per request */
 #define RANGE_SECTORS_MAX (1u << 22) /* 2 GiB per range: bounds one fallocate */
 /*
+ * Zeroing can fall back to writing zeros (no FALLOC_FL_ZERO_RANGE, e.g.
+ * tmpfs): 2 MiB per range keeps one request at 64 MiB of writes, and its
+ * bytes count against the call's budget.
+ */
+#define ZERO_SECTORS_MAX (1u << 12)
+/*
  * The most one queue_notify call does before it returns to the event loop
  * (which serves the stop eventfd and signals, then calls again): a guest
  * that keeps its ring full, or sends one huge request, cannot hold the
@@ -140,7 +146,7 @@ static void fill_config(struct virtio_blk *b)
 	c->max_discard_sectors = htole32(RANGE_SECTORS_MAX);
 	c->max_discard_seg = htole32(RANGES_MAX);
 	c->discard_sector_alignment = htole32(1);
-	c->max_write_zeroes_sectors = htole32(RANGE_SECTORS_MAX);
+	c->max_write_zeroes_sectors = htole32(ZERO_SECTORS_MAX);
 	c->max_write_zeroes_seg = htole32(RANGES_MAX);
 	c->write_zeroes_may_unmap = 1;
 }
@@ -304,8 +310,10 @@ static int zero_range(int fd, bool unmap, off_t off, uint64_t len)
 	return write_zeroes_slow(fd, off, len);
 }
 
-static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes)
+/* *budget: the call's byte budget, charged with the bytes zeroed. */
+static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes, uint64_t *budget)
 {
+	uint32_t per_range = discard ? RANGE_SECTORS_MAX : ZERO_SECTORS_MAX;
 	struct virtio_blk_discard_write_zeroes r[RANGES_MAX];
 	uint64_t n = bytes / sizeof(r[0]);
 	uint32_t bad_flags = discard ? ~0u : ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
@@ -317,7 +325,7 @@ static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes)
 	for (uint64_t i = 0; i < n; i++) {
 		if (le32toh(r[i].flags) & bad_flags)
 			return VIRTIO_BLK_S_UNSUPP;
-		if (le32toh(r[i].num_sectors) > RANGE_SECTORS_MAX ||
+		if (le32toh(r[i].num_sectors) > per_range ||
 		    !in_range(b, le64toh(r[i].sector), le32toh(r[i].num_sectors)))
 			return VIRTIO_BLK_S_IOERR;
 	}
@@ -332,9 +340,11 @@ static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes)
 			if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0 &&
 			    errno != EOPNOTSUPP && errno != ENOSYS)
 				return VIRTIO_BLK_S_IOERR;
-		} else if (zero_range(b->fd, le32toh(r[i].flags) & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
-				      off, len) < 0) {
-			return VIRTIO_BLK_S_IOERR;
+		} else {
+			*budget -= len < *budget ? len : *budget;
+			if (zero_range(b->fd, le32toh(r[i].flags) & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
+				       off, len) < 0)
+				return VIRTIO_BLK_S_IOERR;
 		}
 	}
 	return VIRTIO_BLK_S_OK;
@@ -352,10 +362,10 @@ static void complete(struct virtio_blk *b, struct virtq *q, uint8_t st, uint64_t
 
 /*
  * Takes the request in b->chain.  Everything but IN and OUT is served at
- * once (1); IN and OUT become b->xfer (0); -1 after a protocol violation
- * (the queue is then broken).
+ * once (1; zeroing charges *budget); IN and OUT become b->xfer (0); -1
+ * after a protocol violation (the queue is then broken).
  */
-static int take(struct virtio_blk *b, struct virtq *q)
+static int take(struct virtio_blk *b, struct virtq *q, uint64_t *budget)
 {
 	const struct virtq_chain *c = &b->chain;
 	struct virtio_blk_outhdr h;
@@ -399,7 +409,7 @@ static int take(struct virtio_blk *b, struct virtq *q)
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		st = do_ranges(b, type == VIRTIO_BLK_T_DISCARD, out);
+		st = do_ranges(b, type == VIRTIO_BLK_T_DISCARD, out, budget);
 		break;
 	default:
 		st = VIRTIO_BLK_S_UNSUPP;
@@ -447,7 +457,7 @@ static bool blk_queue_notify(void *dev, struct virtq *q)
 			}
 			return false;
 		}
-		r = take(b, q);
+		r = take(b, q, &bytes);
 		if (r < 0) {
 			more = false;
 			break;

@@ -786,6 +786,58 @@ TEST(refilled_ring_served_in_bounded_batches)
 	teardown();
 }
 
+/*
+ * Zeroing may fall back to writing zeros (a filesystem without
+ * FALLOC_FL_ZERO_RANGE): it counts against a call's byte budget, and the
+ * device bounds one write-zeroes range as it advertises.
+ */
+TEST(write_zeroes_bounded_and_charged)
+{
+	struct virtio_blk_discard_write_zeroes r[32];
+	struct virtio_blk_config c;
+	struct vring_avail *a;
+	struct vring_used *u;
+	struct vring_desc d[4] = {
+		{ HDR, 16, VRING_DESC_F_NEXT, 1 },
+		{ DATA, sizeof(r), VRING_DESC_F_NEXT, 2 },
+		{ STATUS_BYTE, 1, VRING_DESC_F_WRITE, 0 },
+	};
+	uint32_t per;
+
+	setup_sparse(2 * MiB, 256 * MiB, NULL, 0);
+	for (unsigned i = 0; i < sizeof(c); i += 4) {
+		uint32_t v = rd(VIRTIO_MMIO_CONFIG + i);
+
+		memcpy((uint8_t *)&c + i, &v, sizeof(c) - i < 4 ? sizeof(c) - i : 4);
+	}
+	per = c.max_write_zeroes_sectors;
+	/* One range over the advertised bound fails whole. */
+	CHECK(ranges(VIRTIO_BLK_T_WRITE_ZEROES, 0, per + 1, 0) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	/* The most one request may ask, then a flush behind it. */
+	for (unsigned i = 0; i < 32; i++)
+		r[i] = (struct virtio_blk_discard_write_zeroes){ (uint64_t)i * per, per, 0 };
+	CHECK((uint64_t)32 * per * 512 >= 8 * MiB); /* enough to spend a call's budget */
+	memcpy(buf + DATA, r, sizeof(r));
+	header(VIRTIO_BLK_T_WRITE_ZEROES, 0);
+	memcpy(buf + DESC, d, sizeof(d));
+	memcpy(buf + DESC + 48, (struct vring_desc[]){ { HDR + 0x100, 16, VRING_DESC_F_NEXT, 4 },
+						   { STATUS_BYTE + 1, 1, VRING_DESC_F_WRITE, 0 } },
+	       32);
+	((struct virtio_blk_outhdr *)(buf + HDR + 0x100))->type = VIRTIO_BLK_T_FLUSH;
+	a = (struct vring_avail *)(buf + AVAIL);
+	u = (struct vring_used *)(buf + USED);
+	a->ring[avail_idx++ % QSIZE] = 0;
+	a->ring[avail_idx++ % QSIZE] = 3;
+	a->idx = avail_idx;
+	CHECK(virtio_mmio_notify(t, 0) == true); /* the zeroing spent the budget */
+	CHECK(u->idx == avail_idx - 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(virtio_mmio_notify(t, 0) == false);
+	CHECK(u->idx == avail_idx);
+	teardown();
+}
+
 /* A reset in the middle of a split request forgets it. */
 TEST(reset_drops_request_in_progress)
 {
