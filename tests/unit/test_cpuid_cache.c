@@ -40,7 +40,7 @@ static void teardown(void)
 static void corrupt(off_t off)
 {
 	int fd = open(path, O_RDWR);
-	unsigned char b;
+	unsigned char b = 0;
 
 	CHECK(fd >= 0 && pread(fd, &b, 1, off) == 1);
 	b ^= 0x40;
