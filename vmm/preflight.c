@@ -1,17 +1,24 @@
 /*
  * `flint check`: every check `flint run` makes before the guest's first
- * instruction that needs no KVM, so a configuration that passes here fails
- * at run time only for a reason outside the files (KVM itself, a lock
- * taken in between).
+ * instruction about the configuration and its files (and, where /dev/kvm
+ * can be opened, [machine] vcpus against KVM's limit), so a configuration
+ * that passes here fails at run time only for a reason outside them (KVM
+ * itself, a lock taken in between).
  */
 #include "preflight.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
 
 #include "blk.h"
 #include "exit_codes.h"
 #include "loader_pvh.h"
+#include "vm.h"
 
 /* Loads the kernel into scratch memory the size of the guest's. */
 static int check_kernel(const struct config *cfg, struct pvh_image *img)
@@ -59,15 +66,37 @@ static int check_drives(const struct config *cfg)
 	return status;
 }
 
+/*
+ * [machine] vcpus against this host's KVM, when there is one to ask (a
+ * check on a machine without KVM validates the files only).
+ */
+static int check_vcpus(const struct config *cfg)
+{
+	int kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	unsigned limit;
+
+	if (kvm < 0)
+		return 0;
+	limit = vm_vcpu_limit(ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
+			      ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS));
+	close(kvm);
+	if (cfg->vcpus <= limit)
+		return 0;
+	fprintf(stderr, "flint: %s: [machine] vcpus = %u: KVM on this host allows at most %u vCPUs "
+		"per VM (KVM_CAP_MAX_VCPUS); lower [machine] vcpus\n", cfg->source, cfg->vcpus, limit);
+	return FLINT_EXIT_USAGE;
+}
+
 int flint_check(const struct config *cfg)
 {
 	struct pvh_image img;
-	int status = check_kernel(cfg, &img), drives;
+	int status = check_kernel(cfg, &img), drives, vcpus;
 
 	if (status == FLINT_EXIT_VMM)
 		return status;
 	drives = check_drives(cfg);
-	if (status || drives)
+	vcpus = check_vcpus(cfg);
+	if (status || drives || vcpus)
 		return FLINT_EXIT_USAGE;
 	printf("%s: OK (kernel %s, entry 0x%x, %llu MiB, %u vCPU%s, %u drive%s)\n", cfg->source,
 	       cfg->kernel_path, img.entry32, (unsigned long long)(cfg->memory >> 20), cfg->vcpus,

@@ -7,7 +7,8 @@
 /*
  * Loads the kernel into scratch memory and opens every drive image as
  * `flint run` would (read-only when readonly = true; the lock is taken and
- * released at once).  Prints one "flint: ..." line per problem on stderr,
+ * released at once), and [machine] vcpus against KVM's vCPU limit when
+ * /dev/kvm can be opened.  Prints one "flint: ..." line per problem on stderr,
  * or one OK line on stdout.  Returns 0, FLINT_EXIT_USAGE (2) for a bad
  * kernel or image, FLINT_EXIT_VMM when the host fails.
  */
