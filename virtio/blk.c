@@ -357,7 +357,7 @@ static void complete(struct virtio_blk *b, struct virtq *q, uint8_t st, uint64_t
 
 	virtq_chain_write(c, c->write_bytes - 1, &st, 1);
 	/* data + 1 <= write_bytes, which start_rw keeps within 32 bits for reads. */
-	virtq_push(q, c->head, (uint32_t)(data + 1));
+	virtq_push(q, c->head, data + 1);
 }
 
 /*

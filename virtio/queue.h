@@ -98,10 +98,12 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c);
 /*
  * Returns a chain to the driver with `written` bytes written into it.  The
  * used ring says that in 32 bits while a chain's writable part can exceed
- * them (write_bytes is 64 bits): a device refuses such a request rather
- * than report a truncated length.
+ * them (write_bytes is 64 bits): a device refuses such a request (blk
+ * fails it with IOERR) rather than report a truncated length, and a
+ * `written` above UINT32_MAX that reaches here anyway fails the queue
+ * (virtq_fail) instead of being cut modulo 2^32.
  */
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
+void virtq_push(struct virtq *q, uint16_t head, uint64_t written);
 
 /* After a batch of pushes: interrupts unless the driver suppressed it. */
 void virtq_notify_driver(struct virtq *q);

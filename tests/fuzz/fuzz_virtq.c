@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			virtq_chain_read(c, 0, sink, sizeof(sink));
 			virtq_chain_write(c, c->write_bytes > 8 ? c->write_bytes - 8 : 0, sink, 8);
-			virtq_push(&q, c->head, (uint32_t)c->write_bytes);
+			virtq_push(&q, c->head, c->write_bytes);
 		}
 		virtq_notify_driver(&q);
 		virtq_enable_notify(&q);
