@@ -259,7 +259,8 @@ static uint8_t start_rw(struct virtio_blk *b, bool write, uint64_t sector, uint6
 	return VIRTIO_BLK_S_OK;
 }
 
-/* Moves up to *budget bytes of the transfer; returns the status once it is over. */
+/* Moves up to *budget bytes of the transfer: true once it is over (its status
+ * in *st), false when the budget ran out first. */
 static bool transfer_slice(struct virtio_blk *b, uint64_t *budget, uint8_t *st)
 {
 	struct transfer *x = &b->xfer;
