@@ -7,7 +7,7 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude -Ivmm -Ivirtio -Iseccomp
 LDLIBS  := -linih -lseccomp -lpthread
-SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # The first goal is the default: bare `make` builds the monitor and every
 # guest, and installs nothing (deps come in through run/test/bench).
@@ -76,5 +76,6 @@ clean:
 	rm -rf build
 
 include tests/fuzz/fuzz.mk
+include tests/tsan.mk
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

@@ -123,6 +123,14 @@ static int drop_capabilities(char *err, size_t errlen)
 	return 0;
 }
 
+unsigned long long sandbox_nofile_limit(int highest_kept, unsigned long long hard)
+{
+	unsigned long long want = (unsigned long long)highest_kept + 1 + SANDBOX_FD_HEADROOM;
+
+	/* Never above the hard limit: a non-root process cannot raise it. */
+	return want < hard ? want : hard;
+}
+
 int sandbox_drop_privileges(const int *keep_fds, size_t nkeep, char *err, size_t errlen)
 {
 	const struct rlimit no_core = { 0, 0 };
@@ -142,12 +150,14 @@ int sandbox_drop_privileges(const int *keep_fds, size_t nkeep, char *err, size_t
 	highest = close_others(keep_fds, nkeep, err, errlen);
 	if (highest < 0)
 		return -1;
-	/* Nothing is opened after set-up, so no descriptor needs to be higher
-	 * than the ones kept. */
-	files.rlim_cur = files.rlim_max = (rlim_t)highest + 1;
+	if (getrlimit(RLIMIT_NOFILE, &files) < 0) {
+		snprintf(err, errlen, "sandbox: getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		return -1;
+	}
+	files.rlim_cur = files.rlim_max = sandbox_nofile_limit(highest, files.rlim_max);
 	if (setrlimit(RLIMIT_NOFILE, &files) < 0) {
-		snprintf(err, errlen, "sandbox: setrlimit(RLIMIT_NOFILE, %d): %s", highest + 1,
-			 strerror(errno));
+		snprintf(err, errlen, "sandbox: setrlimit(RLIMIT_NOFILE, %llu): %s",
+			 (unsigned long long)files.rlim_cur, strerror(errno));
 		return -1;
 	}
 	return drop_capabilities(err, errlen);

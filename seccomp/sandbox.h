@@ -55,12 +55,21 @@ void seccomp_dump(FILE *out, int role);
  * The jail (jail.c).  Call on the main thread once every device and vCPU
  * descriptor is open and before any other thread starts, so the threads
  * inherit it: sets no_new_privs, turns core dumps off (guest memory would
- * be in them), closes every descriptor above 2 not in keep_fds, caps
- * RLIMIT_NOFILE just above the highest one kept, and drops every
- * capability (effective, permitted, inheritable, ambient and, when
+ * be in them), closes every descriptor above 2 not in keep_fds (any
+ * number of them), caps RLIMIT_NOFILE at sandbox_nofile_limit(), and drops
+ * every capability (effective, permitted, inheritable, ambient and, when
  * allowed, the bounding set).  Returns 0, or -1 with a message in err.
  */
 int sandbox_drop_privileges(const int *keep_fds, size_t nkeep, char *err, size_t errlen);
+/*
+ * Descriptors the process may still open once sandboxed, above the highest
+ * kept one: room for run-time clients (a connection to a control socket),
+ * while a guest that takes over the monitor still cannot hoard thousands.
+ */
+#define SANDBOX_FD_HEADROOM 32
+/* RLIMIT_NOFILE in the jail: highest_kept + 1 + SANDBOX_FD_HEADROOM, at
+ * most `hard` (the limit it had). */
+unsigned long long sandbox_nofile_limit(int highest_kept, unsigned long long hard);
 /* RLIMIT_NPROC = 0: no new process or thread for a non-root user.  Call
  * once every thread exists. */
 int sandbox_forbid_new_processes(char *err, size_t errlen);

@@ -21,6 +21,30 @@
 #define SEG_MAX (VIRTQ_SIZE_MAX - 2)
 #define RANGES_MAX 32               /* discard / write-zeroes ranges per request */
 #define RANGE_SECTORS_MAX (1u << 22) /* 2 GiB per range: bounds one fallocate */
+/*
+ * Zeroing can fall back to writing zeros (no FALLOC_FL_ZERO_RANGE, e.g.
+ * tmpfs): 2 MiB per range keeps one request at 64 MiB of writes, and its
+ * bytes count against the call's budget.
+ */
+#define ZERO_SECTORS_MAX (1u << 12)
+/*
+ * The most one queue_notify call does before it returns to the event loop
+ * (which serves the stop eventfd and signals, then calls again): a guest
+ * that keeps its ring full, or sends one huge request, cannot hold the
+ * monitor.  A read or write longer than the byte budget is moved in
+ * slices over several calls; 8 MiB takes a few ms at the slowest.
+ */
+#define CALL_REQUESTS 64
+#define CALL_BYTES (8u << 20)
+
+/* An IN or OUT request whose data is still being moved (b->chain holds it). */
+struct transfer {
+	bool active;
+	bool write;
+	uint64_t pos;     /* image byte offset of the request's first sector */
+	uint64_t data;    /* offset of the data in its part of the chain */
+	uint64_t len, done;
+};
 
 struct virtio_blk {
 	int fd;
@@ -29,6 +53,7 @@ struct virtio_blk {
 	char id[VIRTIO_BLK_ID_BYTES];
 	struct virtio_blk_config cfg;   /* little-endian, as the guest reads it */
 	struct virtq_chain chain;       /* one queue, served by one thread at a time */
+	struct transfer xfer;           /* chain's request, if it spans calls */
 };
 
 static int open_error(char *err, size_t errlen, const char *path, bool readonly, int e)
@@ -82,6 +107,17 @@ static int image_size(int fd, const char *path, uint64_t *size, char *err, size_
 	return 0;
 }
 
+static int clear_nonblock(int fd, const char *path, char *err, size_t errlen)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		snprintf(err, errlen, "image %s: fcntl: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * An OFD lock (not flock, not a process lock): it belongs to this open
  * file, so even two drives in one monitor conflict, and it goes away with
@@ -110,7 +146,7 @@ static void fill_config(struct virtio_blk *b)
 	c->max_discard_sectors = htole32(RANGE_SECTORS_MAX);
 	c->max_discard_seg = htole32(RANGES_MAX);
 	c->discard_sector_alignment = htole32(1);
-	c->max_write_zeroes_sectors = htole32(RANGE_SECTORS_MAX);
+	c->max_write_zeroes_sectors = htole32(ZERO_SECTORS_MAX);
 	c->max_write_zeroes_seg = htole32(RANGES_MAX);
 	c->write_zeroes_may_unmap = 1;
 }
@@ -122,12 +158,17 @@ struct virtio_blk *virtio_blk_open(const char *path, bool readonly, char *err, s
 	uint64_t size;
 	int fd;
 
-	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: opening a FIFO read-only would wait for a writer (and
+	 * hang flint before the guest starts); image_size refuses anything but
+	 * a regular file or block device, then blocking I/O is restored.
+	 */
+	fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		open_error(err, errlen, path, readonly, errno);
 		return NULL;
 	}
-	if (image_size(fd, path, &size, err, errlen) < 0 ||
+	if (image_size(fd, path, &size, err, errlen) < 0 || clear_nonblock(fd, path, err, errlen) < 0 ||
 	    lock_image(fd, path, readonly, err, errlen) < 0) {
 		close(fd);
 		return NULL;
@@ -195,22 +236,49 @@ static int rw_all(int fd, bool write, struct iovec *iov, int n, off_t off)
 	return 0;
 }
 
-static uint8_t do_rw(struct virtio_blk *b, bool write, uint64_t sector, uint64_t len)
+/*
+ * Checks an IN or OUT request and makes it the transfer in progress.
+ * Returns VIRTIO_BLK_S_OK when it started, or the status to fail it with.
+ */
+static uint8_t start_rw(struct virtio_blk *b, bool write, uint64_t sector, uint64_t len)
 {
-	struct iovec iov[VIRTQ_SIZE_MAX];
-	const struct virtq_chain *c = &b->chain;
-	int n;
-
 	if (len % SECTOR || !in_range(b, sector, len / SECTOR))
 		return VIRTIO_BLK_S_IOERR;
 	if (write && b->readonly)
 		return VIRTIO_BLK_S_IOERR;
-	/* OUT data follows the header in the readable part; IN data leads the writable part. */
-	n = virtq_chain_iov(c, !write, write ? sizeof(struct virtio_blk_outhdr) : 0, len, iov,
-			    VIRTQ_SIZE_MAX);
-	if (n < 0 || rw_all(b->fd, write, iov, n, (off_t)(sector * SECTOR)) < 0)
+	/*
+	 * The used ring reports a read's length (data + status) in 32 bits: a
+	 * longer one cannot be completed truthfully, so it fails whole.
+	 */
+	if (!write && len + 1 > UINT32_MAX)
 		return VIRTIO_BLK_S_IOERR;
+	/* OUT data follows the header in the readable part; IN data leads the writable part. */
+	b->xfer = (struct transfer){ .active = true, .write = write, .pos = sector * SECTOR,
+				     .data = write ? sizeof(struct virtio_blk_outhdr) : 0,
+				     .len = len };
 	return VIRTIO_BLK_S_OK;
+}
+
+/* Moves up to *budget bytes of the transfer: true once it is over (its status
+ * in *st), false when the budget ran out first. */
+static bool transfer_slice(struct virtio_blk *b, uint64_t *budget, uint8_t *st)
+{
+	struct transfer *x = &b->xfer;
+	struct iovec iov[VIRTQ_SIZE_MAX];
+	uint64_t n = x->len - x->done < *budget ? x->len - x->done : *budget;
+	int nv;
+
+	*budget -= n;
+	if (n) {
+		nv = virtq_chain_iov(&b->chain, !x->write, x->data + x->done, n, iov, VIRTQ_SIZE_MAX);
+		if (nv < 0 || rw_all(b->fd, x->write, iov, nv, (off_t)(x->pos + x->done)) < 0) {
+			*st = VIRTIO_BLK_S_IOERR;
+			return true;
+		}
+		x->done += n;
+	}
+	*st = VIRTIO_BLK_S_OK;
+	return x->done == x->len;
 }
 
 static int write_zeroes_slow(int fd, off_t off, uint64_t len)
@@ -243,8 +311,10 @@ static int zero_range(int fd, bool unmap, off_t off, uint64_t len)
 	return write_zeroes_slow(fd, off, len);
 }
 
-static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes)
+/* *budget: the call's byte budget, charged with the bytes zeroed. */
+static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes, uint64_t *budget)
 {
+	uint32_t per_range = discard ? RANGE_SECTORS_MAX : ZERO_SECTORS_MAX;
 	struct virtio_blk_discard_write_zeroes r[RANGES_MAX];
 	uint64_t n = bytes / sizeof(r[0]);
 	uint32_t bad_flags = discard ? ~0u : ~(uint32_t)VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP;
@@ -256,7 +326,7 @@ static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes)
 	for (uint64_t i = 0; i < n; i++) {
 		if (le32toh(r[i].flags) & bad_flags)
 			return VIRTIO_BLK_S_UNSUPP;
-		if (le32toh(r[i].num_sectors) > RANGE_SECTORS_MAX ||
+		if (le32toh(r[i].num_sectors) > per_range ||
 		    !in_range(b, le64toh(r[i].sector), le32toh(r[i].num_sectors)))
 			return VIRTIO_BLK_S_IOERR;
 	}
@@ -271,23 +341,36 @@ static uint8_t do_ranges(struct virtio_blk *b, bool discard, uint64_t bytes)
 			if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) < 0 &&
 			    errno != EOPNOTSUPP && errno != ENOSYS)
 				return VIRTIO_BLK_S_IOERR;
-		} else if (zero_range(b->fd, le32toh(r[i].flags) & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
-				      off, len) < 0) {
-			return VIRTIO_BLK_S_IOERR;
+		} else {
+			*budget -= len < *budget ? len : *budget;
+			if (zero_range(b->fd, le32toh(r[i].flags) & VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP,
+				       off, len) < 0)
+				return VIRTIO_BLK_S_IOERR;
 		}
 	}
 	return VIRTIO_BLK_S_OK;
 }
 
+/* Writes the status byte and hands the chain back: `data` bytes written before it. */
+static void complete(struct virtio_blk *b, struct virtq *q, uint8_t st, uint64_t data)
+{
+	const struct virtq_chain *c = &b->chain;
+
+	virtq_chain_write(c, c->write_bytes - 1, &st, 1);
+	/* data + 1 <= write_bytes, which start_rw keeps within 32 bits for reads. */
+	virtq_push(q, c->head, data + 1);
+}
+
 /*
- * Serves the chain in b->chain.  Returns the bytes written into it (status
- * included) or -1 after a protocol violation (the queue is then broken).
+ * Takes the request in b->chain.  Everything but IN and OUT is served at
+ * once (1; zeroing charges *budget); IN and OUT become b->xfer (0); -1
+ * after a protocol violation (the queue is then broken).
  */
-static int64_t serve(struct virtio_blk *b, struct virtq *q)
+static int take(struct virtio_blk *b, struct virtq *q, uint64_t *budget)
 {
 	const struct virtq_chain *c = &b->chain;
 	struct virtio_blk_outhdr h;
-	uint64_t out, in, written = 1;
+	uint64_t out, in, written = 0;
 	uint32_t type;
 	uint8_t st;
 
@@ -311,50 +394,87 @@ static int64_t serve(struct virtio_blk *b, struct virtq *q)
 	}
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
-		st = do_rw(b, false, le64toh(h.sector), in);
-		if (st == VIRTIO_BLK_S_OK)
-			written += in;
-		break;
 	case VIRTIO_BLK_T_OUT:
-		st = do_rw(b, true, le64toh(h.sector), out);
+		st = start_rw(b, type == VIRTIO_BLK_T_OUT, le64toh(h.sector),
+			      type == VIRTIO_BLK_T_OUT ? out : in);
+		if (st == VIRTIO_BLK_S_OK)
+			return 0;
 		break;
 	case VIRTIO_BLK_T_FLUSH:
 		st = fdatasync(b->fd) == 0 ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 		break;
 	case VIRTIO_BLK_T_GET_ID:
 		in = in < sizeof(b->id) ? in : sizeof(b->id);
-		written += virtq_chain_write(c, 0, b->id, in);
+		written = virtq_chain_write(c, 0, b->id, in);
 		st = VIRTIO_BLK_S_OK;
 		break;
 	case VIRTIO_BLK_T_DISCARD:
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		st = do_ranges(b, type == VIRTIO_BLK_T_DISCARD, out);
+		st = do_ranges(b, type == VIRTIO_BLK_T_DISCARD, out, budget);
 		break;
 	default:
 		st = VIRTIO_BLK_S_UNSUPP;
 	}
-	virtq_chain_write(c, c->write_bytes - 1, &st, 1);
-	return (int64_t)written;
+	complete(b, q, st, written);
+	return 1;
 }
 
+/*
+ * At most CALL_REQUESTS requests and CALL_BYTES of data per call (see
+ * there); a transfer cut by the budget resumes at the next call.
+ */
 static bool blk_queue_notify(void *dev, struct virtq *q)
 {
 	struct virtio_blk *b = dev;
+	uint64_t bytes = CALL_BYTES;
+	unsigned requests = CALL_REQUESTS;
+	bool more = true;
+	uint8_t st;
 	int r;
 
-	do {
-		virtq_disable_notify(q);
-		while ((r = virtq_pop(q, &b->chain)) == 1) {
-			int64_t w = serve(b, q);
-
-			if (w < 0)
-				return false;
-			virtq_push(q, b->chain.head, (uint32_t)w);
+	virtq_disable_notify(q);
+	for (;;) {
+		if (b->xfer.active) {
+			if (!transfer_slice(b, &bytes, &st))
+				break; /* budget spent mid-request */
+			b->xfer.active = false;
+			complete(b, q, st,
+				 st == VIRTIO_BLK_S_OK && !b->xfer.write ? b->xfer.len : 0);
+			requests--;
 		}
-		/* One interrupt per batch, not per request. */
-		virtq_notify_driver(q);
-	} while (r == 0 && virtq_enable_notify(q));
-	return false;
+		if (!requests || !bytes)
+			break;
+		r = virtq_pop(q, &b->chain);
+		if (r < 0) {
+			more = false;
+			break;
+		}
+		if (r == 0) {
+			/* One interrupt per batch, not per request. */
+			virtq_notify_driver(q);
+			if (virtq_enable_notify(q)) {
+				virtq_disable_notify(q);
+				continue;
+			}
+			return false;
+		}
+		r = take(b, q, &bytes);
+		if (r < 0) {
+			more = false;
+			break;
+		}
+		requests -= r;
+	}
+	virtq_notify_driver(q);
+	return more;
+}
+
+/* The transport forgets the rings: a transfer in progress goes with them. */
+static void blk_reset(void *dev)
+{
+	struct virtio_blk *b = dev;
+
+	b->xfer.active = false;
 }
 
 static uint64_t blk_features(void *dev)
@@ -384,4 +504,5 @@ const struct virtio_dev_ops virtio_blk_ops = {
 	.features = blk_features,
 	.config_read = blk_config_read,
 	.queue_notify = blk_queue_notify,
+	.reset = blk_reset,
 };

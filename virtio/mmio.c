@@ -2,11 +2,26 @@
  * virtio-mmio version 2 register file: one switch over the VIRTIO_MMIO_*
  * offsets.  Everything device-specific goes through virtio_dev_ops.
  *
- * Locking: `lock` guards the register state; vCPUs take it for every
- * access, the serving thread for interrupts and failures.  Each queue also
- * has `run`, held while the device serves that queue, so a reset can wait
- * for the handler to leave before it forgets the rings.  Order: run, then
- * lock.
+ * Locking, the rule every access follows (make check runs a racing test
+ * of it under ThreadSanitizer, tests/unit/test_mmio_race.c):
+ *
+ *  - `lock` guards the transport: every read and write of a register, of
+ *    a vq_slot field, and of a queue's set-up (virtq_init, reset's clear,
+ *    and `halt`) happens with it held.  vCPUs take it for every access,
+ *    the serving thread for interrupts and failures.
+ *  - Each queue also has `run`, held by the serving thread while the
+ *    device serves that queue (virtio_mmio_notify).  That thread reads and
+ *    writes the queue's ring state (struct virtq) without `lock`: nobody
+ *    else touches it while a handler may run, because set-up is refused
+ *    once DRIVER_OK is set, the handler runs only when it is, and the only
+ *    way out of DRIVER_OK is reset, which takes `run` before it clears the
+ *    queue.
+ *  - `halt` is the one field written while a handler runs: reset stores it
+ *    (atomic release, under `lock`) before it waits for `run`, and the
+ *    handler loads it (atomic acquire) at each pop, so a reset waits for
+ *    one bounded slice at most.
+ *
+ * Order: run, then lock.
  */
 #include "virtio.h"
 
@@ -193,8 +208,15 @@ static void reset(struct virtio_mmio *t)
 {
 	unsigned n = t->ops->num_queues;
 
+	/*
+	 * Under `lock`: another vCPU's queue set-up (virtq_init) writes the
+	 * same struct.  Released before waiting for `run`: the handler takes
+	 * `lock` to raise interrupts, so holding it here could deadlock.
+	 */
+	pthread_mutex_lock(&t->lock);
 	for (unsigned i = 0; i < n; i++)
 		__atomic_store_n(&t->q[i].q.halt, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&t->lock);
 	for (unsigned i = 0; i < n; i++)
 		pthread_mutex_lock(&t->q[i].run);
 	pthread_mutex_lock(&t->lock);

@@ -262,15 +262,20 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	return 1;
 }
 
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+void virtq_push(struct virtq *q, uint16_t head, uint64_t written)
 {
 	struct vring_used_elem *e;
 
 	if (q->broken || head >= q->size)
 		return;
+	if (written > UINT32_MAX) {
+		virtq_fail(q, "device wrote %llu bytes into the chain at head %u: more than the used "
+			   "ring's 32 bits can report", (unsigned long long)written, head);
+		return;
+	}
 	e = &q->used->ring[q->used_idx & (q->size - 1)];
 	STORE(&e->id, htole32(head));
-	STORE(&e->len, htole32(written));
+	STORE(&e->len, htole32((uint32_t)written));
 	q->used_idx++;
 	q->unsignalled = true;
 	/* Release: the element is visible before the index that exposes it. */

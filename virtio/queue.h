@@ -8,7 +8,10 @@
  * it) and reports once through hooks.fail.
  *
  * Threading: one thread at a time drives a queue (the transport serialises
- * notifies); only `halt` may be set from another thread.
+ * notifies with its per-queue run lock).  `halt` is the only field another
+ * thread writes while it does, with an atomic store (made under the
+ * transport's lock); virtq_init and a reset write the rest only while no
+ * handler can run.  The full rule is at the top of virtio/mmio.c.
  */
 #ifndef FLINT_VIRTIO_QUEUE_H
 #define FLINT_VIRTIO_QUEUE_H
@@ -92,8 +95,15 @@ int virtq_init(struct virtq *q, const struct guest_mem *m, unsigned index, uint1
  */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
-/* Returns a chain to the driver with `written` bytes written into it. */
-void virtq_push(struct virtq *q, uint16_t head, uint32_t written);
+/*
+ * Returns a chain to the driver with `written` bytes written into it.  The
+ * used ring says that in 32 bits while a chain's writable part can exceed
+ * them (write_bytes is 64 bits): a device refuses such a request (blk
+ * fails it with IOERR) rather than report a truncated length, and a
+ * `written` above UINT32_MAX that reaches here anyway fails the queue
+ * (virtq_fail) instead of being cut modulo 2^32.
+ */
+void virtq_push(struct virtq *q, uint16_t head, uint64_t written);
 
 /* After a batch of pushes: interrupts unless the driver suppressed it. */
 void virtq_notify_driver(struct virtq *q);

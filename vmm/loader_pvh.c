@@ -380,10 +380,14 @@ static int load_fd(struct loader *l, struct pvh_image *out)
 		dst = guest_ptr(l->m, ph[i].p_paddr, ph[i].p_memsz);
 		if (!dst)
 			return fail(l, "segment %d: internal error: unchecked guest range", i);
+		/*
+		 * Only the file's bytes: the rest of the segment (the bss) is
+		 * zero already in fresh guest memory (the precondition in
+		 * loader_pvh.h).  Writing zeros over it would populate every
+		 * page: a 3 GiB bss would cost 3 GiB of RAM before the guest ran.
+		 */
 		if (read_exact(l, dst, ph[i].p_filesz, ph[i].p_offset))
 			return -1;
-		/* Fresh anonymous memory is zero already, but a reused buffer is not. */
-		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
 	}
 
 	*out = (struct pvh_image){

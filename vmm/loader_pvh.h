@@ -23,6 +23,11 @@ struct pvh_image {
  *     kernel x.elf: segment 1 [0x100000, 0x5000000) does not fit in guest
  *     memory (64 MiB); raise [machine] memory
  * `out` is written only on success.
+ *
+ * Precondition: guest memory is fresh (all zero: a new anonymous mapping,
+ * as vm_create and `flint check` make).  The loader writes only the file's
+ * bytes and leaves the zero tail of each segment (its bss) untouched, so
+ * those pages cost no RAM until the guest uses them.
  */
 int pvh_load(const struct guest_mem *m, const char *path, struct pvh_image *out, char *err,
 	     size_t errlen);

@@ -54,11 +54,21 @@ struct device_module {
 	bool (*tick_wanted)(void *state);
 	void (*stop)(void *state);
 	/* Descriptors the device still needs once the guest runs (everything
-	 * else is closed by the sandbox); returns how many it wrote. */
+	 * else is closed by the sandbox).  Writes at most max of them and
+	 * returns how many it has in all (more than max: the caller asks
+	 * again with room for all; machine_fds.c). */
 	int (*fds)(void *state, int *fds, int max);
 };
 
 extern const struct device_module *const device_modules[];
+
+/*
+ * Every descriptor the running VM needs (VM, event loop, vCPUs, each
+ * device's fds hook), for the sandbox to keep: a malloc'd array in *fds,
+ * its length in *n.  Returns 0, or -1 with a message in err (a device
+ * that reports an absurd number); never a silently shortened list.
+ */
+int machine_fds(const struct machine *m, int **fds, size_t *n, char *err, size_t errlen);
 
 /* The next virtio-mmio window: its base address and GSI; -1 when full. */
 int machine_virtio_slot(struct machine *m, uint64_t *base, unsigned *gsi);

@@ -4,11 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "config.h"
 #include "exit_codes.h"
-#include "loader_pvh.h"
+#include "preflight.h"
 #include "run.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -25,7 +24,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run CONFIG     boot the VM; its console goes to stdout unless [console] says otherwise\n"
-	"  check CONFIG   validate CONFIG and its kernel file without booting\n"
+	"  check CONFIG   validate CONFIG, its kernel file and drive images without booting\n"
 	"  seccomp-dump   print each thread role's system-call allow-list with its argument\n"
 	"                 conditions (--role R: only that role)\n"
 	"\n"
@@ -49,31 +48,6 @@ static int bad_usage(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'flint --help'.\n");
 	return FLINT_EXIT_USAGE;
-}
-
-/* Loads the kernel into scratch memory the size of the guest's, so `check`
- * catches every error `run` would report before booting. */
-static int check_kernel(const struct config *cfg)
-{
-	struct guest_mem m = { .size = cfg->memory };
-	struct pvh_image img;
-	char err[1024];
-	int rc;
-
-	m.host = mmap(NULL, m.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m.host == MAP_FAILED) {
-		perror("flint: mmap");
-		return FLINT_EXIT_VMM;
-	}
-	rc = pvh_load(&m, cfg->kernel_path, &img, err, sizeof(err));
-	munmap(m.host, m.size);
-	if (rc < 0) {
-		fprintf(stderr, "flint: %s\n", err);
-		return FLINT_EXIT_USAGE;
-	}
-	printf("%s: OK (kernel %s, entry 0x%x, %llu MiB, %u vCPU%s)\n", cfg->source, cfg->kernel_path,
-	       img.entry32, (unsigned long long)(cfg->memory >> 20), cfg->vcpus, cfg->vcpus == 1 ? "" : "s");
-	return 0;
 }
 
 static int seccomp_dump_cmd(const char *role, const char *extra)
@@ -162,7 +136,7 @@ int main(int argc, char **argv)
 	free(sets);
 	stats_mark(&stats, MARK_CONFIG);
 	if (!strcmp(cmd, "check"))
-		status = check_kernel(&cfg);
+		status = flint_check(&cfg);
 	else
 		status = flint_run(&cfg, stats_fmt ? &stats : NULL);
 	config_free(&cfg);

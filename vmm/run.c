@@ -152,9 +152,9 @@ static void guest_marks(struct machine *m, uint64_t stats_gpa)
 	g = guest_ptr(&m->vm.mem, stats_gpa, sizeof(*g));
 	if (!g || g->magic != FLINT_BOOT_STATS_MAGIC)
 		return;
-	stats_mark_at(s, MARK_GUEST_ENTRY, stats_guest_tsc_to_ns(s, g->tsc_entry));
-	stats_mark_at(s, MARK_GUEST_MAIN, stats_guest_tsc_to_ns(s, g->tsc_main));
-	stats_mark_at(s, MARK_GUEST_EXIT, stats_guest_tsc_to_ns(s, g->tsc_exit));
+	/* Guest-written: stats_guest_marks checks every value. */
+	stats_guest_marks(s, (const uint64_t[3]){ g->tsc_entry, g->tsc_main, g->tsc_exit },
+			  stats_now_ns());
 }
 
 static int vcpus_setup(struct machine *m, const struct pvh_image *img, char *err, size_t errlen)
@@ -262,7 +262,8 @@ static int jail_enter(struct machine *m, char *err, size_t errlen)
 static int sandbox_enter(struct machine *m, int *status, char *err, size_t errlen)
 {
 	struct vm *vm = &m->vm;
-	int keep[64], n = 0, helper_pidfd;
+	int *keep, *grown, helper_pidfd;
+	size_t n;
 	char why[256];
 	bool failed;
 
@@ -271,20 +272,22 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 		*status = FLINT_EXIT_USAGE;
 		return -1;
 	}
-	keep[n++] = vm->vm_fd;
-	keep[n++] = vm->stop_fd;
-	keep[n++] = m->tick_fd;
-	keep[n++] = m->signal_fd;
-	keep[n++] = m->el.epfd;
-	for (unsigned i = 0; i < vm->nvcpus && n < 64; i++)
-		keep[n++] = vm->vcpus[i].fd;
-	for (int i = 0; i < m->ndev; i++)
-		if (m->dev[i].mod->fds)
-			n += m->dev[i].mod->fds(m->dev[i].state, keep + n, 64 - n);
+	if (machine_fds(m, &keep, &n, err, errlen) < 0)
+		return -1;
 	helper_pidfd = teardown_helper_prepare(why, sizeof(why));
-	if (helper_pidfd >= 0 && n < 64)
+	if (helper_pidfd >= 0) {
+		grown = realloc(keep, (n + 1) * sizeof(*keep));
+		if (!grown) {
+			free(keep);
+			snprintf(err, errlen, "sandbox: out of memory");
+			return -1;
+		}
+		keep = grown;
 		keep[n++] = helper_pidfd;
-	if (sandbox_drop_privileges(keep, n, err, errlen) < 0)
+	}
+	failed = sandbox_drop_privileges(keep, n, err, errlen) < 0;
+	free(keep);
+	if (failed)
 		return -1;
 	vm->kvm_fd = -1; /* closed: nothing needs /dev/kvm itself any more */
 	/* After the jail and the drop, so the helper has neither root nor the
@@ -360,11 +363,14 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	static struct machine m; /* large (command-line buffer), and one per process */
 	struct pvh_image img = { 0 };
 	char err[1024] = "";
-	int status = FLINT_EXIT_VMM;
+	int status = FLINT_EXIT_VMM, rc;
 
 	m = (struct machine){ .cfg = cfg, .signal_fd = -1, .tick_fd = -1 };
-	if (vm_create(&m.vm, cfg->memory, cfg->vcpus, err, sizeof(err)) < 0)
+	if ((rc = vm_create(&m.vm, cfg->memory, cfg->vcpus, err, sizeof(err))) < 0) {
+		if (rc == VM_ERR_CONFIG)
+			status = FLINT_EXIT_USAGE;
 		goto out;
+	}
 	m.vm.stats = stats;
 	if (ev_init(&m.el) < 0) {
 		snprintf(err, sizeof(err), "epoll_create1: %s", strerror(errno));

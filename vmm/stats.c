@@ -84,12 +84,38 @@ void exit_table_merge(struct exit_table *into, const struct exit_table *from)
 
 uint64_t stats_guest_tsc_to_ns(const struct stats *s, uint64_t tsc)
 {
-	double delta;
+	uint64_t ticks, whole, part, ns;
 
-	if (!s->tsc_khz || !s->guest_tsc0_ns || !tsc)
+	if (!s->tsc_khz || !s->guest_tsc0_ns || !tsc || tsc < s->guest_tsc0)
 		return 0;
-	delta = ((double)tsc - (double)s->guest_tsc0) * 1e6 / s->tsc_khz;
-	return (uint64_t)((double)s->guest_tsc0_ns + delta);
+	/* ns = ticks * 10^6 / kHz, split so no step can overflow unseen. */
+	ticks = tsc - s->guest_tsc0;
+	part = ticks % s->tsc_khz * 1000000ull / s->tsc_khz; /* < 2^32 * 10^6: fits */
+	if (__builtin_mul_overflow(ticks / s->tsc_khz, 1000000ull, &whole) ||
+	    __builtin_add_overflow(whole, part, &ns) ||
+	    __builtin_add_overflow(ns, s->guest_tsc0_ns, &ns))
+		return 0;
+	return ns;
+}
+
+void stats_guest_marks(struct stats *s, const uint64_t tsc[3], uint64_t now_ns)
+{
+	static const enum stats_mark marks[3] = { MARK_GUEST_ENTRY, MARK_GUEST_MAIN, MARK_GUEST_EXIT };
+	uint64_t last = 0;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t ns;
+
+		if (!tsc[i])
+			continue;
+		ns = stats_guest_tsc_to_ns(s, tsc[i]);
+		if (!ns || ns > now_ns || ns < last) {
+			s->invalid |= 1u << marks[i];
+			continue;
+		}
+		stats_mark_at(s, marks[i], ns);
+		last = ns;
+	}
 }
 
 static double rel_us(const struct stats *s, enum stats_mark m)
@@ -103,7 +129,9 @@ void stats_print_text(const struct stats *s, FILE *f)
 
 	fprintf(f, "flint: boot timeline (µs since main())\n");
 	for (int m = 0; m < MARK_COUNT; m++)
-		if (s->mark_ns[m])
+		if (s->invalid & (1u << m))
+			fprintf(f, "  %10s  %s\n", "invalid", mark_help[m]);
+		else if (s->mark_ns[m])
 			fprintf(f, "  %10.1f  %s\n", rel_us(s, m), mark_help[m]);
 	fprintf(f, "flint: exits to user space by reason (time = handling in flint)\n");
 	fprintf(f, "  %-28s %8s %12s %10s\n", "reason", "count", "total µs", "mean µs");
@@ -135,7 +163,10 @@ void stats_print_json(const struct stats *s, FILE *f)
 
 	fprintf(f, "{\"timeline_us\":{");
 	for (int m = 0; m < MARK_COUNT; m++)
-		if (s->mark_ns[m]) {
+		if (s->invalid & (1u << m)) {
+			fprintf(f, "%s\"%s\":\"invalid\"", sep, mark_names[m]);
+			sep = ",";
+		} else if (s->mark_ns[m]) {
 			fprintf(f, "%s\"%s\":%.1f", sep, mark_names[m], rel_us(s, m));
 			sep = ",";
 		}

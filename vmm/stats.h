@@ -48,10 +48,22 @@ struct stats {
 	 * so guest-reported TSC stamps can be placed on the host timeline. */
 	uint64_t guest_tsc0, guest_tsc0_ns;
 	uint32_t tsc_khz;
+	unsigned invalid;             /* bit (1u << mark): the guest reported an impossible stamp */
 };
 
-/* Host CLOCK_MONOTONIC ns of a guest TSC value; 0 if no correlation. */
+/*
+ * Host CLOCK_MONOTONIC ns of a guest TSC value, in exact integer
+ * arithmetic (the value is the guest's to choose).  0 if there is no
+ * correlation, or the value is before the correlation (before the VM ran)
+ * or too far ahead to be a time at all.
+ */
 uint64_t stats_guest_tsc_to_ns(const struct stats *s, uint64_t tsc);
+/*
+ * Places the guest's stamps (entry, main, exit; 0 = not written) on the
+ * timeline.  One that is before the VM started, after now_ns, or before
+ * an earlier stamp is marked invalid, and printed so.
+ */
+void stats_guest_marks(struct stats *s, const uint64_t tsc[3], uint64_t now_ns);
 
 uint64_t stats_now_ns(void);
 void stats_mark(struct stats *s, enum stats_mark m);

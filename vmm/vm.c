@@ -124,6 +124,26 @@ int vm_wait_cpuid(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+unsigned vm_vcpu_limit(int cap_max_vcpus, int cap_nr_vcpus)
+{
+	if (cap_max_vcpus > 0)
+		return (unsigned)cap_max_vcpus;
+	return cap_nr_vcpus > 0 ? (unsigned)cap_nr_vcpus : 4;
+}
+
+/* Refused here, with the reason, rather than as a KVM_CREATE_VCPU EINVAL later. */
+static int check_vcpus(struct vm *vm, unsigned nvcpus, char *err, size_t errlen)
+{
+	unsigned limit = vm_vcpu_limit(ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS),
+				       ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS));
+
+	if (nvcpus <= limit)
+		return 0;
+	snprintf(err, errlen, "[machine] vcpus = %u: KVM on this host allows at most %u vCPUs per "
+		 "VM (KVM_CAP_MAX_VCPUS); lower [machine] vcpus", nvcpus, limit);
+	return VM_ERR_CONFIG;
+}
+
 int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen)
 {
 	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { SPLIT_IRQCHIP_PINS } };
@@ -136,6 +156,8 @@ int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t
 	vm->kvm_fd = open_kvm(err, errlen);
 	if (vm->kvm_fd < 0 || check_caps(vm, err, errlen) < 0)
 		return -1;
+	if (check_vcpus(vm, nvcpus, err, errlen) < 0)
+		return VM_ERR_CONFIG;
 	vm->cpuid = calloc(1, sizeof(*vm->cpuid) + CPUID_MAX_ENTRIES * sizeof(vm->cpuid->entries[0]));
 	if (!vm->cpuid) {
 		snprintf(err, errlen, "out of memory");

@@ -48,8 +48,17 @@ struct vm {
 };
 
 /* Opens /dev/kvm and creates the VM with `memory` bytes of RAM (vCPUs come
- * later, from vcpu.c).  On error returns -1 with a message in err. */
+ * later, from vcpu.c).  On error returns -1 with a message in err, or
+ * VM_ERR_CONFIG when the configuration asks for more than this host's KVM
+ * allows (nvcpus above its vCPU limit): the user's to fix, status 2. */
+#define VM_ERR_CONFIG (-2)
 int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen);
+/*
+ * The most vCPUs KVM takes in one VM, from its KVM_CHECK_EXTENSION answers
+ * for KVM_CAP_MAX_VCPUS and KVM_CAP_NR_VCPUS (<= 0: not supported).  The
+ * KVM API: without the first, the second is the limit; without either, 4.
+ */
+unsigned vm_vcpu_limit(int cap_max_vcpus, int cap_nr_vcpus);
 void vm_destroy(struct vm *vm);
 /* Waits for the supported-CPUID list vm_create started fetching. */
 int vm_wait_cpuid(struct vm *vm, char *err, size_t errlen);

@@ -1,5 +1,6 @@
-# `make fuzz`: a bounded libFuzzer run over the virtqueue parser and the
-# virtio-blk request path (FUZZ_TIME seconds, default 30).  Include from the
-# top-level Makefile.
-fuzz:
+# `make fuzz`: a bounded libFuzzer run of each target (FUZZ_TIME seconds
+# each, default 30): the virtqueue parser and virtio-blk request path, the
+# configuration parser, the PVH loader (tests/fuzz/run.sh; FUZZ_TARGETS
+# picks some).  Include from the top-level Makefile.
+fuzz: $(SECCOMP_GEN)
 	tests/fuzz/run.sh

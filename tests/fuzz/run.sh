@@ -1,21 +1,51 @@
 #!/bin/sh
-# Builds the virtqueue fuzzer (clang libFuzzer + ASan/UBSan) into build/fuzz/
-# and runs it for a bounded time: FUZZ_TIME seconds (default 30).
-# New inputs accumulate in build/fuzz/corpus; a crash leaves
-# build/fuzz/crash-* and makes this script fail.  Replay one with
-#     build/fuzz/fuzz_virtq build/fuzz/crash-...
+# Builds the fuzzers (clang libFuzzer + ASan/UBSan) into build/fuzz/ and runs
+# each for a bounded time: FUZZ_TIME seconds (default 30) per target.
+#   fuzz_virtq   the virtqueue parser and the virtio-blk request path
+#   fuzz_config  the configuration parser (config_load)
+#   fuzz_pvh     the PVH kernel loader (pvh_load)
+# FUZZ_TARGETS picks some ("fuzz_config fuzz_pvh").  New inputs accumulate
+# in build/fuzz/corpus-TARGET; a crash leaves build/fuzz/TARGET-crash-* and
+# makes this script fail.  Replay one with
+#     build/fuzz/fuzz_virtq build/fuzz/fuzz_virtq-crash-...
 set -eu
 cd "$(dirname "$0")/../.."
 
 out=build/fuzz
 cc=${CLANG:-clang}
-flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ivmm -Ivirtio -g -O1 -Wall -Wextra -Werror"
-mkdir -p "$out/corpus" "$out/seeds"
+flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
+fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh}
+mkdir -p "$out"
 
-$cc $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-o "$out/fuzz_virtq" tests/fuzz/fuzz_virtq.c virtio/queue.c virtio/blk.c
-$cc $flags -o "$out/make_seeds" tests/fuzz/make_seeds.c
-"$out/make_seeds" "$out/seeds"
-
-"$out/fuzz_virtq" -max_total_time="${FUZZ_TIME:-30}" -max_len=8192 -timeout=10 \
-	-print_final_stats=1 -artifact_prefix="$out/" "$out/corpus" "$out/seeds"
+for t in $targets; do
+	mkdir -p "$out/corpus-$t" "$out/seeds-$t"
+	case $t in
+	fuzz_virtq)
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_virtq.c virtio/queue.c virtio/blk.c
+		$cc $flags -o "$out/make_seeds" tests/fuzz/make_seeds.c
+		"$out/make_seeds" "$out/seeds-$t"
+		max_len=8192 ;;
+	fuzz_config)
+		# config.c names the sandbox's modes and namespaces: it links jail.c and filter.c's parsers.
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/config.c seccomp/jail.c \
+			seccomp/filter.c seccomp/compile.c seccomp/policy.c build/gen/seccomp_filters.c -linih -lseccomp
+		cp config.ini.example "$out/seeds-$t/example.ini"
+		printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = k.elf\ncmdline = -- a\n  b\n[drive.root]\npath = r.img\nreadonly = true\n[sandbox]\nseccomp = trap\nnamespaces = mount,ipc\n\0drive.x.path=x.img\0machine.memory=1G' \
+			>"$out/seeds-$t/full.ini"
+		max_len=4096 ;;
+	fuzz_pvh)
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_pvh.c vmm/loader_pvh.c
+		# The real guests, stripped (smaller inputs fuzz faster), when built.
+		for elf in build/guest/hello.elf build/guest/blkcheck.elf; do
+			[ -f "$elf" ] && objcopy --strip-all "$elf" "$out/seeds-$t/$(basename "$elf")" 2>/dev/null ||
+				true
+		done
+		max_len=65536 ;;
+	*)
+		echo "run.sh: unknown fuzz target $t" >&2
+		exit 2 ;;
+	esac
+	"$out/$t" -max_total_time="${FUZZ_TIME:-30}" -max_len=$max_len -timeout=10 \
+		-print_final_stats=1 -artifact_prefix="$out/$t-" "$out/corpus-$t" "$out/seeds-$t"
+done

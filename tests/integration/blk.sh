@@ -91,7 +91,51 @@ two_drives() {
 		fail "dev=1 wrote to the first drive"
 }
 
-for f in blkcheck_whole_disk notifies_do_not_exit readonly_refuses_writes flushed_data_reaches_file \
+# `flint check` opens every drive as `run` would, without KVM.
+check_ok_with_drives() {
+	truncate -s 1M "$TMP/c1.img" "$TMP/c2.img"
+	run "$FLINT" check "$(blkini blkcheck "$TMP/c1.img" true)" --set "drive.two.path=$TMP/c2.img"
+	expect_rc 0
+	expect_out "OK"
+	# the check took and released the lock: a writer can lock it now
+	python3 -c 'import fcntl,sys; fcntl.lockf(open(sys.argv[1],"r+"), fcntl.LOCK_EX|fcntl.LOCK_NB)' "$TMP/c2.img" ||
+		fail "flint check left the image locked"
+}
+check_missing_image() {
+	run "$FLINT" check "$(blkini blkcheck "$TMP/nope.img" false)"
+	expect_rc 2
+	expect_err "[drive.data] path = $TMP/nope.img"
+	expect_err "no such file"
+}
+check_fifo_image() {
+	mkfifo "$TMP/fifo.img"
+	run "$FLINT" check "$(blkini blkcheck "$TMP/fifo.img" true)"
+	expect_rc 2
+	expect_err "not a regular file or block device"
+}
+check_locked_image() {
+	local holder
+	truncate -s 1M "$TMP/l.img"
+	python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"r+"); fcntl.lockf(f, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(30)' \
+		"$TMP/l.img" >"$TMP/holder" &
+	holder=$!
+	for _ in $(seq 50); do grep -q locked "$TMP/holder" && break; sleep 0.1; done
+	run "$FLINT" check "$(blkini blkcheck "$TMP/l.img" false)"
+	kill $holder; wait $holder 2>/dev/null || true
+	expect_rc 2
+	expect_err "in use by another VM"
+}
+check_names_every_bad_drive() {
+	printf '[kernel]\npath = %s\n[drive.a]\npath = %s\n[drive.b]\npath = %s\n' \
+		"$PWD/build/guest/blkcheck.elf" "$TMP/none-a.img" "$TMP/none-b.img" >"$TMP/bad2.ini"
+	run "$FLINT" check "$TMP/bad2.ini"
+	expect_rc 2
+	expect_err "[drive.a]"
+	expect_err "[drive.b]"
+}
+
+for f in check_ok_with_drives check_missing_image check_fifo_image check_locked_image \
+	check_names_every_bad_drive blkcheck_whole_disk notifies_do_not_exit readonly_refuses_writes flushed_data_reaches_file \
 	second_vm_cannot_share_image missing_image empty_image two_drives; do
 	t "$f"
 done

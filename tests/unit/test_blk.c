@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/virtio_blk.h>
@@ -37,11 +38,15 @@ static struct virtio_mmio *t;
 static char path[64];
 static uint16_t avail_idx;
 static int interrupts;
+static uint16_t qsize = QSIZE;   /* the queue size driver_init sets up */
+static void (*on_interrupt)(void); /* a test's guest reacting to an interrupt */
 
 static void host_irq(void *ctx)
 {
 	(void)ctx;
 	interrupts++;
+	if (on_interrupt)
+		on_interrupt();
 }
 
 static const struct virtio_host host = { .interrupt = host_irq };
@@ -100,7 +105,7 @@ static void driver_init(void)
 	wr(VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 				       VIRTIO_CONFIG_S_FEATURES_OK);
 	wr(VIRTIO_MMIO_QUEUE_SEL, 0);
-	wr(VIRTIO_MMIO_QUEUE_NUM, QSIZE);
+	wr(VIRTIO_MMIO_QUEUE_NUM, qsize);
 	wr(VIRTIO_MMIO_QUEUE_DESC_LOW, DESC);
 	wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, AVAIL);
 	wr(VIRTIO_MMIO_QUEUE_USED_LOW, USED);
@@ -138,6 +143,8 @@ static void teardown(void)
 	virtio_blk_close(blk);
 	unlink(path);
 	free(buf);
+	qsize = QSIZE;
+	on_interrupt = NULL;
 }
 
 struct seg {
@@ -161,12 +168,12 @@ static uint32_t submit(const struct seg *s, int n)
 
 		memcpy(buf + DESC + 16 * i, &d, sizeof(d));
 	}
-	a->ring[avail_idx % QSIZE] = 0;
+	a->ring[avail_idx % qsize] = 0;
 	a->idx = ++avail_idx;
 	virtio_mmio_notify(t, 0);
 	if (u->idx == before)
 		return UINT32_MAX;
-	return u->ring[before % QSIZE].len;
+	return u->ring[before % qsize].len;
 }
 
 static void header(uint32_t type, uint64_t sector)
@@ -559,6 +566,300 @@ TEST(bad_images)
 	CHECK_CONTAINS(err, "image /nonexistent/disk.img: no such file");
 	CHECK(virtio_blk_open("/tmp", true, err, sizeof(err)) == NULL);
 	CHECK_CONTAINS(err, "not a regular file or block device");
+}
+
+/*
+ * A FIFO is no disk: opening one read-only used to block until a writer
+ * came (flint hung before the guest started).  The child gets 5 s.
+ */
+TEST(fifo_refused_without_blocking)
+{
+	char dir[] = "/tmp/flint-blk-fifo-XXXXXX", fifo[64];
+	int st = -1;
+	pid_t pid;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(fifo, sizeof(fifo), "%s/image", dir);
+	CHECK(mkfifo(fifo, 0600) == 0);
+	for (int ro = 1; ro >= 0; ro--) {
+		pid = fork();
+		if (pid == 0) {
+			char err[256] = "";
+			struct virtio_blk *b;
+
+			alarm(5);
+			b = virtio_blk_open(fifo, ro, err, sizeof(err));
+			_exit(!b && strstr(err, "not a regular file or block device") ? 0 : 1);
+		}
+		CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	unlink(fifo);
+	rmdir(dir);
+}
+
+/* ---- bounded work per notify ---- */
+
+#define MiB (1ull << 20)
+
+/*
+ * A guest with mem_bytes of RAM and a sparse image of image_bytes whose
+ * sectors at the byte offsets in marks[] (n of them) carry pattern().
+ */
+static void setup_sparse(uint64_t mem_bytes, uint64_t image_bytes, const uint64_t *marks, int n)
+{
+	uint8_t sec[512];
+	char err[256];
+	int fd;
+
+	mem = guarded_mem_new(mem_bytes);
+	buf = mem.host;
+	avail_idx = 0;
+	interrupts = 0;
+	strcpy(path, "/tmp/flint-blk-test-XXXXXX");
+	fd = mkstemp(path);
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)image_bytes) == 0);
+	for (int i = 0; i < n; i++) {
+		for (unsigned j = 0; j < 512; j++)
+			sec[j] = pattern(marks[i] / 512, j);
+		CHECK(pwrite(fd, sec, 512, (off_t)marks[i]) == 512);
+	}
+	close(fd);
+	blk = virtio_blk_open(path, false, err, sizeof(err));
+	if (!blk)
+		fprintf(stderr, "  open: %s\n", err);
+	t = virtio_mmio_create(&mem, "drive.test", &virtio_blk_ops, blk, &host);
+	driver_init();
+}
+
+/* Posts head 0 (descriptors already written by submit) without notifying. */
+static void post_chain(const struct seg *s, int n)
+{
+	struct vring_avail *a = (struct vring_avail *)(buf + AVAIL);
+
+	for (int i = 0; i < n; i++) {
+		struct vring_desc d = { s[i].addr, s[i].len,
+					(uint16_t)((s[i].write ? VRING_DESC_F_WRITE : 0) |
+						   (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+					(uint16_t)(i + 1) };
+
+		memcpy(buf + DESC + 16 * i, &d, sizeof(d));
+	}
+	a->ring[avail_idx % qsize] = 0;
+	a->idx = ++avail_idx;
+}
+
+/* Calls the handler until it says the queue is drained; returns the calls. */
+static int notify_until_done(int max)
+{
+	int calls = 0;
+
+	while (calls < max && virtio_mmio_notify(t, 0))
+		calls++;
+	return calls + 1;
+}
+
+/*
+ * 254 chained 17 MiB buffers (all the same guest memory) make a read of
+ * 4 527 751 168 bytes: more than the used ring's 32-bit length can say.
+ * The device must fail it, not report the length modulo 2^32.
+ */
+TEST(read_longer_than_used_len_fails)
+{
+	enum { DATA_SEGS = 254 };
+	const uint64_t seg = 17 * MiB, total = DATA_SEGS * seg;
+	struct vring_used *u;
+	struct seg s[DATA_SEGS + 2];
+
+	qsize = 256;
+	setup_sparse(DATA + seg + MiB, total + MiB, NULL, 0);
+	u = (struct vring_used *)(buf + USED);
+	header(VIRTIO_BLK_T_IN, 0);
+	s[0] = (struct seg){ HDR, 16, false };
+	for (int i = 1; i <= DATA_SEGS; i++)
+		s[i] = (struct seg){ DATA, (uint32_t)seg, true };
+	s[DATA_SEGS + 1] = (struct seg){ STATUS_BYTE, 1, true };
+	post_chain(s, DATA_SEGS + 2);
+	notify_until_done(10000);
+	CHECK(u->idx == 1);
+	CHECK(u->ring[0].len == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	CHECK(!needs_reset());
+	teardown();
+}
+
+/* A 24 MiB read is served over several calls, each one a bounded slice. */
+TEST(big_read_served_in_slices)
+{
+	const uint64_t len = 24 * MiB, marks[] = { 0, 12 * MiB, len - 512 };
+	struct vring_used *u;
+	struct seg s[5] = { { HDR, 16, false }, { DATA, 8 * MiB, true },
+			    { DATA + 8 * MiB, 8 * MiB, true }, { DATA + 16 * MiB, 8 * MiB, true },
+			    { STATUS_BYTE, 1, true } };
+	int calls;
+
+	setup_sparse(DATA + len + MiB, 32 * MiB, marks, 3);
+	u = (struct vring_used *)(buf + USED);
+	header(VIRTIO_BLK_T_IN, 0);
+	post_chain(s, 5);
+	CHECK(virtio_mmio_notify(t, 0) == true); /* stopped with work left */
+	CHECK(u->idx == 0);                       /* the request is not done yet */
+	calls = 1 + notify_until_done(100);
+	CHECK(calls >= 3);
+	CHECK(u->idx == 1);
+	CHECK(u->ring[0].len == len + 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	for (unsigned m = 0; m < 3; m++)
+		for (unsigned i = 0; i < 512; i++)
+			if (buf[DATA + marks[m] + i] != pattern(marks[m] / 512, i)) {
+				CHECK(!"data mismatch");
+				m = 3;
+				break;
+			}
+	teardown();
+}
+
+/* The same for a write: every slice lands where it belongs. */
+TEST(big_write_served_in_slices)
+{
+	const uint64_t len = 20 * MiB;
+	struct seg s[3] = { { HDR, 16, false }, { DATA, (uint32_t)len, false },
+			    { STATUS_BYTE, 1, true } };
+	uint8_t sec[512];
+
+	setup_sparse(DATA + len + MiB, 32 * MiB, NULL, 0);
+	for (uint64_t off = 0; off < len; off += 512)
+		for (unsigned i = 0; i < 512; i++)
+			buf[DATA + off + i] = pattern(8 + off / 512, i);
+	header(VIRTIO_BLK_T_OUT, 8);
+	post_chain(s, 3);
+	CHECK(virtio_mmio_notify(t, 0) == true);
+	CHECK(notify_until_done(100) >= 2);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(((struct vring_used *)(buf + USED))->ring[0].len == 1);
+	for (uint64_t off = 0; off < len; off += 1 * MiB) {
+		read_file(8 * 512 + off + MiB - 512, sec, 512);
+		if (sec[7] != pattern(8 + (off + MiB - 512) / 512, 7)) {
+			CHECK(!"file mismatch");
+			break;
+		}
+	}
+	teardown();
+}
+
+/* The guest on another vCPU refills the ring whenever it hears back. */
+static unsigned refills;
+
+static void refill(void)
+{
+	struct vring_avail *a = (struct vring_avail *)(buf + AVAIL);
+	struct vring_used *u = (struct vring_used *)(buf + USED);
+
+	if (refills >= 1000)
+		return;
+	refills++;
+	/* As a driver does: every completed request is posted again. */
+	while ((uint16_t)(avail_idx - u->idx) < QSIZE)
+		a->ring[avail_idx++ % QSIZE] = 0;
+	a->idx = avail_idx;
+}
+
+TEST(refilled_ring_served_in_bounded_batches)
+{
+	struct seg s[2] = { { HDR, 16, false }, { STATUS_BYTE, 1, true } };
+	struct vring_used *u;
+	uint16_t served;
+
+	setup();
+	u = (struct vring_used *)(buf + USED);
+	header(VIRTIO_BLK_T_FLUSH, 0);
+	post_chain(s, 2);
+	refills = 0;
+	on_interrupt = refill;
+	CHECK(virtio_mmio_notify(t, 0) == true);
+	served = u->idx;
+	CHECK(served > 0 && served <= 16 * QSIZE);
+	CHECK(refills < 1000);
+	on_interrupt = NULL;
+	notify_until_done(100000);
+	CHECK(u->idx == avail_idx); /* and everything is served in the end */
+	teardown();
+}
+
+/*
+ * Zeroing may fall back to writing zeros (a filesystem without
+ * FALLOC_FL_ZERO_RANGE): it counts against a call's byte budget, and the
+ * device bounds one write-zeroes range as it advertises.
+ */
+TEST(write_zeroes_bounded_and_charged)
+{
+	struct virtio_blk_discard_write_zeroes r[32];
+	struct virtio_blk_config c;
+	struct vring_avail *a;
+	struct vring_used *u;
+	struct vring_desc d[4] = {
+		{ HDR, 16, VRING_DESC_F_NEXT, 1 },
+		{ DATA, sizeof(r), VRING_DESC_F_NEXT, 2 },
+		{ STATUS_BYTE, 1, VRING_DESC_F_WRITE, 0 },
+	};
+	uint32_t per;
+
+	setup_sparse(2 * MiB, 256 * MiB, NULL, 0);
+	for (unsigned i = 0; i < sizeof(c); i += 4) {
+		uint32_t v = rd(VIRTIO_MMIO_CONFIG + i);
+
+		memcpy((uint8_t *)&c + i, &v, sizeof(c) - i < 4 ? sizeof(c) - i : 4);
+	}
+	per = c.max_write_zeroes_sectors;
+	/* One range over the advertised bound fails whole. */
+	CHECK(ranges(VIRTIO_BLK_T_WRITE_ZEROES, 0, per + 1, 0) == 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
+	/* The most one request may ask, then a flush behind it. */
+	for (unsigned i = 0; i < 32; i++)
+		r[i] = (struct virtio_blk_discard_write_zeroes){ (uint64_t)i * per, per, 0 };
+	CHECK((uint64_t)32 * per * 512 >= 8 * MiB); /* enough to spend a call's budget */
+	memcpy(buf + DATA, r, sizeof(r));
+	header(VIRTIO_BLK_T_WRITE_ZEROES, 0);
+	memcpy(buf + DESC, d, sizeof(d));
+	memcpy(buf + DESC + 48, (struct vring_desc[]){ { HDR + 0x100, 16, VRING_DESC_F_NEXT, 4 },
+						   { STATUS_BYTE + 1, 1, VRING_DESC_F_WRITE, 0 } },
+	       32);
+	((struct virtio_blk_outhdr *)(buf + HDR + 0x100))->type = VIRTIO_BLK_T_FLUSH;
+	a = (struct vring_avail *)(buf + AVAIL);
+	u = (struct vring_used *)(buf + USED);
+	a->ring[avail_idx++ % QSIZE] = 0;
+	a->ring[avail_idx++ % QSIZE] = 3;
+	a->idx = avail_idx;
+	CHECK(virtio_mmio_notify(t, 0) == true); /* the zeroing spent the budget */
+	CHECK(u->idx == avail_idx - 1);
+	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_OK);
+	CHECK(virtio_mmio_notify(t, 0) == false);
+	CHECK(u->idx == avail_idx);
+	teardown();
+}
+
+/* A reset in the middle of a split request forgets it. */
+TEST(reset_drops_request_in_progress)
+{
+	struct seg s[3] = { { HDR, 16, false }, { DATA, 24 * MiB, true },
+			    { STATUS_BYTE, 1, true } };
+	struct vring_used *u;
+
+	setup_sparse(DATA + 25 * MiB, 32 * MiB, NULL, 0);
+	u = (struct vring_used *)(buf + USED);
+	header(VIRTIO_BLK_T_IN, 0);
+	post_chain(s, 3);
+	CHECK(virtio_mmio_notify(t, 0) == true);
+	wr(VIRTIO_MMIO_STATUS, 0);
+	memset(buf + USED, 0, 0x100);
+	avail_idx = 0;
+	((struct vring_avail *)(buf + AVAIL))->idx = 0;
+	driver_init();
+	CHECK(request(VIRTIO_BLK_T_IN, 1, 512, true) == 513);
+	CHECK(u->idx == 1);
+	CHECK(virtio_mmio_notify(t, 0) == false);
+	CHECK(u->idx == 1);
+	teardown();
 }
 
 CHECK_MAIN()

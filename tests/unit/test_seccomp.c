@@ -1079,7 +1079,8 @@ static void jail_child(const void *arg)
 		child_exit(4); /* kept ones are open */
 	if (fcntl(p[0], F_GETFD) >= 0 || fcntl(p[1], F_GETFD) >= 0 || fcntl(60, F_GETFD) >= 0)
 		child_exit(5); /* the others are closed */
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur != 41 || rl.rlim_max != 41)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur != 41 + SANDBOX_FD_HEADROOM ||
+	    rl.rlim_max != 41 + SANDBOX_FD_HEADROOM)
 		child_exit(6);
 	if (getrlimit(RLIMIT_CORE, &rl) < 0 || rl.rlim_cur != 0 || rl.rlim_max != 0)
 		child_exit(7);
@@ -1104,6 +1105,44 @@ TEST(jail_closes_descriptors_limits_and_drops_capabilities)
 
 	spawn(&o, jail_child, NULL);
 	CHECK(exited(&o, 0));
+}
+
+/*
+ * 100 kept descriptors, densely packed from 3: all stay open, and the
+ * limit still leaves SANDBOX_FD_HEADROOM free slots above them (the old
+ * limit, highest + 1, left none: the next open failed with EMFILE).
+ */
+static void many_fds_child(const void *arg)
+{
+	int keep[100], extra = 0, fd;
+	char err[256];
+
+	(void)arg;
+	for (int i = 0; i < 100; i++)
+		if ((keep[i] = dup2(STDERR_FILENO, 3 + i)) != 3 + i)
+			child_exit(2);
+	if (sandbox_drop_privileges(keep, 100, err, sizeof(err)) < 0) {
+		dprintf(STDERR_FILENO, "%s\n", err);
+		child_exit(3);
+	}
+	for (int i = 0; i < 100; i++)
+		if (fcntl(keep[i], F_GETFD) < 0)
+			child_exit(4);
+	while ((fd = dup(STDERR_FILENO)) >= 0)
+		extra++;
+	if (errno != EMFILE || extra != SANDBOX_FD_HEADROOM)
+		child_exit(5);
+	child_exit(0);
+}
+
+TEST(jail_keeps_many_descriptors_and_leaves_headroom)
+{
+	struct outcome o;
+
+	spawn(&o, many_fds_child, NULL);
+	CHECK(exited(&o, 0));
+	CHECK(sandbox_nofile_limit(102, 1024) == 103 + SANDBOX_FD_HEADROOM);
+	CHECK(sandbox_nofile_limit(102, 110) == 110);
 }
 
 static void nproc_child(const void *arg)

@@ -126,6 +126,27 @@ TEST(good_chain_pops_and_pushes)
 	teardown();
 }
 
+/*
+ * The used ring holds a 32-bit length; a device that reports more must
+ * not have it cut modulo 2^32 (a 4 GiB + 5 read shown as 5 bytes): the
+ * queue fails instead, and the driver hears the device needs a reset.
+ */
+TEST(push_longer_than_used_len_fails_the_queue)
+{
+	uint64_t written;
+
+	setup(8, 0);
+	desc(0, DATA, 16, VRING_DESC_F_WRITE, 0);
+	publish(0);
+	CHECK(virtq_pop(&q, &chain) == 1);
+	written = (chain.write_bytes << 28) + 5; /* 2^32 + 5, computed at run time */
+	virtq_push(&q, 0, written);
+	CHECK(used()->idx == 0);
+	CHECK(q.broken && fails == 1);
+	CHECK_CONTAINS(q.why, "32 bits");
+	teardown();
+}
+
 TEST(empty_queue_pops_nothing)
 {
 	setup(8, 0);
