@@ -37,7 +37,9 @@ static void queue(struct qmp_session *s, const char *text, size_t len)
 	}
 	need = s->out_len + len + 2;
 	if (need > QMP_OUTPUT_MAX) {
+		/* Nothing more goes to it: the backlog is dropped with it. */
 		s->closing = "output backlog over 1 MiB: the client does not read";
+		s->out_len = s->out_off = 0;
 		return;
 	}
 	if (need > s->out_cap) {
@@ -63,7 +65,7 @@ static void queue(struct qmp_session *s, const char *text, size_t len)
  * list members in schema order and people read them. */
 static void send_json(struct qmp_session *s, json_t *obj)
 {
-	char *text = obj ? json_dumps(obj, JSON_PRESERVE_ORDER) : NULL;
+	char *text = obj ? json_dumps(obj, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15)) : NULL;
 
 	if (text)
 		queue(s, text, strlen(text));

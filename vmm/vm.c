@@ -153,6 +153,8 @@ int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
 	vm->kvm_fd = open_kvm(err, errlen);
 	if (vm->kvm_fd < 0 || check_caps(vm, err, errlen) < 0)
 		return -1;

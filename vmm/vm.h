@@ -45,6 +45,13 @@ struct vm {
 	atomic_bool stopping;
 	int exit_status;
 	int stop_fd;
+
+	/* Pausing (vcpu_pause_all, the control socket's `stop`): each vCPU
+	 * thread parks at the top of its loop, outside KVM_RUN. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;         /* parked changed, or the pause ended */
+	atomic_bool pause_wanted;
+	unsigned parked;
 };
 
 /* Opens /dev/kvm and creates the VM with `memory` bytes of RAM (vCPUs come
