@@ -19,7 +19,7 @@
 struct client {
 	struct control *ctl;
 	int fd;
-	uint32_t watching;          /* EPOLLIN, or EPOLLOUT while output is stuck */
+	uint32_t watching;          /* EPOLLIN, and EPOLLOUT while output is stuck */
 	struct qmp_session *s;
 };
 
@@ -91,9 +91,10 @@ static int flush_client(struct client *cl)
 		drop(cl, cl->s->closing);
 		return -1;
 	}
-	/* While output is stuck, read nothing more from this client: what it
-	 * sends waits in its socket, not in flint's memory. */
-	if (watch(cl, len ? EPOLLOUT : EPOLLIN) < 0) {
+	/* While output is stuck, go on reading: a client that sends without
+	 * reading grows its backlog to QMP_OUTPUT_MAX and is dropped, rather
+	 * than holding a slot for ever. */
+	if (watch(cl, !len ? EPOLLIN : cl->s->closing ? EPOLLOUT : EPOLLIN | EPOLLOUT) < 0) {
 		drop(cl, "event loop full");
 		return -1;
 	}
@@ -242,7 +243,11 @@ static int start_janitor(const char *path, const struct stat *made, char *err, s
 		syscall(SYS_close_range, (unsigned)p[0] + 1, ~0u, 0);
 		while (read(p[0], &b, 1) != 0 && errno == EINTR)
 			;
-		if (lstat(path, &st) == 0 && st.st_dev == made->st_dev && st.st_ino == made->st_ino)
+		/* The inode number alone is not enough: a file system may hand
+		 * it to the next flint's socket at once; its change time is
+		 * that socket's own creation. */
+		if (lstat(path, &st) == 0 && st.st_dev == made->st_dev && st.st_ino == made->st_ino &&
+		    st.st_ctim.tv_sec == made->st_ctim.tv_sec && st.st_ctim.tv_nsec == made->st_ctim.tv_nsec)
 			unlink(path);
 		_exit(0);
 	}

@@ -29,7 +29,7 @@ static void queue(struct qmp_session *s, const char *text, size_t len)
 
 	if (s->closing)
 		return;
-	/* Drop what was sent before growing. */
+	/* The unsent part to the front. */
 	if (s->out_off) {
 		memmove(s->out, s->out + s->out_off, s->out_len - s->out_off);
 		s->out_len -= s->out_off;
@@ -42,19 +42,12 @@ static void queue(struct qmp_session *s, const char *text, size_t len)
 		s->out_len = s->out_off = 0;
 		return;
 	}
-	if (need > s->out_cap) {
-		size_t cap = s->out_cap ? s->out_cap : 4096;
-		char *p;
-
-		while (cap < need)
-			cap *= 2;
-		p = realloc(s->out, cap);
-		if (!p) {
-			s->closing = "out of memory";
-			return;
-		}
-		s->out = p;
-		s->out_cap = cap;
+	/* The whole bound at once, never realloc: glibc grows a large block
+	 * with mremap, which no seccomp filter allows.  Pages the client's
+	 * backlog never reaches are never touched, so cost no memory. */
+	if (!s->out && !(s->out = malloc(QMP_OUTPUT_MAX))) {
+		s->closing = "out of memory";
+		return;
 	}
 	memcpy(s->out + s->out_len, text, len);
 	memcpy(s->out + s->out_len + len, "\r\n", 2);
@@ -85,9 +78,10 @@ static void send_error(struct qmp_session *s, json_t *id, const char *cls, const
 	va_start(ap, fmt);
 	vsnprintf(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
-	r = json_pack("{s:{s:s,s:s}}", "error", "class", cls, "desc", desc);
-	if (r && id)
-		json_object_set(r, "id", id);
+	/* QEMU puts the id first. */
+	r = id ? json_pack("{s:O}", "id", id) : json_object();
+	if (r)
+		json_object_set_new(r, "error", json_pack("{s:s,s:s}", "class", cls, "desc", desc));
 	send_json(s, r);
 }
 
@@ -466,13 +460,12 @@ void qmp_session_consume(struct qmp_session *s, size_t n)
 
 void qmp_server_event(struct qmp_server *srv, const char *name, json_t *data)
 {
-	json_t *ev = json_pack("{s:s}", "event", name);
+	/* In QEMU's order: timestamp, event, data. */
+	json_t *ev = json_pack("{s:o,s:s}", "timestamp", timestamp(), "event", name);
 	char *text;
 
 	if (ev && data)
 		json_object_set(ev, "data", data);
-	if (ev)
-		json_object_set_new(ev, "timestamp", timestamp());
 	json_decref(data);
 	text = ev ? json_dumps(ev, JSON_PRESERVE_ORDER) : NULL;
 	json_decref(ev);

@@ -66,8 +66,8 @@ struct qmp_session {
 	int depth;                   /* open { and [ */
 	bool in_value, in_string, escape, in_token;
 	/* Bytes for the client: [out_off, out_len) not yet sent. */
-	char *out;
-	size_t out_off, out_len, out_cap;
+	char *out;                   /* QMP_OUTPUT_MAX bytes once the first is queued */
+	size_t out_off, out_len;
 };
 
 void qmp_server_init(struct qmp_server *srv, const struct qmp_vm_ops *ops, void *ctx);
