@@ -9,7 +9,7 @@
  * live exit tables, the sandbox's descriptor and RLIMIT_NOFILE step and
  * the main thread's seccomp filter (default trap: a call outside the
  * policy kills the server with SIGSYS and a message).  What is fake: each
- * "vCPU" thread sleeps 100 µs where a real one would be in KVM_RUN, and
+ * "vCPU" thread sleeps 1 ms where a real one would be in KVM_RUN, and
  * counts one exit each time; a kick interrupts the sleep as it would
  * KVM_RUN.  With --poweroff-after MS, vCPU 0 powers the "guest" off (exit
  * status 0) after MS milliseconds.
@@ -51,7 +51,7 @@ static void *fake_vcpu(void *arg)
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	while (!atomic_load(&vm->stopping)) {
-		struct timespec t = { 0, 100000 };
+		struct timespec t = { 0, 1000000 };
 
 		if (atomic_load(&vm->pause_wanted)) {
 			vcpu_park(vm);
