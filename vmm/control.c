@@ -114,7 +114,11 @@ static void on_client(void *ctx, uint32_t events)
 	struct control *c = cl->ctl;
 	char buf[READ_CHUNK];
 
-	if (events & EPOLLIN) {
+	/* A hang-up is taken from read() (end of file, or the error), not
+	 * from the event bits alone: a wake-up meant for a client that left
+	 * may reach this one through a reused event-loop slot, and must not
+	 * drop it. */
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		ssize_t n = read(cl->fd, buf, sizeof(buf));
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
@@ -123,9 +127,6 @@ static void on_client(void *ctx, uint32_t events)
 		}
 		if (n > 0)
 			qmp_session_feed(cl->s, buf, (size_t)n);
-	} else if ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLOUT)) {
-		drop(cl, "disconnected");
-		return;
 	}
 	/* A command may have queued events for every client (STOP, RESUME). */
 	control_flush(c);
