@@ -196,6 +196,10 @@ same_answers_as_qemu() {
 	qpid=$!
 	pids+=("$qpid")
 	for _ in $(seq 100); do [ -S "$qsock" ] && break; sleep 0.05; done
+	# flint ctl is a QMP client like any other: QEMU answers it too.
+	run "$FLINT" ctl "$qsock" query-status
+	expect_rc 0
+	expect_out '"status": "running"'
 	timeout 30 python3 "$CHECK" transcript "$qsock" >"$TMP/qemu.json" ||
 		fail "QEMU transcript failed: $(cat "$TMP/qemu.err")"
 	wait "$qpid" || true
