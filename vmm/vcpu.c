@@ -246,7 +246,7 @@ int vcpu_pause_all(struct vm *vm, unsigned timeout_ms, char *err, size_t errlen)
 	struct timespec until;
 	int rc = 0;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until); /* the condition's clock (vm_pause_init) */
 	until.tv_sec += timeout_ms / 1000;
 	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
 	if (until.tv_nsec >= 1000000000) {

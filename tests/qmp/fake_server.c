@@ -136,8 +136,7 @@ int main(int argc, char **argv)
 	m.vm.stats = want_stats ? &stats : NULL;
 	m.vm.pio.name = "pio";
 	m.vm.mmio.name = "mmio";
-	pthread_mutex_init(&m.vm.pause_lock, NULL);
-	pthread_cond_init(&m.vm.pause_cond, NULL);
+	vm_pause_init(&m.vm);
 	pthread_mutex_init(&m.vm.coalesced_lock, NULL);
 	/* The regions a flint VM has, for x-flint-query-devices. */
 	bus_register(&m.vm.pio, 0x3f8, 8, "console", &no_ops, NULL);
