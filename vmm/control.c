@@ -13,6 +13,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "sandbox.h"
+
+_Static_assert(CONTROL_MAX_CLIENTS + 1 <= SANDBOX_FD_HEADROOM,
+	       "the jail's RLIMIT_NOFILE leaves no room for the control clients");
+
 /* One read's worth; a message may take several. */
 #define READ_CHUNK 16384
 
@@ -263,7 +268,7 @@ struct control *control_open(const char *path, struct event_loop *el, const stru
 	struct control *c;
 	struct stat st;
 	mode_t old;
-	int fd, high;
+	int fd;
 
 	if (strlen(path) >= sizeof(a.sun_path)) {
 		snprintf(err, errlen, "[control] socket = %s: longer than %zu bytes (a Unix socket "
@@ -303,11 +308,6 @@ struct control *control_open(const char *path, struct event_loop *el, const stru
 		unlink(path);
 		close(fd);
 		goto fail;
-	}
-	high = fcntl(fd, F_DUPFD_CLOEXEC, CONTROL_FD_FLOOR);
-	if (high >= 0) {
-		close(fd);
-		fd = high;
 	}
 	c->listen_fd = fd;
 	c->janitor_fd = start_janitor(path, &st, err, errlen);

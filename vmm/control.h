@@ -20,10 +20,8 @@
 
 /* Clients served at once; one more is told so and closed. */
 #define CONTROL_MAX_CLIENTS 8
-/* The listening descriptor is moved this high, so the sandbox's
- * RLIMIT_NOFILE (highest kept descriptor + 1) leaves room below it for
- * the clients' descriptors. */
-#define CONTROL_FD_FLOOR 100
+/* Each client is one descriptor: with the one more accepted to be refused,
+ * they must fit in the sandbox's SANDBOX_FD_HEADROOM (seccomp/sandbox.h). */
 
 struct control;
 

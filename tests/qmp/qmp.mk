@@ -11,3 +11,11 @@ $(QMP_FAKE): build/obj/tests/qmp/fake_server.o $(filter-out build/obj/vmm/main.o
 unit-tests: $(QMP_FAKE)
 
 -include build/obj/tests/qmp/fake_server.d
+
+# The live exit tables (x-flint-query-stats reads them while vCPUs write)
+# under ThreadSanitizer: tests/integration/tsan_stats.sh runs it; any data
+# race fails it.  clang, as tests/tsan.mk explains.
+TSAN_CC ?= clang
+build/tsan/test_stats_live: tests/unit/test_stats_live.c vmm/stats.c vmm/stats.h
+	@mkdir -p $(@D)
+	$(TSAN_CC) $(CPPFLAGS_ALL) -Itests/unit -O1 -g -fsanitize=thread $(WARN) -o $@ $< vmm/stats.c -lpthread
