@@ -164,11 +164,17 @@ shutdown_events_name_the_cause() {
 hostile_clients_leave_the_others_served() {
 	needs python3
 	qemu_py
-	start_fake
+	local a b
+	start_fake --stats
 	timeout 60 python3 "$CHECK" hostile "$SOCK" "$FPID" >"$OUT" 2>"$ERR" ||
 		fail "$(tail -5 "$OUT") $(tail -5 "$ERR")"
 	expect_out 'ok a new client after all that'
 	kill -0 "$FPID" || fail "server died: $(cat "$TMP/fake.err")"
+	# and the "VM" ran on throughout: its vCPUs still count exits
+	a=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
+	sleep 0.1
+	b=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
+	[ "$b" -gt "$a" ] || fail "the vCPUs stopped counting: $a then $b"
 	stop_fake
 	[ "$frc" -eq 130 ] || fail "server exited $frc: $(cat "$TMP/fake.err")"
 }
