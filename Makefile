@@ -6,7 +6,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude -Ivmm -Ivirtio -Iseccomp
-LDLIBS  := -linih -lseccomp -lpthread
+LDLIBS  := -linih -lseccomp -ljansson -lpthread
 SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # The first goal is the default: bare `make` builds the monitor and every
@@ -77,5 +77,6 @@ clean:
 
 include tests/fuzz/fuzz.mk
 include tests/tsan.mk
+include tests/qmp/qmp.mk
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

@@ -18,6 +18,7 @@
 #include <linux/kvm.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #define ALLOW(sys, why_, ...) { .syscall = #sys, .why = why_, .cond = { __VA_ARGS__ } }
 #define ARG_EQ(i, v) { .arg = i, .op = POLICY_EQ, .value = (v), .text = #v }
@@ -65,9 +66,10 @@ static const struct policy_rule vcpu_rules[] = {
 static const struct policy_rule main_rules[] = {
 	/* The event loop (vmm/eventloop.c, vmm/run.c). */
 	ALLOW(epoll_wait, "the event loop waits here"),
-	ALLOW(epoll_ctl, "stdin at end of file or the UART full, console output waiting to be writable"),
+	ALLOW(epoll_ctl, "stdin at end of file or the UART full, console output waiting to be writable; "
+	      "control clients join and leave"),
 	ALLOW(timerfd_settime, "the tick runs only while a device needs it (vmm/tick.c)"),
-	ALLOW(read, "stop eventfd, tick timerfd, signalfd, stdin"),
+	ALLOW(read, "stop eventfd, tick timerfd, signalfd, stdin, control clients' commands"),
 	ALLOW(write, "console output, stderr messages, eventfds"),
 	ALLOW(futex, "pthread mutexes, pthread_join"),
 	ALLOW(clock_gettime, "--stats stamps when the vDSO cannot read the host clock"),
@@ -81,6 +83,15 @@ static const struct policy_rule main_rules[] = {
 	      ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
 	ALLOW(fallocate, "virtio-blk write-zeroes: the file keeps its size",
 	      ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
+
+	/* The control socket (vmm/control.c): clients of the socket made
+	 * before the sandbox.  accept4 only works on a listening socket, and
+	 * flint holds one; sendto only answers a connected client (no
+	 * address) and never raises SIGPIPE. */
+	ALLOW(accept4, "a control client connects (non-blocking, close-on-exec)",
+	      ARG_EQ(3, SOCK_NONBLOCK | SOCK_CLOEXEC)),
+	ALLOW(sendto, "answers and events to a connected control client",
+	      ARG_EQ(3, MSG_NOSIGNAL | MSG_DONTWAIT), ARG_EQ(4, 0)),
 
 	/* Stopping the vCPUs: pthread_kill(SIGUSR1), then pthread_join. */
 	ALLOW(tgkill, "kick a vCPU thread out of KVM_RUN; this process only",
@@ -100,7 +111,7 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(madvise, "malloc trims freed memory", ARG_EQ(2, MADV_DONTNEED)),
 
 	/* Teardown and exit. */
-	ALLOW(close, "teardown closes the VM's descriptors"),
+	ALLOW(close, "teardown closes the VM's descriptors; a control client leaves"),
 	ALLOW(fcntl, "console: give a shared stdout back its blocking mode", ARG_EQ(1, F_SETFL)),
 	ALLOW(exit_group, "exit with the guest's status"),
 };

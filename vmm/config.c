@@ -116,6 +116,7 @@ static const struct section_def sections[] = {
 	{ .name = "drive", .what = "drives", .max = CONFIG_DRIVES_MAX, .add = add_drive },
 	{ .name = "net", .what = "network interfaces", .planned = true },
 	{ .name = "sandbox" },
+	{ .name = "control" },
 };
 
 static const char *set_memory(struct parser *p, const char *v);
@@ -130,6 +131,7 @@ static const char *set_uid(struct parser *p, const char *v);
 static const char *set_gid(struct parser *p, const char *v);
 static const char *set_namespaces(struct parser *p, const char *v);
 static const char *set_drive_path(struct parser *p, const char *v);
+static const char *set_control_socket(struct parser *p, const char *v);
 static const char *set_drive_readonly(struct parser *p, const char *v);
 
 static const struct key_def keys[] = {
@@ -148,6 +150,7 @@ static const struct key_def keys[] = {
 	KEY("sandbox", "namespaces", set_namespaces, "mount,ipc"),
 	KEY("drive", "path", set_drive_path, "disk.img", .required = true),
 	KEY("drive", "readonly", set_drive_readonly, "true"),
+	KEY("control", "socket", set_control_socket, "flint.sock"),
 #undef KEY
 };
 
@@ -565,6 +568,20 @@ static const char *set_gid(struct parser *p, const char *v)
 	return why;
 }
 
+/* The QMP socket (vmm/control.c).  A Unix socket path holds at most
+ * 107 bytes; said here so `flint check` catches it. */
+static const char *set_control_socket(struct parser *p, const char *v)
+{
+	const char *why = set_path(p, &p->c->control_path, v);
+
+	if (!why && strlen(p->c->control_path) > CONFIG_SOCKET_PATH_MAX) {
+		snprintf(p->why, sizeof(p->why), "path longer than %d bytes once resolved (a Unix "
+			 "socket limit: use a shorter one)", CONFIG_SOCKET_PATH_MAX);
+		return p->why;
+	}
+	return why;
+}
+
 /* "none", or a comma-separated list of sandbox_namespace_name()s. */
 static const char *set_namespaces(struct parser *p, const char *v)
 {
@@ -926,6 +943,7 @@ void config_free(struct config *c)
 	free(c->cmdline);
 	free(c->console_path);
 	free(c->jail.root);
+	free(c->control_path);
 	memset(c, 0, sizeof(*c));
 }
 

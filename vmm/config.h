@@ -15,6 +15,7 @@
 #define CONFIG_CMDLINE_MAX 4000             /* leaves room in the 4 KiB boot page */
 #define CONFIG_DRIVES_MAX 8
 #define CONFIG_NAME_MAX 32                  /* NAME in [drive.NAME]: [A-Za-z0-9_-] */
+#define CONFIG_SOCKET_PATH_MAX 107          /* sizeof(sockaddr_un.sun_path) - 1 */
 
 enum console_output { CONSOLE_OUT_STDOUT, CONSOLE_OUT_NONE, CONSOLE_OUT_FILE };
 enum console_input { CONSOLE_IN_NONE, CONSOLE_IN_STDIN };
@@ -40,6 +41,7 @@ struct config {
 	struct sandbox_jail jail;
 	struct config_drive drives[CONFIG_DRIVES_MAX];   /* in file order, then new ones from --set */
 	unsigned ndrives;
+	char *control_path;      /* [control] socket (QMP), resolved; NULL: no control socket */
 };
 
 /*

@@ -35,6 +35,11 @@ struct machine {
 	atomic_bool sandbox_failed;
 	atomic_bool tick_armed;  /* vmm/tick.c: the tick timer runs */
 	atomic_bool output_lost; /* console output was lost: a guest status 0 becomes FLINT_EXIT_OUTPUT_LOST */
+	/* [control] socket (vmm/control_vm.c); NULL without one. */
+	struct control *ctl;
+	/* Who stopped the VM from outside, as QMP's SHUTDOWN names it
+	 * ("host-signal", "host-qmp-quit"); NULL: the guest or a failure. */
+	const char *stop_by;
 };
 
 /*

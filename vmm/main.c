@@ -1,11 +1,14 @@
 /* flint: command line.  Everything else is in run.c and what it calls. */
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "ctl.h"
 #include "exit_codes.h"
 #include "preflight.h"
 #include "run.h"
@@ -14,9 +17,10 @@
 #include "teardown.h"
 
 static const char usage[] =
-	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]]\n"
+	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]] [--control PATH]\n"
 	"       flint check CONFIG [--set SECTION.KEY=VALUE]...\n"
 	"       flint seccomp-dump [--role main|vcpu]\n"
+	"       flint ctl SOCKET COMMAND [ARGS-JSON]\n"
 	"       flint --help | --version\n"
 	"\n"
 	"Boots the single-application guest that the INI file CONFIG describes on KVM\n"
@@ -27,11 +31,15 @@ static const char usage[] =
 	"  check CONFIG   validate CONFIG, its kernel file and drive images without booting\n"
 	"  seccomp-dump   print each thread role's system-call allow-list with its argument\n"
 	"                 conditions (--role R: only that role)\n"
+	"  ctl SOCKET CMD send one QMP command (e.g. query-status, stop, cont, quit) to a\n"
+	"                 running flint's control socket and print its answer as JSON;\n"
+	"                 exit status 0 on success, 1 on an error answer\n"
 	"\n"
 	"Options:\n"
 	"  --set S.K=V    override key K of section S (repeatable; e.g. --set machine.memory=128M)\n"
 	"  --stats[=FMT]  print a boot timeline and the exits by reason to stderr after the run;\n"
 	"                 FMT is text (default) or json\n"
+	"  --control PATH with run: serve QMP on a Unix socket at PATH (as [control] socket)\n"
 	"  --role R       with seccomp-dump: main or vcpu\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
@@ -48,6 +56,21 @@ static int bad_usage(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'flint --help'.\n");
 	return FLINT_EXIT_USAGE;
+}
+
+/* --control PATH is [control] socket = PATH, but relative to the current
+ * folder, as a command-line path is expected to be (a --set path is
+ * relative to the INI's folder). */
+static char *control_override(const char *path)
+{
+	char cwd[4096], *r;
+	bool rel = path[0] != '/';
+
+	if (rel && !getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&r, "control.socket=%s%s%s", rel ? cwd : "", rel ? "/" : "", path) < 0)
+		return NULL;
+	return r;
 }
 
 static int seccomp_dump_cmd(const char *role, const char *extra)
@@ -72,6 +95,7 @@ int main(int argc, char **argv)
 		{ "set", required_argument, NULL, 's' },
 		{ "stats", optional_argument, NULL, 'S' },
 		{ "role", required_argument, NULL, 'r' },
+		{ "control", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -81,12 +105,17 @@ int main(int argc, char **argv)
 	char **sets = calloc(argc, sizeof(char *));
 	char err[1024];
 	const char *cmd, *file, *stats_fmt = NULL, *role = NULL;
+	char *control = NULL;
 	int nsets = 0, c, status;
 
 	stats_mark(&stats, MARK_MAIN);
 	/* A reader that goes away (stdout, stderr) is an EPIPE to report, not
 	 * a silent death; the console says so once (vmm/console_out.c). */
 	signal(SIGPIPE, SIG_IGN);
+	/* ctl takes no options of flint's: its arguments are passed on as
+	 * they are (ARGS-JSON may look like anything). */
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 2, argv + 2);
 	if (!sets)
 		return FLINT_EXIT_VMM;
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
@@ -101,6 +130,11 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			role = optarg;
+			break;
+		case 'c':
+			if (control || !(control = control_override(optarg)))
+				return bad_usage("%s", control ? "--control given twice" : "--control: cannot resolve the path against the current folder");
+			sets[nsets++] = control;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -131,9 +165,11 @@ int main(int argc, char **argv)
 	if (config_load(&cfg, file, sets, nsets, err, sizeof(err)) < 0) {
 		fprintf(stderr, "flint: %s\n", err);
 		free(sets);
+		free(control);
 		return FLINT_EXIT_USAGE;
 	}
 	free(sets);
+	free(control);
 	stats_mark(&stats, MARK_CONFIG);
 	if (!strcmp(cmd, "check"))
 		status = flint_check(&cfg);

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "boot_info.h"
+#include "control.h"
+#include "control_vm.h"
 #include "exit_codes.h"
 #include "loader_pvh.h"
 #include "machine.h"
@@ -77,6 +79,8 @@ static void on_signal(void *ctx, uint32_t events)
 	if (read(m->signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
 	fprintf(stderr, "flint: %s: stopping the VM\n", strsignal((int)si.ssi_signo));
+	if (!atomic_load(&m->vm.stopping))
+		m->stop_by = "host-signal";
 	vm_stop(&m->vm, FLINT_EXIT_INTERRUPTED);
 }
 
@@ -275,16 +279,18 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 	if (machine_fds(m, &keep, &n, err, errlen) < 0)
 		return -1;
 	helper_pidfd = teardown_helper_prepare(why, sizeof(why));
-	if (helper_pidfd >= 0) {
-		grown = realloc(keep, (n + 1) * sizeof(*keep));
-		if (!grown) {
-			free(keep);
-			snprintf(err, errlen, "sandbox: out of memory");
-			return -1;
-		}
-		keep = grown;
-		keep[n++] = helper_pidfd;
+	/* Room for the helper's pidfd and the control socket's two. */
+	grown = realloc(keep, (n + 3) * sizeof(*keep));
+	if (!grown) {
+		free(keep);
+		snprintf(err, errlen, "sandbox: out of memory");
+		return -1;
 	}
+	keep = grown;
+	if (helper_pidfd >= 0)
+		keep[n++] = helper_pidfd;
+	if (m->ctl)
+		n += (size_t)control_fds(m->ctl, keep + n, 2);
 	failed = sandbox_drop_privileges(keep, n, err, errlen) < 0;
 	free(keep);
 	if (failed)
@@ -323,6 +329,7 @@ static void teardown(struct machine *m, uint64_t stats_gpa)
 	struct vm *vm = &m->vm;
 
 	if (vm->vcpus) {
+		vcpu_resume_all(vm); /* a paused vCPU parks outside KVM_RUN */
 		for (unsigned i = 0; i < vm->nvcpus; i++)
 			vcpu_kick(&vm->vcpus[i]);
 		for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -338,6 +345,10 @@ static void teardown(struct machine *m, uint64_t stats_gpa)
 		if (m->dev[i].mod->stop)
 			m->dev[i].mod->stop(m->dev[i].state);
 	m->ndev = 0;
+	/* Now, not with the VM: control clients see the end of the run at
+	 * once, and the socket's path goes (vmm/control.h). */
+	control_close(m->ctl);
+	m->ctl = NULL;
 	/* The VM's memory and descriptors are the teardown helper's to free
 	 * when the monitor has exited (vmm/teardown.h): releasing them here
 	 * would put KVM's teardown back on the exit path. */
@@ -384,6 +395,11 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	}
 	if (loop_setup(&m, err, sizeof(err)) < 0)
 		goto out;
+	/* Before the sandbox, which allows no socket or path call. */
+	if (cfg->control_path && control_vm_open(&m, err, sizeof(err)) < 0) {
+		status = FLINT_EXIT_USAGE;
+		goto out;
+	}
 	if (devices_setup(&m, err, sizeof(err)) < 0 || cmdline_setup(&m, err, sizeof(err)) < 0) {
 		status = FLINT_EXIT_USAGE;
 		goto out;
@@ -404,8 +420,11 @@ int flint_run(const struct config *cfg, struct stats *stats)
 out:
 	if (err[0]) {
 		fprintf(stderr, "flint: %s\n", err);
+		if (!atomic_load(&m.vm.stopping))
+			m.stop_by = "host-error";
 		vm_stop(&m.vm, status);
 	}
+	control_vm_stopped(&m);
 	teardown(&m, img.stats_gpa);
 	/* Lost console output must not pass for success (README, "Exit status"). */
 	if (status == 0 && atomic_load(&m.output_lost))

@@ -47,6 +47,14 @@ void stats_mark(struct stats *s, enum stats_mark m)
 		stats_mark_at(s, m, stats_now_ns());
 }
 
+/*
+ * A table has one writer (its vCPU thread) and may be read at any time by
+ * exit_table_snapshot (the control socket's x-flint-query-stats): a row is
+ * filled before n publishes it, and never renamed afterwards, so a reader
+ * sees whole rows; counters are stored whole, so it never sees a torn one.
+ * The last row is "other" from the start: reasons past the table's size
+ * fold into it rather than losing counts.
+ */
 static struct exit_stat *exit_slot(struct exit_table *t, const char *reason)
 {
 	int i;
@@ -54,13 +62,16 @@ static struct exit_stat *exit_slot(struct exit_table *t, const char *reason)
 	for (i = 0; i < t->n; i++)
 		if (!strcmp(t->e[i].reason, reason))
 			return &t->e[i];
-	/* A full table folds the rest into its last row rather than losing counts. */
-	if (t->n == STATS_MAX_REASONS) {
-		snprintf(t->e[t->n - 1].reason, sizeof(t->e[0].reason), "other");
+	if (t->n == STATS_MAX_REASONS - 1)
+		reason = "other";
+	else if (t->n == STATS_MAX_REASONS)
 		return &t->e[t->n - 1];
-	}
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->e[i].reason, reason))
+			return &t->e[i];
 	snprintf(t->e[i].reason, sizeof(t->e[i].reason), "%s", reason);
-	t->n++;
+	t->e[i].count = t->e[i].total_ns = 0;
+	__atomic_store_n(&t->n, t->n + 1, __ATOMIC_RELEASE);
 	return &t->e[i];
 }
 
@@ -68,8 +79,10 @@ void exit_table_add(struct exit_table *t, const char *reason, uint64_t ns)
 {
 	struct exit_stat *e = exit_slot(t, reason);
 
-	e->count++;
-	e->total_ns += ns;
+	/* Plain loads: only this thread writes.  Relaxed stores: on x86 the
+	 * same mov, but whole for the reader. */
+	__atomic_store_n(&e->count, e->count + 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&e->total_ns, e->total_ns + ns, __ATOMIC_RELAXED);
 }
 
 void exit_table_merge(struct exit_table *into, const struct exit_table *from)
@@ -79,6 +92,18 @@ void exit_table_merge(struct exit_table *into, const struct exit_table *from)
 
 		e->count += from->e[i].count;
 		e->total_ns += from->e[i].total_ns;
+	}
+}
+
+void exit_table_snapshot(struct exit_table *into, const struct exit_table *from)
+{
+	int n = __atomic_load_n(&from->n, __ATOMIC_ACQUIRE);
+
+	for (int i = 0; i < n; i++) {
+		struct exit_stat *e = exit_slot(into, from->e[i].reason);
+
+		e->count += __atomic_load_n(&from->e[i].count, __ATOMIC_RELAXED);
+		e->total_ns += __atomic_load_n(&from->e[i].total_ns, __ATOMIC_RELAXED);
 	}
 }
 

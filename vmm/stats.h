@@ -1,7 +1,7 @@
 /*
  * --stats: a boot timeline and a table of exits by reason.  vCPU threads
  * count into their own exit tables (no locks on the exit path); the tables
- * are merged once, after the run.
+ * are merged once, after the run, and may be read live (exit_table_snapshot).
  */
 #ifndef FLINT_STATS_H
 #define FLINT_STATS_H
@@ -70,6 +70,8 @@ void stats_mark(struct stats *s, enum stats_mark m);
 void stats_mark_at(struct stats *s, enum stats_mark m, uint64_t ns);
 void exit_table_add(struct exit_table *t, const char *reason, uint64_t ns);
 void exit_table_merge(struct exit_table *into, const struct exit_table *from);
+/* Adds a table another thread is writing into `into` (see stats.c). */
+void exit_table_snapshot(struct exit_table *into, const struct exit_table *from);
 void stats_print_text(const struct stats *s, FILE *f);
 void stats_print_json(const struct stats *s, FILE *f);
 

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpuid.h"
@@ -229,6 +230,58 @@ static void correlate_tsc(struct vcpu *v)
 	s->tsc_khz = (uint32_t)khz;
 }
 
+void vcpu_park(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	while (atomic_load(&vm->pause_wanted) && !atomic_load(&vm->stopping))
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+int vcpu_pause_all(struct vm *vm, unsigned timeout_ms, char *err, size_t errlen)
+{
+	struct timespec until;
+	int rc = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until); /* the condition's clock (vm_pause_init) */
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	/* pause_wanted first, then the kick: a thread that clears
+	 * immediate_exit after this store reads pause_wanted afterwards and
+	 * parks; one that cleared it before finds it set again. */
+	atomic_store(&vm->pause_wanted, true);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->pause_lock);
+	while (vm->parked < vm->nvcpus && !atomic_load(&vm->stopping) && rc == 0)
+		rc = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &until);
+	if (vm->parked < vm->nvcpus) {
+		snprintf(err, errlen, atomic_load(&vm->stopping) ? "the VM is stopping" :
+			 "%u of %u vCPUs did not stop within %u ms", vm->nvcpus - vm->parked,
+			 vm->nvcpus, timeout_ms);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+	if (rc < 0)
+		vcpu_resume_all(vm);
+	return rc < 0 ? -1 : 0;
+}
+
+void vcpu_resume_all(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	atomic_store(&vm->pause_wanted, false);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
+}
+
 static void run_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -244,6 +297,10 @@ static void run_loop(struct vcpu *v)
 		uint64_t t0 = 0;
 		const char *why = NULL;
 
+		if (atomic_load(&vm->pause_wanted)) {
+			vcpu_park(vm);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				/* kicked, or an AP woken by SIPI asks to be re-run */
@@ -314,6 +371,7 @@ static void *vcpu_thread(void *arg)
 	/* Named from inside: pthread_setname_np from outside opens /proc. */
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	prctl(PR_SET_NAME, name);
+	__atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELAXED); /* query-cpus-fast */
 	sigemptyset(&set);
 	sigaddset(&set, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -17,6 +17,7 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool thread_started;
+	int tid;                  /* the thread's id (gettid), 0 until it runs */
 	struct exit_table exits;  /* this thread's own, merged after the run */
 	/* Runs on the vCPU thread before its first KVM_RUN (the sandbox hook);
 	 * a non-zero return stops the VM with that status. */
@@ -39,5 +40,17 @@ int vcpu_start(struct vcpu *v, char *err, size_t errlen);
 void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 void vcpu_dump_regs(struct vcpu *v, FILE *f);
+/*
+ * Pause and resume, from the main thread.  Pausing kicks every vCPU out of
+ * KVM_RUN (as stopping does) and returns once each has parked, or -1 with
+ * err after timeout_ms (or if the VM stops).  Neither makes a vCPU ioctl:
+ * a parked thread simply does not call KVM_RUN.  vcpu_resume_all also
+ * releases parked threads for teardown.
+ */
+int vcpu_pause_all(struct vm *vm, unsigned timeout_ms, char *err, size_t errlen);
+void vcpu_resume_all(struct vm *vm);
+/* On a vCPU thread, at the top of its loop when vm->pause_wanted is set:
+ * waits there until the pause ends or the VM stops. */
+void vcpu_park(struct vm *vm);
 
 #endif

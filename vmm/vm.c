@@ -153,6 +153,7 @@ int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
+	vm_pause_init(vm);
 	vm->kvm_fd = open_kvm(err, errlen);
 	if (vm->kvm_fd < 0 || check_caps(vm, err, errlen) < 0)
 		return -1;
@@ -359,6 +360,18 @@ int vm_irqfd_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *er
 	return 0;
 }
 
+void vm_pause_init(struct vm *vm)
+{
+	pthread_condattr_t a;
+
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	/* The pause's time limit must not move with the wall clock. */
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&vm->pause_cond, &a);
+	pthread_condattr_destroy(&a);
+}
+
 void vm_stop(struct vm *vm, int status)
 {
 	bool was = false;
@@ -369,5 +382,9 @@ void vm_stop(struct vm *vm, int status)
 		if (write(vm->stop_fd, &one, sizeof(one)) < 0) {
 			/* eventfd writes only fail on overflow; the flag is set anyway */
 		}
+		/* A pause in progress, or parked vCPUs, stop waiting. */
+		pthread_mutex_lock(&vm->pause_lock);
+		pthread_cond_broadcast(&vm->pause_cond);
+		pthread_mutex_unlock(&vm->pause_lock);
 	}
 }

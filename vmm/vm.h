@@ -45,6 +45,13 @@ struct vm {
 	atomic_bool stopping;
 	int exit_status;
 	int stop_fd;
+
+	/* Pausing (vcpu_pause_all, the control socket's `stop`): each vCPU
+	 * thread parks at the top of its loop, outside KVM_RUN. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond;         /* parked changed, or the pause ended */
+	atomic_bool pause_wanted;
+	unsigned parked;
 };
 
 /* Opens /dev/kvm and creates the VM with `memory` bytes of RAM (vCPUs come
@@ -80,7 +87,10 @@ int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t match, int
  * efd to it: a write to efd interrupts the guest. */
 int vm_irqfd_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *err, size_t errlen);
 
-/* Ends the run with status (first caller wins) and wakes the event loop. */
+/* The pause lock and condition (vcpu_pause_all); vm_create calls it. */
+void vm_pause_init(struct vm *vm);
+/* Ends the run with status (first caller wins) and wakes the event loop
+ * and anyone waiting on a pause. */
 void vm_stop(struct vm *vm, int status);
 
 #endif

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The control socket on a real flint VM (needs KVM; SKIPs without it).
+# qmp_fake.sh covers the same path without KVM.
+. "$(dirname "$0")/lib.sh"
+SOCK=$TMP/vm.sock
+CHECK=tests/qmp/qmp_check.py
+VPID=
+trap '[ -n "$VPID" ] && kill "$VPID" 2>/dev/null; rm -rf "$TMP"' EXIT
+
+# boot_sleeper [flint run options...]: a guest that sleeps 20 s, with a
+# control socket; its pid in $VPID.
+boot_sleeper() {
+	needs kvm
+	local ini
+	ini=$(ini sleep "cmdline = -- 20000")
+	rm -f "$SOCK"
+	timeout 60 "$FLINT" run "$ini" --control "$SOCK" "$@" >"$OUT" 2>"$ERR" &
+	VPID=$!
+	for _ in $(seq 200); do [ -S "$SOCK" ] && return 0; sleep 0.01; done
+	fail "no control socket: $(cat "$ERR")"
+}
+# finish: quit, then flint's exit status in $rc
+finish() {
+	"$FLINT" ctl "$SOCK" quit >/dev/null
+	rc=0
+	wait "$VPID" || rc=$?
+	VPID=
+}
+exits() {
+	"$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p'
+}
+
+pause_resume_quit() {
+	local a b
+	boot_sleeper --stats
+	run "$FLINT" ctl "$SOCK" query-status
+	expect_out '"status": "running"'
+	run "$FLINT" ctl "$SOCK" stop
+	expect_rc 0
+	run "$FLINT" ctl "$SOCK" query-status
+	expect_out '"status": "paused"'
+	a=$(exits)
+	sleep 0.2
+	b=$(exits)
+	[ "$a" = "$b" ] || fail "exits went on while paused: $a then $b"
+	run "$FLINT" ctl "$SOCK" cont
+	expect_rc 0
+	run "$FLINT" ctl "$SOCK" query-cpus-fast
+	expect_out '"cpu-index": 0'
+	run "$FLINT" ctl "$SOCK" x-flint-query-devices
+	expect_out '"name": "console"'
+	finish
+	expect_rc 130
+	for _ in $(seq 50); do [ -e "$SOCK" ] || break; sleep 0.02; done
+	[ ! -e "$SOCK" ] || fail "socket left after exit"
+}
+
+control_under_seccomp_kill() {
+	boot_sleeper --set sandbox.seccomp=kill --stats
+	"$FLINT" ctl "$SOCK" stop >/dev/null
+	"$FLINT" ctl "$SOCK" x-flint-query-stats >/dev/null
+	"$FLINT" ctl "$SOCK" cont >/dev/null
+	"$FLINT" ctl "$SOCK" query-commands >/dev/null
+	finish
+	expect_rc 130
+}
+
+guest_poweroff_sends_shutdown() {
+	needs kvm python3
+	QEMU_PY=$(tests/qmp/fetch_qemu_qmp.sh 2>/dev/null) || { echo "needs QEMU's qemu.qmp" >"$SKIP_FILE"; exit 77; }
+	export QEMU_PY
+	local ini
+	ini=$(ini sleep "cmdline = -- 3000")
+	rm -f "$SOCK"
+	timeout 60 "$FLINT" run "$ini" --control "$SOCK" >/dev/null 2>"$ERR" &
+	VPID=$!
+	for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.01; done
+	timeout 20 python3 "$CHECK" shutdown "$SOCK" >"$OUT"
+	expect_out '{"guest": true, "reason": "guest-shutdown"}'
+	rc=0
+	wait "$VPID" || rc=$?
+	VPID=
+	expect_rc 0
+}
+
+same_answers_as_qemu() {
+	needs kvm python3 qemu
+	QEMU_PY=$(tests/qmp/fetch_qemu_qmp.sh 2>/dev/null) || { echo "needs QEMU's qemu.qmp" >"$SKIP_FILE"; exit 77; }
+	export QEMU_PY
+	local qsock=$TMP/qemu.sock
+	timeout 60 qemu-system-x86_64 -M microvm,acpi=off -accel kvm -cpu max,-arch-capabilities -m 64M \
+		-nodefaults -no-user-config -display none -serial none \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel build/guest/sleep.elf \
+		-append "-- 20000" -qmp "unix:$qsock,server,nowait" &
+	for _ in $(seq 200); do [ -S "$qsock" ] && break; sleep 0.02; done
+	timeout 30 python3 "$CHECK" transcript "$qsock" >"$TMP/qemu.json"
+	wait
+	boot_sleeper
+	timeout 30 python3 "$CHECK" transcript "$SOCK" >"$TMP/flint.json"
+	wait "$VPID" || true
+	VPID=
+	diff -u "$TMP/qemu.json" "$TMP/flint.json" >&2
+}
+
+t pause_resume_quit
+t control_under_seccomp_kill
+t guest_poweroff_sends_shutdown
+t same_answers_as_qemu
+exit $((failures > 0))

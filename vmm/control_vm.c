@@ -1,0 +1,136 @@
+/*
+ * What QMP's commands do to a flint VM (struct qmp_vm_ops).  Everything
+ * runs on the main thread from the event loop; the vCPUs are reached only
+ * through vcpu_pause_all/vcpu_resume_all and their lock-free exit tables.
+ */
+#include "control_vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "control.h"
+#include "exit_codes.h"
+#include "stats_json.h"
+#include "vcpu.h"
+
+/* A vCPU leaves KVM_RUN within microseconds of its kick; this only bounds
+ * the wait if one is stuck in the kernel. */
+#define PAUSE_TIMEOUT_MS 2000
+
+static enum qmp_vm_state vm_status(void *ctx)
+{
+	struct machine *m = ctx;
+
+	if (atomic_load(&m->vm.stopping))
+		return QMP_VM_SHUTDOWN;
+	return atomic_load(&m->vm.pause_wanted) ? QMP_VM_PAUSED : QMP_VM_RUNNING;
+}
+
+static int vm_pause(void *ctx, char *err, size_t errlen)
+{
+	struct machine *m = ctx;
+
+	return vcpu_pause_all(&m->vm, PAUSE_TIMEOUT_MS, err, errlen);
+}
+
+static int vm_resume(void *ctx, char *err, size_t errlen)
+{
+	struct machine *m = ctx;
+
+	(void)err, (void)errlen;
+	vcpu_resume_all(&m->vm);
+	return 0;
+}
+
+/* Status 130, as for SIGTERM: the VM was stopped from outside, the guest
+ * chose no status (README "Exit status"). */
+static void vm_quit(void *ctx)
+{
+	struct machine *m = ctx;
+
+	if (!atomic_load(&m->vm.stopping))
+		m->stop_by = "host-qmp-quit";
+	vm_stop(&m->vm, FLINT_EXIT_INTERRUPTED);
+}
+
+static json_t *vm_cpus(void *ctx, char *err, size_t errlen)
+{
+	struct machine *m = ctx;
+	json_t *list = json_array();
+	char path[48];
+
+	(void)err, (void)errlen;
+	for (unsigned i = 0; i < m->vm.nvcpus; i++) {
+		/* Flint has no QOM tree; the path only has to be unique. */
+		snprintf(path, sizeof(path), "/flint/vcpu[%u]", i);
+		json_array_append_new(list, json_pack("{s:i,s:s,s:i,s:s}", "cpu-index", (int)i,
+			"qom-path", path, "thread-id",
+			__atomic_load_n(&m->vm.vcpus[i].tid, __ATOMIC_RELAXED), "target", "x86_64"));
+	}
+	return list;
+}
+
+static json_t *vm_stats(void *ctx, char *err, size_t errlen)
+{
+	struct machine *m = ctx;
+	struct exit_table *live;
+	json_t *r;
+
+	if (!m->vm.stats) {
+		/* Counting costs two clock reads per exit: only with --stats. */
+		snprintf(err, errlen, "statistics are off: start flint with --stats");
+		return NULL;
+	}
+	live = calloc(1, sizeof(*live));
+	if (!live) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (unsigned i = 0; i < m->vm.nvcpus; i++)
+		exit_table_snapshot(live, &m->vm.vcpus[i].exits);
+	r = stats_json(m->vm.stats, live);
+	free(live);
+	return r;
+}
+
+/* Devices as the guest sees them: every region on the two buses. */
+static json_t *vm_devices(void *ctx, char *err, size_t errlen)
+{
+	struct machine *m = ctx;
+	const struct bus *buses[] = { &m->vm.pio, &m->vm.mmio };
+	json_t *list = json_array();
+
+	(void)err, (void)errlen;
+	for (size_t b = 0; b < 2; b++)
+		for (int i = 0; i < buses[b]->n; i++) {
+			const struct bus_region *r = &buses[b]->r[i];
+
+			json_array_append_new(list, json_pack("{s:s,s:s,s:I,s:I}", "name", r->name,
+				"bus", b ? "mmio" : "pio", "base", (json_int_t)r->base, "size",
+				(json_int_t)r->len));
+		}
+	return list;
+}
+
+static const struct qmp_vm_ops vm_ops = {
+	.status = vm_status, .pause = vm_pause, .resume = vm_resume, .quit = vm_quit,
+	.cpus = vm_cpus, .stats = vm_stats, .devices = vm_devices,
+};
+
+int control_vm_open(struct machine *m, char *err, size_t errlen)
+{
+	m->ctl = control_open(m->cfg->control_path, &m->el, &vm_ops, m, err, errlen);
+	return m->ctl ? 0 : -1;
+}
+
+void control_vm_stopped(struct machine *m)
+{
+	if (!m->ctl)
+		return;
+	if (m->stop_by)
+		control_shutdown(m->ctl, false, m->stop_by);
+	else if (m->vm.exit_status == FLINT_EXIT_VMM)
+		control_shutdown(m->ctl, false, "host-error");
+	else
+		control_shutdown(m->ctl, true, "guest-shutdown");
+}

@@ -1,0 +1,42 @@
+/* x-flint-query-stats: the --stats figures as JSON, readable while the VM runs. */
+#include "stats_json.h"
+
+static const char *const mark_keys[MARK_COUNT] = {
+	[MARK_MAIN] = "main",
+	[MARK_CONFIG] = "config_parsed",
+	[MARK_VM_READY] = "vm_ready",
+	[MARK_FIRST_RUN] = "first_kvm_run",
+	[MARK_GUEST_ENTRY] = "guest_entry",
+	[MARK_GUEST_MAIN] = "guest_main",
+	[MARK_GUEST_EXIT] = "guest_exit",
+	[MARK_POWEROFF] = "poweroff_seen",
+	[MARK_EXIT] = "process_exit",
+};
+
+json_t *stats_json(const struct stats *s, const struct exit_table *exits)
+{
+	json_t *timeline = json_object(), *rows = json_array();
+	uint64_t total = 0;
+
+	/* Marks are written once by one thread before anyone can query; the
+	 * guest's own arrive after the run and are absent while it runs. */
+	for (int m = 0; m < MARK_COUNT; m++) {
+		uint64_t ns = __atomic_load_n(&s->mark_ns[m], __ATOMIC_RELAXED);
+
+		if (ns)
+			json_object_set_new(timeline, mark_keys[m],
+					    json_real(((double)ns - (double)s->mark_ns[MARK_MAIN]) / 1e3));
+	}
+	for (int i = 0; i < exits->n; i++) {
+		const struct exit_stat *e = &exits->e[i];
+
+		total += e->count;
+		json_array_append_new(rows, json_pack("{s:s,s:I,s:f}", "reason", e->reason, "count",
+						      (json_int_t)e->count, "total_us", e->total_ns / 1e3));
+	}
+	return json_pack("{s:o,s:o,s:I,s:I,s:I}", "timeline_us", timeline, "exits", rows,
+			 "all_exits", (json_int_t)total, "coalesced_writes",
+			 (json_int_t)__atomic_load_n(&s->coalesced_writes, __ATOMIC_RELAXED),
+			 "ioeventfd_notifies",
+			 (json_int_t)__atomic_load_n(&s->ioeventfd_notifies, __ATOMIC_RELAXED));
+}

@@ -1,0 +1,15 @@
+/* The --stats figures as a JSON object, for x-flint-query-stats. */
+#ifndef FLINT_STATS_JSON_H
+#define FLINT_STATS_JSON_H
+
+#include <jansson.h>
+
+#include "stats.h"
+
+/* s's timeline and counters with `exits` (a snapshot of the vCPUs'
+ * tables) as the exit table: {"timeline_us": {...}, "exits": [{"reason",
+ * "count", "total_us"}], "all_exits", "coalesced_writes",
+ * "ioeventfd_notifies"}.  A new reference, NULL when out of memory. */
+json_t *stats_json(const struct stats *s, const struct exit_table *exits);
+
+#endif
