@@ -11,7 +11,7 @@ NS=gnet-$$
 TAP_U=gnetu$$ TAP_H=gneth$$
 U=10.0.0.2 H=10.0.1.2
 NAMES="net_ping net_udp_echo net_http_get net_http_keepalive net_http_echo_16m net_http_sink
-	net_http_errors net_idle_no_cpu net_idle_forever"
+	net_http_errors net_idle_no_cpu net_idle_forever net_bad_ip net_no_device"
 
 missing=""
 for w in netns qemu ping curl python3; do have "$w" || missing="$missing $w"; done
@@ -214,6 +214,30 @@ s.sendto(b"still there?", (sys.argv[1], 7)); sys.exit(s.recv(100) != b"still the
 		fail "udpecho silent after idling"
 }
 
+# boot_fails APP APPEND QEMU_ARGS PATTERN: the guest must stop with status 2 saying PATTERN.
+boot_fails() {
+	local out st
+	# shellcheck disable=SC2086
+	out=$(in_ns timeout 20 qemu-system-x86_64 -M microvm,acpi=off $ACCEL -m 64M -nodefaults \
+		-no-user-config -display none -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 \
+		-global virtio-mmio.force-legacy=false $3 -kernel "build/guest/$1.elf" \
+		-append "$TSC $2" 2>&1) && st=0 || st=$?
+	[ "$st" -eq 5 ] || fail "$1 '$2': QEMU status $st, want 5 (guest status 2); output: $out"
+	printf '%s\n' "$out" | grep -q -- "$4" || fail "$1 '$2' does not say '$4': $out"
+}
+
+net_bad_ip() {
+	boot_fails udpecho "ip=10.0.0.9::10.0.0.1:255.255.255.0::eth0:dhcp --" "" "cannot use ip=10.0.0.9"
+	boot_fails httpd "ip=10.0.0.300::10.0.0.1:255.255.255.0::eth0:off --" "" "cannot use ip="
+	boot_fails httpd "-- port=0" "" "bad port=0"
+	boot_fails udpecho "--" "" "no ip= on the kernel command line"
+}
+
+net_no_device() {
+	boot_fails httpd "ip=10.0.0.9::10.0.0.1:255.255.255.0::eth0:off --" "" "no virtio-net device #0"
+	boot_fails httpd "ip=10.0.0.9::10.0.0.1:255.255.255.0::eth1:off --" "" "no virtio-net device #1"
+}
+
 t net_http_get
 t net_http_keepalive
 t net_http_echo_16m
@@ -221,4 +245,6 @@ t net_http_sink
 t net_http_errors
 t net_idle_no_cpu
 t net_idle_forever
+t net_bad_ip
+t net_no_device
 exit $((failures > 0))
