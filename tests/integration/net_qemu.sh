@@ -39,13 +39,16 @@ trap 'exit 1' INT TERM
 
 ip netns add "$NS"
 ip -n "$NS" link set lo up
+# No IPv6 on the taps: the host then sends the guests nothing unasked
+# (router solicitations, MLD reports), so "idle" means no packets at all.
+in_ns() { ip netns exec "$NS" "$@"; }
+in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 for pair in "$TAP_U 10.0.0.1" "$TAP_H 10.0.1.1"; do
 	set -- $pair
 	ip -n "$NS" tuntap add "$1" mode tap
 	ip -n "$NS" addr add "$2/24" dev "$1"
 	ip -n "$NS" link set "$1" up
 done
-in_ns() { ip netns exec "$NS" "$@"; }
 
 # The same accelerator choice and TSC trick as guest-kernel/tests/qemu.sh.
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
