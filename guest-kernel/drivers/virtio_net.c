@@ -26,6 +26,7 @@
 		1ull << VIRTIO_NET_F_MTU | 1ull << VIRTIO_NET_F_MRG_RXBUF)
 
 _Static_assert(HDR + NET_ETH_HLEN + NET_MAX_MTU <= BUF_BYTES, "a full frame fits one buffer");
+_Static_assert(NET_RX_MAX_PARTS * BUF_BYTES <= 0xffff, "a received frame fits a 16-bit pbuf length");
 
 struct net_dev {
 	struct virtio_dev *vdev;

@@ -151,12 +151,11 @@ struct netif *flint_net_init(void)
 
 static void input(struct net_frame *f)
 {
+	/* A frame is at most NET_RX_MAX_PARTS 2 KiB buffers: it fits a pbuf's 16-bit length. */
 	struct pbuf *p = pbuf_alloc(PBUF_RAW, (u16_t)f->total, PBUF_POOL);
 	uint32_t off = 0;
 
-	if (!p || f->total > 0xffff) {
-		if (p)
-			pbuf_free(p);
+	if (!p) {
 		rx_no_pbuf++;
 		LINK_STATS_INC(link.memerr);
 		net_rx_end(dev, f);
