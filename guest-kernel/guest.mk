@@ -40,7 +40,7 @@ guest: $(GUEST_ELFS)
 $(GUEST_OUT)/%.elf: $(GUEST_OBJ)/apps/%.o $(GUEST_OBJ)/app_name/%.o $(GUEST_ARCH_OBJS) $(GUEST_LIB) \
 		$(GUEST_SRC)/link.ld
 	$(GUEST_CC) $(GUEST_LDFLAGS) -o $@ $(GUEST_ARCH_OBJS) $(GUEST_OBJ)/apps/$*.o \
-		$(GUEST_OBJ)/app_name/$*.o $(GUEST_LIB)
+		$(GUEST_OBJ)/app_name/$*.o $(GUEST_APP_LIBS) $(GUEST_LIB)
 
 $(GUEST_LIB): $(GUEST_LIB_OBJS)
 	@rm -f $@
@@ -59,5 +59,8 @@ $(GUEST_APPS:%=$(GUEST_OBJ)/app_name/%.o): $(GUEST_OBJ)/app_name/%.o: $(GUEST_SR
 		$(GUEST_SRC)/guest.mk
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GUEST_CFLAGS) -DFLINT_APP_NAME='"$*"' -MMD -MP -c -o $@ $<
+
+# The network apps' extra archive (GUEST_APP_LIBS) and lwIP's build.
+include $(GUEST_SRC)/net/lwip.mk
 
 -include $(GUEST_ARCH_OBJS:.o=.d) $(GUEST_LIB_OBJS:.o=.d) $(GUEST_APP_OBJS:.o=.d)

@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh build|test|bench
 set -eu
 build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev"
-test="$build python3 time util-linux e2fsprogs qemu-system-x86 clang"
+test="$build python3 time util-linux e2fsprogs qemu-system-x86 clang curl iproute2 iputils-ping"
 bench="$test hyperfine"
 case "${1:-build}" in
 build) want=$build ;;

@@ -222,6 +222,18 @@ bool virtio_negotiate(struct virtio_dev *d, uint64_t wanted)
 	return true;
 }
 
+uint8_t virtio_config_read8(const struct virtio_dev *d, unsigned off)
+{
+	__asm__ volatile("" : : : "memory");
+	return mmio_read8(d->base + VIRTIO_MMIO_CONFIG + off);
+}
+
+uint16_t virtio_config_read16(const struct virtio_dev *d, unsigned off)
+{
+	__asm__ volatile("" : : : "memory");
+	return mmio_read16(d->base + VIRTIO_MMIO_CONFIG + off);
+}
+
 uint32_t virtio_config_read32(const struct virtio_dev *d, unsigned off)
 {
 	return reg_read(d, VIRTIO_MMIO_CONFIG + off);
@@ -355,6 +367,8 @@ void virtio_ack(struct virtio_dev *d)
 		return;
 	reg_write(d, VIRTIO_MMIO_INTERRUPT_ACK, isr);
 	/* A device that needs a reset says so with a configuration change (§2.1.2). */
-	if (isr & VIRTIO_MMIO_INT_CONFIG)
+	if (isr & VIRTIO_MMIO_INT_CONFIG) {
+		d->config_changed = true;
 		virtio_check_status(d);
+	}
 }

@@ -28,6 +28,7 @@ struct virtio_dev {
 	uint8_t vector;        /* where its interrupt arrives, once routed */
 	uint32_t status;       /* the status the driver last wrote */
 	uint64_t features;     /* negotiated */
+	bool config_changed;   /* a configuration-change interrupt came; the driver clears it */
 };
 
 /*
@@ -58,7 +59,13 @@ static inline bool virtio_has(const struct virtio_dev *d, unsigned feature)
 	return (d->features >> feature) & 1;
 }
 
-/* Device configuration space reads; 64-bit ones retry across ConfigGeneration changes. */
+/*
+ * Device configuration space reads, each as wide as its field (§4.2.2.2:
+ * 8-bit fields with 8-bit accesses, and so on); 64-bit ones retry across
+ * ConfigGeneration changes.
+ */
+uint8_t virtio_config_read8(const struct virtio_dev *d, unsigned off);
+uint16_t virtio_config_read16(const struct virtio_dev *d, unsigned off);
 uint32_t virtio_config_read32(const struct virtio_dev *d, unsigned off);
 uint64_t virtio_config_read64(const struct virtio_dev *d, unsigned off);
 

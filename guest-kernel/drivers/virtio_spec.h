@@ -2,7 +2,8 @@
  * What the virtio 1.2 specification fixes for the parts this guest uses:
  * the virtio-mmio version 2 registers (§4.2.2), device status and feature
  * bits (§2.1, §6), the split virtqueue layout (§2.7) and the block
- * device's requests and configuration (§5.2).  Written from the spec:
+ * device's requests and configuration (§5.2), the network device's
+ * header, features and configuration (§5.1).  Written from the spec:
  * linux-libc-dev's headers need <linux/types.h>, which a -nostdinc build
  * does not reach.  Everything is little-endian, as is x86.
  */
@@ -117,6 +118,38 @@ struct virtq_used {
 #define VIRTIO_BLK_S_UNSUPP            2
 
 #define VIRTIO_BLK_SECTOR_SIZE         512
+
+/* ---- network device (§5.1) ---- */
+#define VIRTIO_NET_F_MTU               3    /* mtu: the largest MTU the device supports */
+#define VIRTIO_NET_F_MAC               5    /* mac: the device's address */
+#define VIRTIO_NET_F_MRG_RXBUF         15   /* a packet may span num_buffers receive buffers */
+#define VIRTIO_NET_F_STATUS            16   /* status: link state */
+
+/* byte offsets in the configuration space */
+#define VIRTIO_NET_CFG_MAC             0    /* 6 bytes */
+#define VIRTIO_NET_CFG_STATUS          6    /* 16 bits */
+#define VIRTIO_NET_CFG_MTU             10   /* 16 bits */
+
+#define VIRTIO_NET_S_LINK_UP           1u
+
+#define VIRTIO_NET_RXQ                 0
+#define VIRTIO_NET_TXQ                 1
+
+/*
+ * struct virtio_net_hdr_v1: before every frame, both ways.  With
+ * VERSION_1 it is always 12 bytes, num_buffers included (§5.1.6); this
+ * driver offloads nothing, so on transmit it is all zeros.
+ */
+struct virtio_net_hdr {
+	uint8_t flags;
+	uint8_t gso_type;
+	uint16_t hdr_len;
+	uint16_t gso_size;
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t num_buffers;   /* receive, with MRG_RXBUF: buffers this packet spans */
+};
+_Static_assert(sizeof(struct virtio_net_hdr) == 12, "virtio_net_hdr_v1 is 12 bytes");
 
 /* The request header the device reads first. */
 struct virtio_blk_req_hdr {

@@ -257,28 +257,41 @@ static _Noreturn void timed_out(struct virtq *q)
 	      status);
 }
 
-void virtq_wait(struct virtq *q)
+/*
+ * Halts until q has a completion or the TSC passes `deadline`; returns
+ * whether a completion is there.  `timeout` (TSC ticks from the start,
+ * 0 for none) panics instead of returning, for callers whose device must
+ * answer.  Every halt is bounded by the 1 s watchdog, which also notices
+ * a completion whose interrupt never arrived.
+ */
+static bool wait(struct virtq *q, uint64_t deadline, uint64_t timeout)
 {
-	uint64_t start, now, watchdog = clock_ns_to_tsc(WATCHDOG_NS);
+	uint64_t start, now, watchdog = clock_ns_to_tsc(WATCHDOG_NS), until;
 
 	if (has_used(q))
-		return;
+		return true;
 	virtq_kick(q);
 	/* Reading the used ring costs nothing; an interrupt costs its delivery
 	 * plus two register accesses to acknowledge it.  Poll a little first. */
 	start = rdtsc();
 	for (uint64_t end = start + poll_ticks(); rdtsc() < end;) {
 		if (has_used(q))
-			return;
+			return true;
+		if (rdtsc() >= deadline)
+			return false;
 		__builtin_ia32_pause();
 	}
 	while (!irq_enable(q)) {
 		now = rdtsc();
-		if (now - start > clock_ns_to_tsc(TIMEOUT_NS))
+		if (now >= deadline)
+			break;
+		if (timeout && now - start > timeout)
 			timed_out(q);
-		timer_halt_by(now + watchdog);
+		until = deadline - now < watchdog ? deadline : now + watchdog;
+		timer_halt_by(until);
 		virtio_ack(q->dev);
-		if (has_used(q) && rdtsc() >= now + watchdog && !warned_no_interrupt) {
+		if (has_used(q) && until == now + watchdog && rdtsc() >= until &&
+		    !warned_no_interrupt) {
 			warned_no_interrupt = true;
 			printf("virtio: %s at %#lx (irq %u, vector %#x) completed a request but its "
 			       "interrupt did not wake the guest: is the interrupt routed?\n",
@@ -287,4 +300,15 @@ void virtq_wait(struct virtq *q)
 		}
 	}
 	irq_disable(q);
+	return has_used(q);
+}
+
+void virtq_wait(struct virtq *q)
+{
+	wait(q, UINT64_MAX, clock_ns_to_tsc(TIMEOUT_NS));
+}
+
+bool virtq_wait_until(struct virtq *q, uint64_t deadline)
+{
+	return wait(q, deadline, 0);
 }

@@ -49,4 +49,13 @@ void *virtq_pop(struct virtq *q, uint32_t *len);
  */
 void virtq_wait(struct virtq *q);
 
+/*
+ * Like virtq_wait(), but gives up when the TSC reaches `deadline`
+ * (UINT64_MAX: never) instead of panicking after 30 s: for devices that
+ * may rightly stay silent, such as a network card's receive queue while a
+ * server waits for clients.  True if virtq_pop() has something.  The
+ * guest halts all the while, waking at most once a second.
+ */
+bool virtq_wait_until(struct virtq *q, uint64_t deadline);
+
 #endif

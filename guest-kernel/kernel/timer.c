@@ -98,7 +98,12 @@ void timer_halt_by(uint64_t latest)
 		timer_init();
 	if (latest <= now)
 		return;
-	if (armed > now && armed <= latest) {
+	/* The one-shot timer counts at a calibrated rate: if the calibration
+	 * ran short (the vCPU was preempted during it), the timer fires before
+	 * `armed` and reusing it would halt with no wake-up at all.  So in
+	 * that mode trust it only while it still counts. */
+	if (armed > now && armed <= latest &&
+	    (mode == TIMER_TSC_DEADLINE || lapic_read(LAPIC_TIMER_CCR) != 0)) {
 		console_flush();
 		cpu_halt();
 	} else {

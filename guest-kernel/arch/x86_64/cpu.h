@@ -65,6 +65,11 @@ static inline uint8_t mmio_read8(uintptr_t addr)
 	return *(volatile uint8_t *)addr;
 }
 
+static inline uint16_t mmio_read16(uintptr_t addr)
+{
+	return *(volatile uint16_t *)addr;
+}
+
 static inline void mmio_write32(uintptr_t addr, uint32_t v)
 {
 	*(volatile uint32_t *)addr = v;
