@@ -118,7 +118,7 @@ int vfs_mount_from_cmdline(void);
  * if that header exists (#if __has_include), which must declare
  *     extern const struct vfs_backend ext4_backend;
  * so the build works before and after ext4.c lands.  Hosted builds
- * (rootfs/rootfs.mk) compile every guest-kernel/fs/*.c except mount.c
+ * (rootfs/rootfs.mk) compile every .c file in guest-kernel/fs but mount.c
  * and blockdev_virtio.c, so ext4.c must build against the host libc too.
  */
 const struct vfs_backend *vfs_block_backend(void);
