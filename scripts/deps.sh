@@ -3,7 +3,7 @@
 # installs what is missing; otherwise it prints the apt-get line and fails.
 # Usage: scripts/deps.sh build|test|bench
 set -eu
-build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev"
+build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev python3 e2fsprogs"
 test="$build python3 time util-linux e2fsprogs qemu-system-x86 clang"
 bench="$test hyperfine"
 case "${1:-build}" in
