@@ -4,8 +4,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,8 +41,32 @@ static const char *fmt_size(char *buf, size_t len, uint64_t n)
 	return buf;
 }
 
+/*
+ * Maps the file copy-on-write over the slot: the guest's first read of a
+ * page maps the page-cache page, no copy (tests/bench/initrd_copy.c: 64
+ * MiB read whole in 24 ms this way, against 195 ms for pread into fresh
+ * anonymous memory, nearly all of it page faults).  Returns false if the
+ * caller's memory is not ours to remap or the kernel refuses; the slot is
+ * then anonymous memory again, for pread.
+ */
+static bool map_over(const struct guest_mem *m, int fd, uint64_t gpa, uint64_t size)
+{
+	uint64_t len = (size + 4095) & ~4095ull;
+	uint8_t *dst = guest_ptr(m, gpa, len);
+
+	if (!dst || ((uintptr_t)dst & 4095))
+		return false;
+	if (mmap(dst, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0) != MAP_FAILED)
+		return true;
+	/* A failed MAP_FIXED may have unmapped the range: put anonymous memory back
+	 * (if even that fails, pread reports EFAULT). */
+	mmap(dst, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+	     -1, 0);
+	return false;
+}
+
 int initrd_load(const struct guest_mem *m, const char *path, const char *where, uint64_t kernel_end,
-		struct initrd_image *out, char *err, size_t errlen)
+		bool map_file, struct initrd_image *out, char *err, size_t errlen)
 {
 	struct hvm_modlist_entry entry;
 	struct stat st;
@@ -85,7 +111,8 @@ int initrd_load(const struct guest_mem *m, const char *path, const char *where, 
 		fail(err, errlen, where, path, "internal error: module list outside guest memory");
 		goto out;
 	}
-	/* Straight into guest memory; docs/ARCHITECTURE.md has the measurement against mmap. */
+	if (map_file && map_over(m, fd, gpa, size))
+		done = size;
 	while (done < size) {
 		size_t chunk = size - done > (1u << 30) ? (1u << 30) : (size_t)(size - done);
 		ssize_t n = pread(fd, dst + done, chunk, (off_t)done);

@@ -36,7 +36,8 @@ static int check_kernel(const struct config *cfg, struct pvh_image *img)
 	}
 	rc = pvh_load(&m, cfg->kernel_path, img, err, sizeof(err));
 	if (rc == 0 && cfg->initrd_path)
-		rc = initrd_load(&m, cfg->initrd_path, cfg->initrd_where, img->hi, &initrd, err, sizeof(err));
+		rc = initrd_load(&m, cfg->initrd_path, cfg->initrd_where, img->hi, true, &initrd,
+				 err, sizeof(err));
 	munmap(m.host, m.size);
 	if (rc < 0) {
 		fprintf(stderr, "flint: %s\n", err);

@@ -382,7 +382,7 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	 * user's to fix (status 2); the kernel goes first so they fail fast. */
 	if (pvh_load(&m.vm.mem, cfg->kernel_path, &img, err, sizeof(err)) < 0 ||
 	    (cfg->initrd_path && initrd_load(&m.vm.mem, cfg->initrd_path, cfg->initrd_where, img.hi,
-					     &initrd, err, sizeof(err)) < 0)) {
+					     true, &initrd, err, sizeof(err)) < 0)) {
 		status = FLINT_EXIT_USAGE;
 		goto out;
 	}
