@@ -131,6 +131,15 @@ qemu_sha256_matches_host() {
 	same "$TMP/want"
 	[ "$(wc -l <"$OUT")" -ge 6 ] || fail "too few files hashed"
 }
+qemu_heap_stays_off_the_initrd() {
+	# fscheck fills the whole heap before hashing: an overlap would change the digests.
+	qemu fscheck "" -initrd "$CPIO"
+	expect_rc 0
+	expect_out "MiB of heap filled first"
+	grep -v '^fscheck:' "$OUT" >"$TMP/got" && mv "$TMP/got" "$OUT"
+	host_sums >"$TMP/want"
+	same "$TMP/want"
+}
 qemu_cat_and_symlinks() {
 	qemu cat "root=initrd -- /greeting /notes/up /docs/notes/../list.txt" -initrd "$CPIO"
 	expect_rc 0
@@ -183,6 +192,19 @@ qemu_root_dev_vda() {
 	qemu sha256 "root=/dev/vda -- $(files)" $drive
 	expect_rc 0
 	host_sums >"$TMP/want"
+	same "$TMP/want"
+	# the listing: the host's tree plus mke2fs's lost+found
+	cp -a "$TREE" "$TMP/x4" && mkdir "$TMP/x4/lost+found"
+	(cd "$TMP/x4" && LC_ALL=C ls -R .) >"$TMP/want"
+	# shellcheck disable=SC2086
+	qemu ls "root=/dev/vda -- -R ." $drive
+	expect_rc 0
+	same "$TMP/want"
+	# ext4 at /, the initrd mounted over /docs
+	# shellcheck disable=SC2086
+	qemu cat "root=/dev/vda fs.mount=/docs:initrd -- /docs/hello.txt /docs/docs/list.txt" $drive -initrd "$CPIO"
+	expect_rc 0
+	cat "$TREE/hello.txt" "$TREE/docs/list.txt" >"$TMP/want"
 	same "$TMP/want"
 }
 
@@ -238,7 +260,7 @@ flint_run_too_large_initrd() {
 }
 
 for t in mkimage_cpio_reproducible mkimage_ext4_reproducible mkimage_example_images_built \
-	mkimage_errors qemu_ls_R_matches_host qemu_sha256_matches_host qemu_cat_and_symlinks \
+	mkimage_errors qemu_ls_R_matches_host qemu_sha256_matches_host qemu_heap_stays_off_the_initrd qemu_cat_and_symlinks \
 	qemu_errors_are_errno_messages qemu_second_mount qemu_no_initrd \
 	qemu_corrupt_initrd_is_an_error_not_a_crash qemu_root_dev_vda flint_check_initrd_errors \
 	flint_run_ls_R flint_run_sha256 flint_run_too_large_initrd; do
