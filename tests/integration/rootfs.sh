@@ -61,6 +61,13 @@ mkimage_ext4_reproducible() {
 	cmp "$TMP/1.ext4" "$TMP/2.ext4" || fail "two ext4 images of one folder differ"
 	e2fsck -fn "$TMP/1.ext4" >"$TMP/fsck" 2>&1 || fail "e2fsck: $(cat "$TMP/fsck")"
 	debugfs -R "cat /docs/notes/deep.txt" "$TMP/1.ext4" 2>/dev/null | grep -q "two folders down"
+	# names debugfs must be given quoted
+	echo q >"$TMP/e/q\"uote" && echo s >"$TMP/e/sp ace"
+	$MKIMAGE --format ext4 "$TMP/e" "$TMP/3.ext4"
+	sleep 1.1
+	cp -a "$TMP/e" "$TMP/e2"
+	$MKIMAGE --format ext4 "$TMP/e2" "$TMP/4.ext4"
+	cmp "$TMP/3.ext4" "$TMP/4.ext4" || fail "odd names: two ext4 images of one folder differ"
 }
 mkimage_example_images_built() {
 	[ -s "$CPIO" ] && [ -s "$EXT4" ] || fail "make did not build $CPIO and $EXT4"
