@@ -176,6 +176,20 @@ qemu_no_initrd() {
 	expect_rc 2
 	expect_out "root=initrd: no initrd"
 }
+qemu_bad_mount_parameters() {
+	qemu ls "root=floppy -- /" -initrd "$CPIO"
+	expect_rc 2
+	expect_out "guest: root=floppy: unknown source 'floppy' (use initrd or /dev/vdX)"
+	qemu ls "fs.mount=/docs -- /" -initrd "$CPIO"
+	expect_rc 2
+	expect_out "guest: fs.mount=/docs: expected fs.mount=/PATH:SOURCE"
+	qemu ls "fs.mount=/nowhere:initrd -- /" -initrd "$CPIO"
+	expect_rc 2
+	expect_out "guest: fs.mount=/nowhere:initrd: mounting cpio at /nowhere failed: No such file or directory"
+	qemu ls "root=/dev/vdb -- /" -initrd "$CPIO"
+	expect_rc 2
+	expect_out "guest: root=/dev/vdb:"
+}
 qemu_corrupt_initrd_is_an_error_not_a_crash() {
 	head -c 3000 "$CPIO" >"$TMP/cut.cpio"
 	qemu ls "-- /" -initrd "$TMP/cut.cpio"
@@ -268,7 +282,7 @@ flint_run_too_large_initrd() {
 
 for t in mkimage_cpio_reproducible mkimage_ext4_reproducible mkimage_example_images_built \
 	mkimage_errors qemu_ls_R_matches_host qemu_sha256_matches_host qemu_heap_stays_off_the_initrd qemu_cat_and_symlinks \
-	qemu_errors_are_errno_messages qemu_second_mount qemu_no_initrd \
+	qemu_errors_are_errno_messages qemu_second_mount qemu_no_initrd qemu_bad_mount_parameters \
 	qemu_corrupt_initrd_is_an_error_not_a_crash qemu_root_dev_vda flint_check_initrd_errors \
 	flint_run_ls_R flint_run_sha256 flint_run_too_large_initrd; do
 	t $t
