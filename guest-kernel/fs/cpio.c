@@ -12,8 +12,9 @@
  * kernel's initramfs unpacker does (a directory is updated in place).
  * The "070702" variant's checksum is not verified: the bounds checks are
  * what keep the guest safe, and summing every byte at mount would cost
- * what reading in place saves.  Hard links (nlink > 1 sharing an inode
- * number, data in the last one) are separate files here.
+ * what reading in place saves.  Hard links (regular files with nlink > 1
+ * sharing an inode and device number) get the data of the one entry of
+ * the set that carries it, as newc writers put it in only one.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -34,6 +35,7 @@ struct node {
 	bool live;                /* not replaced by a later entry */
 	uint32_t mode, uid, gid, nlink;
 	uint64_t ino;             /* the archive's inode number */
+	uint64_t dev;             /* and device (major << 32 | minor): hard links share both */
 	int64_t mtime;
 	const uint8_t *data;      /* inside the archive */
 	uint64_t size;
@@ -99,7 +101,7 @@ struct entry {
 	const uint8_t *data;
 	uint64_t next;            /* offset of the next header */
 };
-enum { F_INO, F_MODE, F_UID, F_GID, F_NLINK, F_MTIME, F_SIZE, F_NAMESIZE = 11 };
+enum { F_INO, F_MODE, F_UID, F_GID, F_NLINK, F_MTIME, F_SIZE, F_DEVMAJOR, F_DEVMINOR, F_NAMESIZE = 11 };
 
 /* Parses the header at off: 0, or -EUCLEAN if anything lies outside [0, len) or is malformed. */
 static int parse_entry(const uint8_t *a, uint64_t len, uint64_t off, struct entry *e)
@@ -283,6 +285,7 @@ static int add_entry(struct cpio *cp, uint32_t idx, const struct entry *e, char 
 		.gid = e->f[F_GID],
 		.nlink = e->f[F_NLINK],
 		.ino = e->f[F_INO],
+		.dev = (uint64_t)e->f[F_DEVMAJOR] << 32 | e->f[F_DEVMINOR],
 		.mtime = e->f[F_MTIME],
 		.data = e->data,
 		.size = e->f[F_SIZE],
@@ -302,6 +305,49 @@ static int add_entry(struct cpio *cp, uint32_t idx, const struct entry *e, char 
 	if (old >= 0)
 		cp->nodes[old].live = false;
 	cp->table[slot] = idx + 1;
+	return 0;
+}
+
+static bool linked(const struct node *nd)
+{
+	return S_ISREG(nd->mode) && nd->nlink > 1;
+}
+
+/* Hard links: each empty member of a set takes the data of the member that has it. */
+static int join_links(struct cpio *cp)
+{
+	uint32_t *t = calloc(cp->mask + 1, sizeof(*t)), s;
+
+	if (!t)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < cp->n; i++) {
+		const struct node *nd = &cp->nodes[i];
+
+		if (!linked(nd) || !nd->size)
+			continue;
+		for (s = fnv(fnv(FNV_INIT, (const char *)&nd->ino, 8), (const char *)&nd->dev, 8) & cp->mask;
+		     t[s] && (cp->nodes[t[s] - 1].ino != nd->ino || cp->nodes[t[s] - 1].dev != nd->dev);
+		     s = (s + 1) & cp->mask)
+			;
+		t[s] = i + 1;
+	}
+	for (uint32_t i = 0; i < cp->n; i++) {
+		struct node *nd = &cp->nodes[i];
+
+		if (!linked(nd) || nd->size)
+			continue;
+		for (s = fnv(fnv(FNV_INIT, (const char *)&nd->ino, 8), (const char *)&nd->dev, 8) & cp->mask;
+		     t[s]; s = (s + 1) & cp->mask) {
+			const struct node *o = &cp->nodes[t[s] - 1];
+
+			if (o->ino == nd->ino && o->dev == nd->dev) {
+				nd->data = o->data;
+				nd->size = o->size;
+				break;
+			}
+		}
+	}
+	free(t);
 	return 0;
 }
 
@@ -348,6 +394,11 @@ static int cpio_mount(const struct vfs_source *src, void **fs, uint64_t *root)
 			return rc;
 		}
 		off = e.next;
+	}
+	rc = join_links(cp);
+	if (rc < 0) {
+		cpio_unmount(cp);
+		return rc;
 	}
 	*fs = cp;
 	*root = count;

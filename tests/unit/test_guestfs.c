@@ -352,6 +352,47 @@ TEST(later_entries_replace_earlier_ones)
 	vfs_unmount_all();
 }
 
+TEST(hard_links_share_the_data_of_their_set)
+{
+	static struct arch a;
+	struct vfs_stat st;
+	char buf[16];
+	int fd;
+
+	memset(&a, 0, sizeof(a));
+	/* As GNU cpio writes them: the same inode number, nlink 3, data in the last. */
+	const char *rec[] = { "one", "two", "three" };
+	for (int i = 0; i < 3; i++) {
+		size_t nl = strlen(rec[i]) + 1, dl = i == 2 ? 5 : 0;
+
+		a.len += (size_t)sprintf(a.buf + a.len, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
+					 42u, (unsigned)(S_IFREG | 0644), 0u, 0u, 3u, 0u, dl, 0u, 1u, 0u, 0u, nl, 0u);
+		memcpy(a.buf + a.len, rec[i], nl);
+		a.len += nl;
+		while (a.len % 4)
+			a.buf[a.len++] = 0;
+		memcpy(a.buf + a.len, "hello", dl);
+		a.len += dl;
+		while (a.len % 4)
+			a.buf[a.len++] = 0;
+	}
+	a.ino = 100;
+	add(&a, "lonely", S_IFREG | 0644, "", 0);   /* nlink 1, empty: stays empty */
+	finish(&a);
+	CHECK(mount_mem("/", a.buf, a.len) == 0);
+	for (int i = 0; i < 3; i++) {
+		char path[16];
+
+		snprintf(path, sizeof(path), "/%s", rec[i]);
+		CHECK(vfs_stat(path, &st) == 0 && st.size == 5);
+		fd = vfs_open(path, O_RDONLY);
+		CHECK(vfs_read(fd, buf, sizeof(buf)) == 5 && !memcmp(buf, "hello", 5));
+		vfs_close(fd);
+	}
+	CHECK(vfs_stat("/lonely", &st) == 0 && st.size == 0);
+	vfs_unmount_all();
+}
+
 TEST(corrupt_archives_are_refused)
 {
 	static struct arch a;
