@@ -31,7 +31,7 @@ GUESTFS_HOSTED := $(filter-out guest-kernel/fs/mount.c guest-kernel/fs/blockdev_
 GUESTFS_CFLAGS := -std=c11 -D_GNU_SOURCE -Iguest-kernel -Iinclude -Itests/unit -O1 -g $(WARN)
 
 build/tests/test_guestfs: tests/unit/test_guestfs.c $(GUESTFS_HOSTED) $(wildcard guest-kernel/fs/*.h) \
-		$(ROOTFS_OUT)/example.cpio
+		$(ROOTFS_OUT)/example.cpio $(ROOTFS_OUT)/example.ext4
 	@mkdir -p $(@D)
 	$(CC) $(GUESTFS_CFLAGS) $(SAN) -o $@ tests/unit/test_guestfs.c $(GUESTFS_HOSTED)
 
