@@ -63,6 +63,7 @@ unit-tests: $(UNIT_TESTS)
 .SECONDARY: $(SAN_OBJS)
 
 include guest-kernel/guest.mk
+include rootfs/rootfs.mk
 
 test: deps-test
 	$(MAKE) all unit-tests

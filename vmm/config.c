@@ -123,6 +123,7 @@ static const char *set_memory(struct parser *p, const char *v);
 static const char *set_vcpus(struct parser *p, const char *v);
 static const char *set_kernel_path(struct parser *p, const char *v);
 static const char *set_cmdline(struct parser *p, const char *v);
+static const char *set_initrd(struct parser *p, const char *v);
 static const char *set_console_output(struct parser *p, const char *v);
 static const char *set_console_input(struct parser *p, const char *v);
 static const char *set_seccomp(struct parser *p, const char *v);
@@ -141,6 +142,7 @@ static const struct key_def keys[] = {
 	KEY("machine", "vcpus", set_vcpus, "1"),
 	KEY("kernel", "path", set_kernel_path, "build/guest/hello.elf", .required = true),
 	KEY("kernel", "cmdline", set_cmdline, "-- world", .may_be_empty = true, .continues = true),
+	KEY("kernel", "initrd", set_initrd, "build/rootfs/example.cpio"),
 	KEY("console", "output", set_console_output, "stdout"),
 	KEY("console", "input", set_console_input, "none"),
 	KEY("sandbox", "seccomp", set_seccomp, "trap"),
@@ -457,6 +459,21 @@ static const char *set_path(struct parser *p, char **slot, const char *v)
 static const char *set_kernel_path(struct parser *p, const char *v)
 {
 	return set_path(p, &p->c->kernel_path, v);
+}
+
+/* The file is opened at boot (and by `flint check`); its errors then point back here. */
+static const char *set_initrd(struct parser *p, const char *v)
+{
+	char *where;
+	int n;
+
+	n = p->override ? asprintf(&where, "--set %s", p->override)
+			: asprintf(&where, "%s:%d", p->c->source, p->line);
+	if (n < 0)
+		return "out of memory";
+	free(p->c->initrd_where);
+	p->c->initrd_where = where;
+	return set_path(p, &p->c->initrd_path, v);
 }
 
 static const char *set_cmdline(struct parser *p, const char *v)
@@ -941,6 +958,8 @@ void config_free(struct config *c)
 	free(c->source);
 	free(c->kernel_path);
 	free(c->cmdline);
+	free(c->initrd_path);
+	free(c->initrd_where);
 	free(c->console_path);
 	free(c->jail.root);
 	free(c->control_path);

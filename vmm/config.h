@@ -32,6 +32,8 @@ struct config {
 	unsigned vcpus;          /* [machine] vcpus, 1..CONFIG_VCPUS_MAX */
 	char *kernel_path;       /* [kernel] path, resolved against the INI's folder */
 	char *cmdline;           /* [kernel] cmdline, "" if none; continuation lines joined by ' ' */
+	char *initrd_path;       /* [kernel] initrd, resolved against the INI's folder; NULL if none */
+	char *initrd_where;      /* where it was set, for messages: "config.ini:4" or "--set kernel.initrd=x" */
 	enum console_output console_output;
 	char *console_path;      /* for CONSOLE_OUT_FILE, resolved against the INI's folder */
 	enum console_input console_input;

@@ -17,13 +17,15 @@
 
 #include "blk.h"
 #include "exit_codes.h"
+#include "loader_initrd.h"
 #include "loader_pvh.h"
 #include "vm.h"
 
-/* Loads the kernel into scratch memory the size of the guest's. */
+/* Loads the kernel, and the initrd above it, into scratch memory the size of the guest's. */
 static int check_kernel(const struct config *cfg, struct pvh_image *img)
 {
 	struct guest_mem m = { .size = cfg->memory };
+	struct initrd_image initrd = { 0 };
 	char err[1024];
 	int rc;
 
@@ -33,11 +35,17 @@ static int check_kernel(const struct config *cfg, struct pvh_image *img)
 		return FLINT_EXIT_VMM;
 	}
 	rc = pvh_load(&m, cfg->kernel_path, img, err, sizeof(err));
+	if (rc == 0 && cfg->initrd_path)
+		rc = initrd_load(&m, cfg->initrd_path, cfg->initrd_where, img->hi, true, &initrd,
+				 err, sizeof(err));
 	munmap(m.host, m.size);
 	if (rc < 0) {
 		fprintf(stderr, "flint: %s\n", err);
 		return FLINT_EXIT_USAGE;
 	}
+	if (initrd.size)
+		printf("%s: initrd %s: %llu bytes at 0x%llx\n", cfg->source, cfg->initrd_path,
+		       (unsigned long long)initrd.size, (unsigned long long)initrd.gpa);
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "control.h"
 #include "control_vm.h"
 #include "exit_codes.h"
+#include "loader_initrd.h"
 #include "loader_pvh.h"
 #include "machine.h"
 #include "sandbox.h"
@@ -373,6 +374,7 @@ int flint_run(const struct config *cfg, struct stats *stats)
 {
 	static struct machine m; /* large (command-line buffer), and one per process */
 	struct pvh_image img = { 0 };
+	struct initrd_image initrd = { 0 };
 	char err[1024] = "";
 	int status = FLINT_EXIT_VMM, rc;
 
@@ -389,7 +391,9 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	}
 	/* Errors in the kernel file, the images and the command line are the
 	 * user's to fix (status 2); the kernel goes first so they fail fast. */
-	if (pvh_load(&m.vm.mem, cfg->kernel_path, &img, err, sizeof(err)) < 0) {
+	if (pvh_load(&m.vm.mem, cfg->kernel_path, &img, err, sizeof(err)) < 0 ||
+	    (cfg->initrd_path && initrd_load(&m.vm.mem, cfg->initrd_path, cfg->initrd_where, img.hi,
+					     true, &initrd, err, sizeof(err)) < 0)) {
 		status = FLINT_EXIT_USAGE;
 		goto out;
 	}
@@ -404,6 +408,8 @@ int flint_run(const struct config *cfg, struct stats *stats)
 		status = FLINT_EXIT_USAGE;
 		goto out;
 	}
+	if (initrd.size && initrd_announce(&m.vm.mem, &initrd, err, sizeof(err)) < 0)
+		goto out;
 	if (vm_commit_coalesced(&m.vm, err, sizeof(err)) < 0)
 		goto out;
 	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0)

@@ -15,5 +15,6 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 char *strrchr(const char *s, int c);
 char *strstr(const char *haystack, const char *needle);
+char *strerror(int errnum);   /* glibc's wording */
 
 #endif

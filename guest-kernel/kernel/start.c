@@ -14,6 +14,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
 #include "kernel/memmap.h"
+#include "kernel/modules.h"
 #include "lib/heap.h"
 
 extern char _end[];    /* link.ld: end of the image */
@@ -36,6 +37,7 @@ _Noreturn void flint_start(const struct hvm_start_info *si)
 	/* beyond the 4 GiB identity map it would fault: treat as absent */
 	cmdline_init(si->cmdline_paddr >> 32 ? NULL : (const char *)(uintptr_t)si->cmdline_paddr);
 	console_init(cmdline_param("earlycon"));
+	modules_init(si);
 	memmap_free_ram(si, (uintptr_t)_end, &heap_start, &heap_end);
 	heap_init(heap_start, heap_end);
 	argv = cmdline_argv(&argc);

@@ -15,6 +15,9 @@
 #define FLINT_MEMMAP_MAX       8
 #define FLINT_CMDLINE_GPA      0x2000ull   /* NUL-terminated, < FLINT_CMDLINE_SIZE */
 #define FLINT_CMDLINE_SIZE     0x1000ull
+#define FLINT_MODLIST_GPA      0x1800ull   /* hvm_modlist_entry[FLINT_MODULES_MAX], if nr_modules */
+#define FLINT_MODULES_MAX      8
+#define FLINT_MODULE_ALIGN     0x1000ull   /* modules (the initrd) start on a page */
 #define FLINT_KERNEL_MIN_GPA   0x100000ull /* below 1 MiB is the monitor's: kernels may not load there */
 #define FLINT_MMIO_HOLE_GPA    0xC0000000ull /* RAM ends at or before this */
 
@@ -81,6 +84,17 @@ struct hvm_start_info {
 	uint64_t memmap_paddr;
 	uint32_t memmap_entries;
 	uint32_t reserved;
+};
+
+/*
+ * One module (Flint: the initrd, [kernel] initrd), as QEMU's -initrd
+ * announces it to PVH kernels: nr_modules entries at modlist_paddr.
+ */
+struct hvm_modlist_entry {
+	uint64_t paddr;
+	uint64_t size;
+	uint64_t cmdline_paddr;  /* 0: none */
+	uint64_t reserved;
 };
 
 #define HVM_MEMMAP_TYPE_RAM      1

@@ -210,7 +210,7 @@ TEST(line_of_199_is_fine)
 	struct tmp t;
 
 	/* The file's "z = 1" under [kernel] is the next (real) error, on line 4. */
-	EXPECT_ERROR(s, 4, "[kernel] z: unknown key (known: path, cmdline)");
+	EXPECT_ERROR(s, 4, "[kernel] z: unknown key (known: path, cmdline, initrd)");
 	s[strlen(s) - strlen("z = 1\n")] = '\0';
 	if (load_ok(s, NULL, 0, &c, &t) == 0) {
 		CHECK(strlen(c.cmdline) == 199 - strlen("cmdline = "));
@@ -1025,6 +1025,53 @@ TEST(parse_size_errors)
 	size_bad("17179869184G", "too large");
 	size_bad("99999999999G", "too large");
 	CHECK(config_parse_size("1X", &(uint64_t){ 0 }, NULL) == -1);  /* why is optional */
+}
+
+/* ---- [kernel] initrd ---------------------------------------------------- */
+
+TEST(initrd_resolved_and_remembers_its_line)
+{
+	struct config c;
+	struct tmp t;
+	char want[160];
+
+	if (load_ok("[kernel]\npath = k.elf\n\ninitrd = images/root.cpio\n", NULL, 0, &c, &t))
+		return;
+	snprintf(want, sizeof(want), "%s/images/root.cpio", t.dir);
+	CHECK(c.initrd_path && !strcmp(c.initrd_path, want));
+	snprintf(want, sizeof(want), "%s:4", t.ini);
+	CHECK(c.initrd_where && !strcmp(c.initrd_where, want));
+	config_free(&c);
+}
+
+TEST(initrd_absent_by_default)
+{
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL, NULL, 0, &c, &t))
+		return;
+	CHECK(c.initrd_path == NULL && c.initrd_where == NULL);
+	config_free(&c);
+}
+
+TEST(initrd_from_set_overrides_file)
+{
+	struct config c;
+	struct tmp t;
+	char *sets[] = { "kernel.initrd=/abs/other.cpio" };
+
+	if (load_ok(KERNEL "initrd = a.cpio\n", sets, 1, &c, &t))
+		return;
+	CHECK(c.initrd_path && !strcmp(c.initrd_path, "/abs/other.cpio"));
+	CHECK(c.initrd_where && !strcmp(c.initrd_where, "--set kernel.initrd=/abs/other.cpio"));
+	config_free(&c);
+}
+
+TEST(initrd_empty_and_twice_refused)
+{
+	EXPECT_ERROR(KERNEL "initrd =\n", 3, "[kernel] initrd");
+	EXPECT_ERROR(KERNEL "initrd = a\ninitrd = b\n", 4, "initrd");
 }
 
 CHECK_MAIN()
