@@ -77,5 +77,6 @@ clean:
 
 include tests/fuzz/fuzz.mk
 include tests/tsan.mk
+include tests/fs.mk
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

@@ -24,7 +24,7 @@ GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,-T,$(GUEST_SRC)/link.ld -Wl,--gc-
 GUEST_ARCH_OBJS := $(patsubst $(GUEST_SRC)/%.S,$(GUEST_OBJ)/%.o,$(sort $(wildcard $(GUEST_SRC)/arch/x86_64/*.S)))
 GUEST_LIB_SRCS  := $(filter-out $(GUEST_SRC)/kernel/app_name.c, \
 	$(sort $(wildcard $(GUEST_SRC)/kernel/*.c $(GUEST_SRC)/lib/*.c $(GUEST_SRC)/arch/x86_64/*.c \
-	$(GUEST_SRC)/drivers/*.c)))
+	$(GUEST_SRC)/drivers/*.c $(GUEST_SRC)/fs/*.c)))
 GUEST_LIB_OBJS  := $(patsubst $(GUEST_SRC)/%.c,$(GUEST_OBJ)/%.o,$(GUEST_LIB_SRCS))
 GUEST_LIB       := $(GUEST_OBJ)/libflint.a
 GUEST_APPS      := $(sort $(basename $(notdir $(wildcard $(GUEST_SRC)/apps/*.c))))
