@@ -648,7 +648,8 @@ TEST(corrupt_directory_entries_are_errors)
 	/* entry 0 is ".", 12 bytes; entry 1 ".." 12 bytes; entry 2 "d" */
 	uint8_t *e2 = d + 24;
 	const struct { int off, len; uint8_t bytes[4]; const char *what; } bad[] = {
-		{ 4, 2, { 3, 0 }, "rec_len not a multiple of 4" },
+		{ 4, 2, { 13, 0 }, "rec_len not a multiple of 4" },
+		{ 4, 2, { 4, 0 }, "rec_len shorter than a header" },
 		{ 4, 2, { 0, 0 }, "rec_len 0" },
 		{ 4, 2, { 0xfc, 0xff }, "rec_len past the block" },
 		{ 6, 1, { 200 }, "name_len past rec_len" },
