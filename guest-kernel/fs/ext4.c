@@ -279,7 +279,9 @@ int64_t ext4_file_read(struct ext4_fs *fs, const struct ext4_inode *in, uint64_t
 			n = (size_t)run_bytes;
 		if (run.zero) {
 			memset(p, 0, n);
-		} else if (boff == 0 && n >= RA_BYTES) {
+		} else if (boff == 0 && n >= fs->block_size &&
+			   (n >= RA_BYTES || (n == run_bytes && !ext4_ra_holds(fs, run.pblk)))) {
+			/* Big, or the rest of a short run: the window would only add a copy. */
 			n &= ~(size_t)(fs->block_size - 1);
 			if ((rc = ext4_read_blocks(fs, run.pblk, n >> fs->log_block_size, p)) < 0)
 				return rc;

@@ -139,6 +139,11 @@ int ext4_block(struct ext4_fs *fs, uint64_t blk, const uint8_t **data)
 	return 0;
 }
 
+bool ext4_ra_holds(const struct ext4_fs *fs, uint64_t blk)
+{
+	return fs->ra_count && blk >= fs->ra_blk && blk - fs->ra_blk < fs->ra_count;
+}
+
 int ext4_read_ra(struct ext4_fs *fs, uint64_t blk, uint64_t avail, uint32_t off, void *buf,
 		 size_t len)
 {
@@ -146,7 +151,7 @@ int ext4_read_ra(struct ext4_fs *fs, uint64_t blk, uint64_t avail, uint32_t off,
 	size_t n;
 	int rc;
 
-	if (!fs->ra_count || blk < fs->ra_blk || blk >= fs->ra_blk + fs->ra_count) {
+	if (!ext4_ra_holds(fs, blk)) {
 		uint32_t count = avail < fs->ra_max ? (uint32_t)avail : fs->ra_max;
 
 		fs->ra_count = 0;

@@ -200,6 +200,7 @@ int ext4_read_blocks(struct ext4_fs *fs, uint64_t blk, uint64_t count, void *buf
  * len bytes at offset off inside the run of disk blocks [blk, blk + avail)
  * (off < block_size), through the read-ahead window.
  */
+bool ext4_ra_holds(const struct ext4_fs *fs, uint64_t blk);
 int ext4_read_ra(struct ext4_fs *fs, uint64_t blk, uint64_t avail, uint32_t off, void *buf,
 		 size_t len);
 
