@@ -112,7 +112,15 @@ void vfs_unmount_all(void);
  */
 int vfs_mount_from_cmdline(void);
 
-/* The one backend for a block device: the ext4 reader, when built in; NULL otherwise. */
+/*
+ * The one backend for a block device (root=/dev/vda): the ext4 reader,
+ * when built in, else NULL.  vfs.c takes it from guest-kernel/fs/ext4.h
+ * if that header exists (#if __has_include), which must declare
+ *     extern const struct vfs_backend ext4_backend;
+ * so the build works before and after ext4.c lands.  Hosted builds
+ * (rootfs/rootfs.mk) compile every .c file in guest-kernel/fs but mount.c
+ * and blockdev_virtio.c, so ext4.c must build against the host libc too.
+ */
 const struct vfs_backend *vfs_block_backend(void);
 
 /* Path calls: absolute paths, or relative to "/" (there is no cwd). */
