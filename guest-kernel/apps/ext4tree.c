@@ -166,8 +166,10 @@ int main(int argc, char **argv)
 		printf("ext4tree: bad chunk size\n");
 		return 2;
 	}
-	if ((rc = B->mount(&(struct vfs_source){ .bdev = &bd }, &fs, &root)) < 0)
-		return fail("mount", rc);
+	if ((rc = B->mount(&(struct vfs_source){ .bdev = &bd }, &fs, &root)) < 0) {
+		printf("ext4tree: mount: error %d\n", rc); /* the reader has printed why */
+		return 1;
+	}
 	if (!strcmp(argv[a], "bench"))
 		return bench(dev, root, argv[a + 1], bufsize);
 	if ((rc = walk(root, 0)) != 0)

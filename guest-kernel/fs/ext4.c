@@ -341,6 +341,10 @@ static int ext4_mount(const struct vfs_source *src, void **out, uint64_t *root)
 	*root = EXT4_ROOT_INO;
 	return 0;
 fail:
+#if !__STDC_HOSTED__
+	/* In the guest, say why: the VFS prints only the errno's name. */
+	printf("%s\n", last_error);
+#endif
 	ext4_io_free(fs);
 	free(fs);
 	return rc;

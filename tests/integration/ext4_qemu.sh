@@ -96,7 +96,8 @@ refuses_corrupt_superblock_in_guest() {
 	mke2fs -q -F -t ext4 -d "$TMP/src" "$TMP/bad.img"
 	printf '\0\0' | dd of="$TMP/bad.img" bs=1 seek=1080 conv=notrunc status=none
 	boot "$TMP/bad.img" tree
-	grep -q 'ext4tree: mount: error -117: ext4: no ext2/3/4 superblock' "$OUT" ||
+	grep -q '^ext4: no ext2/3/4 superblock (magic 0x0000 at byte 1080' "$OUT" &&
+		grep -q '^ext4tree: mount: error -117$' "$OUT" ||
 		fail "status $rc; output: $(head -c 800 "$OUT")"
 }
 
