@@ -58,6 +58,8 @@ mk ext4 64M -t ext4
 mk ext4_1k 64M -t ext4 -b 1024
 mk ext4_64bit_metabg 64M -t ext4 -O 64bit,meta_bg,^resize_inode
 mk ext4_64k 128M -t ext4 -b 65536
+# meta_bg with 64 groups of 1 MiB, 16 inodes each: descriptors in 4 meta groups
+mk ext4_metabg_1k 64M -t ext4 -b 1024 -g 1024 -N 1024 -O 64bit,meta_bg,^resize_inode
 mk ext3 64M -t ext3
 mk ext2_1k 64M -t ext2 -b 1024
 mk ext2_4k 64M -t ext2 -b 4096

@@ -357,6 +357,7 @@ TEST(ext4_1k_matches_tree) { check_image("ext4_1k", 512); }
 TEST(ext4_1k_on_4k_device_matches_tree) { check_image("ext4_1k", 4096); }
 TEST(ext4_64k_blocks_match_tree) { check_image("ext4_64k", 4096); }
 TEST(ext4_64bit_meta_bg_matches_tree) { check_image("ext4_64bit_metabg", 4096); }
+TEST(ext4_meta_bg_64_groups_matches_tree) { check_image("ext4_metabg_1k", 512); }
 TEST(ext3_matches_tree) { check_image("ext3", 4096); }
 TEST(ext2_1k_block_maps_match_tree) { check_image("ext2_1k", 1024); }
 TEST(ext2_4k_block_maps_match_tree) { check_image("ext2_4k", 4096); }
