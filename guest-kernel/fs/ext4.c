@@ -127,6 +127,9 @@ static int parse_super(struct ext4_fs *fs, const uint8_t *sb)
 				 fs->inodes_per_group);
 	fs->groups = (fs->blocks_count - fs->first_data_block + fs->blocks_per_group - 1) /
 		     fs->blocks_per_group;
+	if (fs->groups > UINT32_MAX) /* group numbers are 32-bit on disk */
+		return ext4_fail(-EUCLEAN, "%llu block groups of %u blocks",
+				 (unsigned long long)fs->groups, fs->blocks_per_group);
 	max_inodes = fs->groups * fs->inodes_per_group;
 	if (fs->inodes_count < EXT4_ROOT_INO || fs->inodes_count > max_inodes)
 		return ext4_fail(-EUCLEAN, "%u inodes in %llu groups of %u", fs->inodes_count,

@@ -125,7 +125,7 @@ static int leaf_run(struct ext4_fs *fs, const struct ext4_inode *in, const uint8
 		*run = (struct ext4_run){ .pblk = 0, .len = j - i, .zero = true };
 		return 0;
 	}
-	while (j < n && le32(arr + 4 * j) == first + (j - i))
+	while (j < n && le32(arr + 4 * j) == (uint64_t)first + (j - i)) /* no wrap past 2^32 */
 		j++;
 	*run = (struct ext4_run){ .pblk = first, .len = j - i, .zero = false };
 	return check_run(fs, in, first, j - i);
