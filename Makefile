@@ -79,5 +79,6 @@ clean:
 include tests/fuzz/fuzz.mk
 include tests/tsan.mk
 include tests/qmp/qmp.mk
+include tests/fs.mk
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

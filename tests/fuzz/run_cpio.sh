@@ -13,7 +13,7 @@ mkdir -p "$out/cpio-corpus" "$out/cpio-seeds"
 $cc -std=c11 -D_GNU_SOURCE -Iguest-kernel -Iinclude -g -O1 -Wall -Wextra -Werror \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-o "$out/fuzz_cpio" tests/fuzz/fuzz_cpio.c guest-kernel/fs/cpio.c guest-kernel/fs/vfs.c \
-	guest-kernel/fs/blockdev.c
+	guest-kernel/fs/blockdev.c $(ls guest-kernel/fs/ext4*.c 2>/dev/null)
 
 # Seeds: small trees (a big file would only slow each run down).
 seeds=$(mktemp -d)
