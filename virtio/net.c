@@ -373,7 +373,9 @@ static bool rx_notify(struct virtio_net *n, struct virtq *q)
 		 * driver (a full ring is all it can ever give, so read then).
 		 */
 		if (f == FILL_DRY) {
-			n->st.rx_no_buffer++;
+			/* A reset in progress also ends the pops; that is not the guest's doing. */
+			if (!__atomic_load_n(&q->halt, __ATOMIC_ACQUIRE))
+				n->st.rx_no_buffer++;
 			break;
 		}
 		p->iov[p->iovs] = (struct iovec){ &n->overflow, 1 };
