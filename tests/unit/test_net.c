@@ -1061,6 +1061,30 @@ TEST(offload_failure_still_protects_guest)
 	teardown();
 }
 
+TEST(offload_tso6_both_ways)
+{
+	struct virtio_net_params p = params(true);
+	struct virtio_net_hdr_v1 h = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+				       .gso_type = VIRTIO_NET_HDR_GSO_TCPV6, .hdr_len = 74,
+				       .gso_size = 1428, .csum_start = 54, .csum_offset = 16 };
+	uint8_t *got = malloc(8192);
+
+	setup_full(&p, F_BASE | F_MRG | F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM) |
+			       F(VIRTIO_NET_F_HOST_TSO6) | F(VIRTIO_NET_F_GUEST_TSO6), 256);
+	for (int i = 0; i < 70; i++)
+		post_rx(1024);
+	wire_send_hdr(&h, 3000, 70);
+	rx_kick();
+	CHECK(offload_calls == 1 && offload_flags == (TUN_F_CSUM | TUN_F_TSO6));
+	CHECK(used_idx(0) == 3 && guest_hdr(RXBUF).gso_type == VIRTIO_NET_HDR_GSO_TCPV6);
+	post_tx(&h, 4000, 71);
+	tx_kick();
+	CHECK(stats()->tx_packets == 1 && stats()->tx_drop_bad_gso == 0);
+	CHECK(wire_recv(got, 8192) == HDR + 4000 && memcmp(got, &h, HDR) == 0);
+	free(got);
+	teardown();
+}
+
 TEST(reset_then_new_driver_works)
 {
 	setup(F_BASE | F_MRG);
