@@ -21,6 +21,11 @@
 #define VIRTIO_NET_TXQ 1
 /* The tap's frame header: struct virtio_net_hdr_v1 (TUNSETVNETHDRSZ 12). */
 #define VIRTIO_NET_HDR_LEN 12
+/*
+ * Frames (RX) or chains (TX) one queue_notify call serves at most; it
+ * returns true when it stopped there with guest buffers left.
+ */
+#define VIRTIO_NET_BUDGET 64
 
 struct virtio_net_params {
 	uint8_t mac[6];
@@ -49,11 +54,20 @@ struct virtio_net_stats {
 	uint64_t tx_drop_too_big;     /* frame larger than the tap takes (64 KiB) */
 	uint64_t tx_drop_bad_gso;     /* gso_type/hdr_len/csum fields make no sense */
 	uint64_t tx_drop_tap_error;   /* writev failed (EAGAIN, EIO, ...) */
+	/* RX, added after the first cut: frames shorter than the header or
+	 * with offloads (NEEDS_CSUM, GSO) the guest did not negotiate, which
+	 * only a tap whose TUNSETOFFLOAD failed sends; and readv errors
+	 * other than EAGAIN. */
+	uint64_t rx_drop_bad_hdr, rx_tap_error;
 };
 
 struct virtio_net;
 
-/* tap_fd stays the caller's (it closes it after virtio_net_destroy). */
+/*
+ * tap_fd stays the caller's (it closes it after virtio_net_destroy); it
+ * must already be O_NONBLOCK.  Returns NULL with errno EINVAL (mtu out of
+ * range, tap_fd negative or blocking) or ENOMEM.
+ */
 struct virtio_net *virtio_net_create(const struct virtio_net_params *p, int tap_fd);
 void virtio_net_destroy(struct virtio_net *n);
 const struct virtio_net_stats *virtio_net_stats(const struct virtio_net *n);

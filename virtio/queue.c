@@ -262,6 +262,13 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
 	return 1;
 }
 
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+	if (q->broken)
+		return;
+	q->last_avail -= n;
+}
+
 void virtq_push(struct virtq *q, uint16_t head, uint64_t written)
 {
 	struct vring_used_elem *e;

@@ -96,6 +96,17 @@ int virtq_init(struct virtq *q, const struct guest_mem *m, unsigned index, uint1
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
 /*
+ * Gives back the last n chains popped (none of them pushed): the next pops
+ * return them again, re-read and re-checked from the ring.  For a device
+ * that took buffers before it knew it could fill them (virtio-net RX pops
+ * before it reads the tap, and the tap may be empty).  A caller that
+ * rewinds too far only makes the queue re-read entries it already served;
+ * every pop checks them again, so that costs correctness, never memory
+ * safety.
+ */
+void virtq_unpop(struct virtq *q, uint16_t n);
+
+/*
  * Returns a chain to the driver with `written` bytes written into it.  The
  * used ring says that in 32 bits while a chain's writable part can exceed
  * them (write_bytes is 64 bits): a device refuses such a request (blk

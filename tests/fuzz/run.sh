@@ -4,6 +4,7 @@
 #   fuzz_virtq   the virtqueue parser and the virtio-blk request path
 #   fuzz_config  the configuration parser (config_load)
 #   fuzz_pvh     the PVH kernel loader (pvh_load)
+#   fuzz_net     the virtio-net RX and TX queues over a datagram "tap"
 # FUZZ_TARGETS picks some ("fuzz_config fuzz_pvh").  New inputs accumulate
 # in build/fuzz/corpus-TARGET; a crash leaves build/fuzz/TARGET-crash-* and
 # makes this script fail.  Replay one with
@@ -15,7 +16,7 @@ out=build/fuzz
 cc=${CLANG:-clang}
 flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
-targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh}
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net}
 mkdir -p "$out"
 
 for t in $targets; do
@@ -42,6 +43,11 @@ for t in $targets; do
 				true
 		done
 		max_len=65536 ;;
+	fuzz_net)
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_net.c virtio/queue.c virtio/net.c
+		$cc $flags -o "$out/make_net_seeds" tests/fuzz/make_net_seeds.c
+		"$out/make_net_seeds" "$out/seeds-$t"
+		max_len=32768 ;;
 	*)
 		echo "run.sh: unknown fuzz target $t" >&2
 		exit 2 ;;
