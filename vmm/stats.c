@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-static const char *const mark_names[MARK_COUNT] = {
+const char *const stats_mark_names[MARK_COUNT] = {
 	[MARK_MAIN] = "main",
 	[MARK_CONFIG] = "config_parsed",
 	[MARK_VM_READY] = "vm_ready",
@@ -189,10 +189,10 @@ void stats_print_json(const struct stats *s, FILE *f)
 	fprintf(f, "{\"timeline_us\":{");
 	for (int m = 0; m < MARK_COUNT; m++)
 		if (s->invalid & (1u << m)) {
-			fprintf(f, "%s\"%s\":\"invalid\"", sep, mark_names[m]);
+			fprintf(f, "%s\"%s\":\"invalid\"", sep, stats_mark_names[m]);
 			sep = ",";
 		} else if (s->mark_ns[m]) {
-			fprintf(f, "%s\"%s\":%.1f", sep, mark_names[m], rel_us(s, m));
+			fprintf(f, "%s\"%s\":%.1f", sep, stats_mark_names[m], rel_us(s, m));
 			sep = ",";
 		}
 	fprintf(f, "},\"exits\":[");

@@ -22,6 +22,9 @@ enum stats_mark {
 	MARK_COUNT
 };
 
+/* The JSON key of each mark ("guest_main"), shared by --stats=json and QMP. */
+extern const char *const stats_mark_names[MARK_COUNT];
+
 #define STATS_MAX_REASONS 24
 
 struct exit_stat {

@@ -1,18 +1,6 @@
 /* x-flint-query-stats: the --stats figures as JSON, readable while the VM runs. */
 #include "stats_json.h"
 
-static const char *const mark_keys[MARK_COUNT] = {
-	[MARK_MAIN] = "main",
-	[MARK_CONFIG] = "config_parsed",
-	[MARK_VM_READY] = "vm_ready",
-	[MARK_FIRST_RUN] = "first_kvm_run",
-	[MARK_GUEST_ENTRY] = "guest_entry",
-	[MARK_GUEST_MAIN] = "guest_main",
-	[MARK_GUEST_EXIT] = "guest_exit",
-	[MARK_POWEROFF] = "poweroff_seen",
-	[MARK_EXIT] = "process_exit",
-};
-
 json_t *stats_json(const struct stats *s, const struct exit_table *exits)
 {
 	json_t *timeline = json_object(), *rows = json_array();
@@ -24,7 +12,7 @@ json_t *stats_json(const struct stats *s, const struct exit_table *exits)
 		uint64_t ns = __atomic_load_n(&s->mark_ns[m], __ATOMIC_RELAXED);
 
 		if (ns)
-			json_object_set_new(timeline, mark_keys[m],
+			json_object_set_new(timeline, stats_mark_names[m],
 					    json_real(((double)ns - (double)s->mark_ns[MARK_MAIN]) / 1e3));
 	}
 	for (int i = 0; i < exits->n; i++) {
