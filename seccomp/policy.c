@@ -83,6 +83,8 @@ static const struct policy_rule main_rules[] = {
 	      ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
 	ALLOW(fallocate, "virtio-blk write-zeroes: the file keeps its size",
 	      ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
+	ALLOW(readv, "virtio-net receive: one frame from the tap into the guest's buffers"),
+	ALLOW(writev, "virtio-net transmit: one frame from the guest's buffers to the tap"),
 
 	/* The control socket (vmm/control.c): clients of the socket made
 	 * before the sandbox.  accept4 only works on a listening socket, and
