@@ -2,12 +2,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "config.h"
+#include "machine.h"
 #include "net_module.h"
 #include "tap.h"
+
+extern const struct device_module net_module;
 
 TEST(missing_interface_is_not_created)
 {
@@ -84,6 +89,37 @@ TEST(ip_param_absent_or_no_room)
 	CHECK(net_ip_param(&n, 0, buf, sizeof(buf)) == 0 && buf[0] == 0);
 	n = net(true, true);
 	CHECK(net_ip_param(&n, 0, buf, 20) == -1);
+}
+
+/* flint run's error for a bad tap names the config line, as check's does. */
+TEST(setup_error_names_the_tap_line)
+{
+	static struct machine m;
+	char dir[] = "/tmp/flint-tap-XXXXXX", ini[64], err[1024] = "", want[128];
+	struct config cfg;
+	FILE *f;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(ini, sizeof(ini), "%s/n.ini", dir);
+	f = fopen(ini, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs("[kernel]\npath = k.elf\n\n[net.eth0]\nmtu = 9000\ntap = attachnosuch1\n", f);
+	fclose(f);
+	CHECK(config_load(&cfg, ini, NULL, 0, err, sizeof(err)) == 0);
+	unlink(ini);
+	rmdir(dir);
+	m = (struct machine){ .cfg = &cfg };
+	CHECK(net_module.setup(&m, err, sizeof(err)) == NULL);
+	snprintf(want, sizeof(want), "%s:6: [net.eth0] tap = \"attachnosuch1\": no such interface", ini);
+	CHECK_CONTAINS(err, want);
+	CHECK_CONTAINS(err, "ip tuntap add attachnosuch1 mode tap");
+	/* check says the same and prints nothing */
+	err[0] = 0;
+	CHECK(net_check(&cfg, stdout, err, sizeof(err)) == -1);
+	CHECK_CONTAINS(err, want);
+	config_free(&cfg);
 }
 
 CHECK_MAIN()
