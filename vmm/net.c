@@ -118,6 +118,8 @@ static int net_setup_one(struct machine *m, unsigned index, struct net_if *n, co
 	n->a = virtio_attach(m, n->name, &virtio_net_ops, n->dev, err, errlen);
 	if (!n->a)
 		return -1;
+	/* RX work arrives on the tap, which the loop watches: nothing to poll. */
+	virtio_attach_set_poll(n->a, VIRTIO_NET_RXQ, false);
 	if (ev_add(&m->el, n->tap, EPOLLIN | EPOLLET, on_tap, n) < 0) {
 		snprintf(err, errlen, "[%s]: event loop: %m", n->name);
 		return -1;

@@ -16,6 +16,7 @@ struct attach_queue {
 	unsigned idx;
 	int efd;
 	bool watched;       /* in the event loop */
+	bool no_poll;       /* virtio_attach_set_poll(false) */
 	uint64_t rearms;    /* our own writes to efd not yet read back */
 };
 
@@ -89,6 +90,12 @@ void virtio_attach_serve(struct virtio_attach *a, unsigned qidx)
 		serve(&a->q[qidx]);
 }
 
+void virtio_attach_set_poll(struct virtio_attach *a, unsigned qidx, bool poll)
+{
+	if (qidx < a->nq)
+		a->q[qidx].no_poll = !poll;
+}
+
 uint64_t virtio_attach_poll(struct event_loop *el, const atomic_bool *stopping, uint64_t window_ns,
 			    bool (*fn)(void *ctx), void *ctx)
 {
@@ -128,7 +135,7 @@ static void on_queue(void *ctx, uint32_t events)
 	if (m->vm.stats) /* main thread only */
 		m->vm.stats->ioeventfd_notifies += kicks > q->rearms ? kicks - q->rearms : 0;
 	q->rearms = 0;
-	if (serve(q))
+	if (serve(q) || q->no_poll)
 		return;
 	/*
 	 * Keep serving for a moment before going back to epoll: a guest with

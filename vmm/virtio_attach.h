@@ -50,6 +50,13 @@ struct virtio_mmio *virtio_attach_transport(const struct virtio_attach *a);
 /* Serves queue qidx now (a descriptor the device reads from became ready,
  * e.g. a tap), on the event loop's thread, with the same re-arm rule. */
 void virtio_attach_serve(struct virtio_attach *a, unsigned qidx);
+/*
+ * Whether queue qidx gets the poll window after a notify (default: yes).
+ * Off for a queue whose work comes from a host descriptor the loop already
+ * watches (virtio-net RX: the tap), where polling would only ask the tap
+ * again and again.
+ */
+void virtio_attach_set_poll(struct virtio_attach *a, unsigned qidx, bool poll);
 /* The descriptors the attachment needs once the guest runs; returns how
  * many it wrote (all or none). */
 int virtio_attach_fds(const struct virtio_attach *a, int *fds, int max);
