@@ -13,11 +13,17 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-if have netns; then
-	ip netns add "$NS" && ip -n "$NS" tuntap add "$TAP" mode tap && ip -n "$NS" tuntap add attachtun mode tun ||
-		echo "could not set up netns $NS" >&2
+NS_OK=
+if have netns && ip netns add "$NS" 2>"$TMP/ns.err" && ip -n "$NS" tuntap add "$TAP" mode tap 2>>"$TMP/ns.err" &&
+	ip -n "$NS" tuntap add attachtun mode tun 2>>"$TMP/ns.err"; then
+	NS_OK=1
 fi
 in_ns() { ip netns exec "$NS" "$@"; }
+# needs_ns: the namespace and its taps exist (root, iproute2, tun), else SKIP.
+needs_ns() {
+	needs netns
+	[ -n "$NS_OK" ] || { echo "could not set up netns $NS: $(head -c 200 "$TMP/ns.err")" >"$SKIP_FILE"; exit 77; }
+}
 
 # netini NAME TAP [extra [net.eth0] lines...]: hello with one interface
 netini() {
@@ -32,7 +38,7 @@ netini() {
 }
 
 check_reports_the_net() {
-	needs netns
+	needs_ns
 	local ini; ini=$(netini ok "$TAP" "mac = 52:54:00:12:34:56" "ip = 10.9.0.2/24" "gateway = 10.9.0.1")
 	run ip netns exec "$NS" "$FLINT" check "$ini"
 	expect_rc 0
@@ -44,7 +50,7 @@ check_reports_the_net() {
 	expect_rc 0
 }
 missing_tap_is_a_config_error() {
-	needs netns
+	needs_ns
 	local ini; ini=$(netini missing attachnone)
 	run ip netns exec "$NS" "$FLINT" check "$ini"
 	expect_rc 2
@@ -57,7 +63,8 @@ missing_tap_is_a_config_error() {
 	expect_err "--set net.eth0.tap=attachnone: [net.eth0] tap = \"attachnone\": no such interface"
 }
 busy_tap_is_a_config_error() {
-	needs netns python3
+	needs_ns
+	needs python3
 	in_ns python3 -c '
 import fcntl, os, struct, sys, time
 fd = os.open("/dev/net/tun", os.O_RDWR)
@@ -74,7 +81,7 @@ time.sleep(30)' "$TAP" >"$TMP/holder" &
 	expect_err "ip tuntap add IFNAME mode tap"
 }
 not_a_tap_is_a_config_error() {
-	needs netns
+	needs_ns
 	run ip netns exec "$NS" "$FLINT" check "$(netini lo lo)"
 	expect_rc 2
 	expect_err "lo.ini:6: [net.eth0] tap = \"lo\": it is not a tun/tap device; create a tap with \`ip tuntap add IFNAME mode tap\`"
@@ -101,7 +108,8 @@ bad_values_are_config_errors() {
 	expect_err "tapname.ini:6: [net.eth0] tap = \"a/b\": '/' is not allowed in an interface name"
 }
 boot_with_a_net() {
-	needs kvm netns
+	needs kvm
+	needs_ns
 	run ip netns exec "$NS" "$FLINT" run "$(netini boot "$TAP" "ip = 10.9.0.2/24")" --stats=json
 	if grep -q "built without the virtio-net device" "$ERR"; then
 		echo "this build has no virtio/net.c yet" >"$SKIP_FILE"; exit 77
