@@ -25,17 +25,6 @@
 #include "tap.h"
 #include "virtio_attach.h"
 
-/*
- * The device model (virtio/net.c) is written in parallel with this file.
- * Until it is in the tree these resolve to NULL and a [net] section
- * fails with a clear message; once it is, its definitions win and this
- * block can go.
- */
-#pragma weak virtio_net_create
-#pragma weak virtio_net_destroy
-#pragma weak virtio_net_stats
-#pragma weak virtio_net_ops
-
 struct net_if {
 	char name[48];
 	int tap;
@@ -103,16 +92,11 @@ static int net_setup_one(struct machine *m, unsigned index, struct net_if *n, co
 		tap_error(c, why, err, errlen);
 		return -1;
 	}
-	if (!virtio_net_create || !&virtio_net_ops) {
-		snprintf(err, errlen, "[%s]: this flint was built without the virtio-net device (virtio/net.c)",
-			 n->name);
-		return -1;
-	}
 	memcpy(p.mac, c->mac, sizeof(p.mac));
 	p.offload = n->offload;
 	n->dev = virtio_net_create(&p, n->tap);
 	if (!n->dev) {
-		snprintf(err, errlen, "[%s]: cannot create the virtio-net device (out of memory?)", n->name);
+		snprintf(err, errlen, "[%s]: cannot create the virtio-net device: %m", n->name);
 		return -1;
 	}
 	n->a = virtio_attach(m, n->name, &virtio_net_ops, n->dev, err, errlen);
@@ -159,7 +143,7 @@ static void keep_stats(struct stats *s, const struct net_if *n)
 {
 	struct stats_net *sn;
 
-	if (!s || !n->dev || !virtio_net_stats || s->nnets == STATS_MAX_NETS)
+	if (!s || !n->dev || s->nnets == STATS_MAX_NETS)
 		return;
 	sn = &s->nets[s->nnets++];
 	snprintf(sn->name, sizeof(sn->name), "%s", n->name);

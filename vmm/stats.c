@@ -186,9 +186,11 @@ void stats_print_text(const struct stats *s, FILE *f)
 		fprintf(f, "flint: %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes\n", s->nets[i].name,
 			(unsigned long long)n->rx_packets, (unsigned long long)n->rx_bytes,
 			(unsigned long long)n->tx_packets, (unsigned long long)n->tx_bytes);
-		fprintf(f, "  drops: rx too big %llu, rx no guest buffer %llu, tx short %llu, tx too big %llu, "
-			"tx bad gso %llu, tx tap error %llu\n", (unsigned long long)n->rx_drop_too_big,
-			(unsigned long long)n->rx_no_buffer, (unsigned long long)n->tx_drop_short,
+		fprintf(f, "  drops: rx too big %llu, rx no guest buffer %llu, rx bad header %llu, rx tap error %llu, "
+			"tx short %llu, tx too big %llu, tx bad gso %llu, tx tap error %llu\n",
+			(unsigned long long)n->rx_drop_too_big, (unsigned long long)n->rx_no_buffer,
+			(unsigned long long)n->rx_drop_bad_hdr, (unsigned long long)n->rx_tap_error,
+			(unsigned long long)n->tx_drop_short,
 			(unsigned long long)n->tx_drop_too_big, (unsigned long long)n->tx_drop_bad_gso,
 			(unsigned long long)n->tx_drop_tap_error);
 	}
@@ -228,12 +230,14 @@ void stats_print_json(const struct stats *s, FILE *f)
 
 		/* names are "net." + [A-Za-z0-9_-]: no escaping needed */
 		fprintf(f, "%s{\"name\":\"%s\",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,"
-			"\"tx_bytes\":%llu,\"rx_drop_too_big\":%llu,\"rx_no_buffer\":%llu,\"tx_drop_short\":%llu,"
+			"\"tx_bytes\":%llu,\"rx_drop_too_big\":%llu,\"rx_no_buffer\":%llu,\"rx_drop_bad_hdr\":%llu,"
+			"\"rx_tap_error\":%llu,\"tx_drop_short\":%llu,"
 			"\"tx_drop_too_big\":%llu,\"tx_drop_bad_gso\":%llu,\"tx_drop_tap_error\":%llu}",
 			i ? "," : "", s->nets[i].name, (unsigned long long)n->rx_packets,
 			(unsigned long long)n->rx_bytes, (unsigned long long)n->tx_packets,
 			(unsigned long long)n->tx_bytes, (unsigned long long)n->rx_drop_too_big,
-			(unsigned long long)n->rx_no_buffer, (unsigned long long)n->tx_drop_short,
+			(unsigned long long)n->rx_no_buffer, (unsigned long long)n->rx_drop_bad_hdr,
+			(unsigned long long)n->rx_tap_error, (unsigned long long)n->tx_drop_short,
 			(unsigned long long)n->tx_drop_too_big, (unsigned long long)n->tx_drop_bad_gso,
 			(unsigned long long)n->tx_drop_tap_error);
 	}
