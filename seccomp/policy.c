@@ -65,7 +65,7 @@ static const struct policy_rule vcpu_rules[] = {
 
 static const struct policy_rule main_rules[] = {
 	/* The event loop (vmm/eventloop.c, vmm/run.c). */
-	ALLOW(epoll_wait, "the event loop waits here"),
+	ALLOW(epoll_wait, "the event loop waits here; the queue poll window asks, without waiting, whether a stop or signal is pending"),
 	ALLOW(epoll_ctl, "stdin at end of file or the UART full, console output waiting to be writable; "
 	      "control clients join and leave"),
 	ALLOW(timerfd_settime, "the tick runs only while a device needs it (vmm/tick.c)"),
@@ -83,6 +83,8 @@ static const struct policy_rule main_rules[] = {
 	      ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
 	ALLOW(fallocate, "virtio-blk write-zeroes: the file keeps its size",
 	      ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
+	ALLOW(readv, "virtio-net receive: one frame from the tap into the guest's buffers"),
+	ALLOW(writev, "virtio-net transmit: one frame from the guest's buffers to the tap"),
 
 	/* The control socket (vmm/control.c): clients of the socket made
 	 * before the sandbox.  accept4 only works on a listening socket, and

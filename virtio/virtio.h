@@ -55,8 +55,11 @@ struct virtio_host {
 	void *ctx;
 	/*
 	 * Queue qidx starts (live = true, at DRIVER_OK) or stops (reset, a
-	 * violation, FAILED).  The monitor binds/unbinds the queue's
-	 * ioeventfd (offset VIRTIO_MMIO_QUEUE_NOTIFY, datamatch qidx, 4 bytes).
+	 * violation, FAILED): for a monitor that wants to know.  Flint's
+	 * (vmm/virtio_attach.c) leaves it NULL: it binds every queue's
+	 * ioeventfd when the device is created and keeps it bound (binding
+	 * later would make VM teardown wait for an SRCU grace period), and
+	 * the transport itself ignores notifies for queues that are not live.
 	 * Returning -1 on start fails the device (DEVICE_NEEDS_RESET).
 	 */
 	int (*queue_live)(void *ctx, unsigned qidx, bool live);

@@ -53,7 +53,7 @@ enum line_kind {
 	LINE_CONTINUATION,  /* indented line after a key: more of its value */
 };
 
-#define KEYS_MAX 16
+#define KEYS_MAX 24
 
 struct section_def;
 
@@ -107,6 +107,7 @@ struct key_def {
 };
 
 static const char *add_drive(struct parser *p, const char *name);
+static const char *add_net(struct parser *p, const char *name);
 static bool is_space(char ch);
 
 static const struct section_def sections[] = {
@@ -114,7 +115,7 @@ static const struct section_def sections[] = {
 	{ .name = "kernel" },
 	{ .name = "console" },
 	{ .name = "drive", .what = "drives", .max = CONFIG_DRIVES_MAX, .add = add_drive },
-	{ .name = "net", .what = "network interfaces", .planned = true },
+	{ .name = "net", .what = "network interfaces", .max = CONFIG_NETS_MAX, .add = add_net },
 	{ .name = "sandbox" },
 	{ .name = "control" },
 };
@@ -134,6 +135,11 @@ static const char *set_namespaces(struct parser *p, const char *v);
 static const char *set_drive_path(struct parser *p, const char *v);
 static const char *set_control_socket(struct parser *p, const char *v);
 static const char *set_drive_readonly(struct parser *p, const char *v);
+static const char *set_net_tap(struct parser *p, const char *v);
+static const char *set_net_mac(struct parser *p, const char *v);
+static const char *set_net_mtu(struct parser *p, const char *v);
+static const char *set_net_ip(struct parser *p, const char *v);
+static const char *set_net_gateway(struct parser *p, const char *v);
 
 static const struct key_def keys[] = {
 #define KEY(sec, key, setter, eg, ...) \
@@ -152,6 +158,11 @@ static const struct key_def keys[] = {
 	KEY("sandbox", "namespaces", set_namespaces, "mount,ipc"),
 	KEY("drive", "path", set_drive_path, "disk.img", .required = true),
 	KEY("drive", "readonly", set_drive_readonly, "true"),
+	KEY("net", "tap", set_net_tap, "tap0", .required = true),
+	KEY("net", "mac", set_net_mac, "52:54:00:12:34:56"),
+	KEY("net", "mtu", set_net_mtu, "1500"),
+	KEY("net", "ip", set_net_ip, "10.0.0.2/24"),
+	KEY("net", "gateway", set_net_gateway, "10.0.0.1"),
 	KEY("control", "socket", set_control_socket, "flint.sock"),
 #undef KEY
 };
@@ -683,6 +694,241 @@ static const char *set_drive_readonly(struct parser *p, const char *v)
 	return "not a boolean (use true or false; yes/no, on/off and 1/0 also work)";
 }
 
+/* ---- [net.NAME] -------------------------------------------------------- */
+
+/*
+ * The default MAC: locally administered (0x02 in the first byte), unicast,
+ * and the same for the same NAME on every run (64-bit FNV-1a of NAME), so
+ * a guest's address, and the host's neighbour tables, stay put.
+ */
+static void default_mac(const char *name, uint8_t mac[6])
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (const char *c = name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+	mac[0] = 0x02;
+	for (int i = 1; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * (i - 1)));
+}
+
+static const char *add_net(struct parser *p, const char *name)
+{
+	struct config_net *n = &p->c->nets[current_index(p)];
+
+	n->name = strdup(name);
+	if (!n->name)
+		return "out of memory";
+	n->mtu = CONFIG_MTU_DEFAULT;
+	default_mac(name, n->mac);
+	p->c->nnets++;
+	return NULL;
+}
+
+static struct config_net *cur_net(struct parser *p)
+{
+	return &p->c->nets[current_index(p)];
+}
+
+/* The kernel's rules for an interface name (dev_valid_name). */
+static const char *set_net_tap(struct parser *p, const char *v)
+{
+	struct config_net *n = cur_net(p);
+	char *name, *where;
+
+	if (strlen(v) > 15)
+		return "interface names are at most 15 bytes (IFNAMSIZ - 1)";
+	if (!strcmp(v, ".") || !strcmp(v, ".."))
+		return "not an interface name";
+	for (const char *c = v; *c; c++)
+		if (*c == '/' || *c == ':' || is_space(*c)) {
+			snprintf(p->why, sizeof(p->why), "'%c' is not allowed in an interface name", *c == '\t' ? ' ' : *c);
+			return p->why;
+		}
+	name = strdup(v);
+	if (p->override) {
+		size_t len = strlen(p->override) + 7;
+
+		where = malloc(len);
+		if (where)
+			snprintf(where, len, "--set %s", p->override);
+	} else if (asprintf(&where, "%s:%d", p->c->source, p->line) < 0) {
+		where = NULL;
+	}
+	if (!name || !where) {
+		free(name);
+		free(where);
+		return "out of memory";
+	}
+	free(n->tap);
+	free(n->tap_where);
+	n->tap = name;
+	n->tap_where = where;
+	return NULL;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static const char *set_net_mac(struct parser *p, const char *v)
+{
+	uint8_t mac[6];
+
+	if (strlen(v) != 17)
+		return "not a MAC address (six hex bytes with ':', e.g. 52:54:00:12:34:56)";
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(v[3 * i]), lo = hex_digit(v[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && v[3 * i + 2] != ':'))
+			return "not a MAC address (six hex bytes with ':', e.g. 52:54:00:12:34:56)";
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	if (mac[0] & 1)
+		return "a multicast address: the guest's own must be unicast (the first byte even, e.g. 52:54:00:12:34:56)";
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return "the all-zero address is not a station's (e.g. 52:54:00:12:34:56)";
+	memcpy(cur_net(p)->mac, mac, 6);
+	return NULL;
+}
+
+static const char *set_net_mtu(struct parser *p, const char *v)
+{
+	unsigned long n = 0;
+	const char *q;
+
+	if (*v == '-')
+		return "must not be negative";
+	for (q = v; *q >= '0' && *q <= '9'; q++)
+		if (n <= CONFIG_MTU_MAX)  /* past the bound the exact value no longer matters */
+			n = n * 10 + (unsigned long)(*q - '0');
+	if (q == v || *q)
+		return "not a whole number (bytes, e.g. 1500)";
+	if (n < CONFIG_MTU_MIN || n > CONFIG_MTU_MAX) {
+		snprintf(p->why, sizeof(p->why), "must be %d to %d", CONFIG_MTU_MIN, CONFIG_MTU_MAX);
+		return p->why;
+	}
+	cur_net(p)->mtu = (uint16_t)n;
+	return NULL;
+}
+
+/* "A.B.C.D" at s, up to `end`: four decimal bytes, no leading '+'. */
+static bool parse_ipv4(const char *s, const char *end, uint32_t *out)
+{
+	uint32_t a = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0, digits = 0;
+
+		for (; s < end && *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (!digits || digits > 3 || v > 255)
+			return false;
+		a = a << 8 | v;
+		if (i < 3 && (s >= end || *s++ != '.'))
+			return false;
+	}
+	if (s != end)
+		return false;
+	*out = a;
+	return true;
+}
+
+static uint32_t prefix_mask(unsigned prefix)
+{
+	return prefix ? ~0u << (32 - prefix) : 0;
+}
+
+static const char *set_net_ip(struct parser *p, const char *v)
+{
+	struct config_net *n = cur_net(p);
+	const char *slash = strchr(v, '/');
+	unsigned long prefix = 0;
+	const char *q;
+	uint32_t a, host;
+
+	if (!slash)
+		return "needs a prefix length (e.g. 10.0.0.2/24)";
+	if (!parse_ipv4(v, slash, &a))
+		return "not an IPv4 address (four numbers 0 to 255 with '.', then /prefix: e.g. 10.0.0.2/24)";
+	for (q = slash + 1; *q >= '0' && *q <= '9' && prefix <= 32; q++)
+		prefix = prefix * 10 + (unsigned long)(*q - '0');
+	if (q == slash + 1 || *q || prefix < 1 || prefix > 32)
+		return "the prefix length must be 1 to 32 (e.g. 10.0.0.2/24)";
+	host = a & ~prefix_mask((unsigned)prefix);
+	if (!a)
+		return "0.0.0.0 is no host's address";
+	if (prefix <= 30 && host == 0)
+		return "that is the network's own address, not a host's (e.g. 10.0.0.2/24)";
+	if (prefix <= 30 && host == ~prefix_mask((unsigned)prefix))
+		return "that is the network's broadcast address, not a host's";
+	n->ip = a;
+	n->prefix = (unsigned)prefix;
+	n->has_ip = true;
+	return NULL;
+}
+
+static const char *set_net_gateway(struct parser *p, const char *v)
+{
+	struct config_net *n = cur_net(p);
+	uint32_t a;
+
+	if (strchr(v, '/'))
+		return "a gateway is one address, without /prefix (e.g. 10.0.0.1)";
+	if (!parse_ipv4(v, v + strlen(v), &a) || !a)
+		return "not an IPv4 address (four numbers 0 to 255 with '.', e.g. 10.0.0.1)";
+	n->gateway = a;
+	n->has_gateway = true;
+	return NULL;
+}
+
+static const struct key_def *key_row(const char *section, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* What only the whole [net.NAME] can say, reported at the key's line. */
+static void check_nets(struct parser *p)
+{
+	const struct key_def *gw = key_row("net", "gateway"), *tap = key_row("net", "tap");
+
+	for (unsigned i = 0; i < p->ninst; i++) {
+		const struct instance *in = &p->inst[i];
+		const struct config_net *n;
+
+		if (strcmp(in->sec->name, "net"))
+			continue;
+		n = &p->c->nets[in->index];
+		p->line = in->first_line[gw - keys];
+		if (n->has_gateway && !n->has_ip)
+			fail(p, "[%s] gateway needs ip, the guest's own address (e.g. ip = 10.0.0.2/24)", in->label);
+		else if (n->has_gateway && ((n->gateway ^ n->ip) & prefix_mask(n->prefix)))
+			fail(p, "[%s] gateway = %u.%u.%u.%u: outside the guest's network %u.%u.%u.%u/%u (ip)",
+			     in->label, n->gateway >> 24, n->gateway >> 16 & 255, n->gateway >> 8 & 255,
+			     n->gateway & 255, (n->ip & prefix_mask(n->prefix)) >> 24,
+			     (n->ip & prefix_mask(n->prefix)) >> 16 & 255, (n->ip & prefix_mask(n->prefix)) >> 8 & 255,
+			     n->ip & prefix_mask(n->prefix) & 255, n->prefix);
+		else if (n->has_gateway && n->gateway == n->ip)
+			fail(p, "[%s] gateway is the guest's own address (ip)", in->label);
+		p->line = in->first_line[tap - keys];
+		for (unsigned j = 0; j < in->index && n->tap; j++)
+			if (p->c->nets[j].tap && !strcmp(p->c->nets[j].tap, n->tap))
+				fail(p, "[%s] tap = %s: already used by [net.%s] (one tap per interface)", in->label,
+				     n->tap, p->c->nets[j].name);
+	}
+	p->line = 0;
+}
+
 static bool apply(struct parser *p, struct instance *in, const struct key_def *k, const char *value)
 {
 	const char *why;
@@ -955,6 +1201,11 @@ void config_free(struct config *c)
 		free(c->drives[i].name);
 		free(c->drives[i].path);
 	}
+	for (unsigned i = 0; i < c->nnets; i++) {
+		free(c->nets[i].name);
+		free(c->nets[i].tap);
+		free(c->nets[i].tap_where);
+	}
 	free(c->source);
 	free(c->kernel_path);
 	free(c->cmdline);
@@ -1023,6 +1274,7 @@ int config_load(struct config *c, const char *path, char *const *overrides, int 
 	p.override = NULL;
 	p.line = 0;
 	check_required(&p);
+	check_nets(&p);
 	if (p.failed)
 		goto fail;
 	free(p.inst);

@@ -14,7 +14,11 @@
 #define CONFIG_VCPUS_MAX 64
 #define CONFIG_CMDLINE_MAX 4000             /* leaves room in the 4 KiB boot page */
 #define CONFIG_DRIVES_MAX 8
-#define CONFIG_NAME_MAX 32                  /* NAME in [drive.NAME]: [A-Za-z0-9_-] */
+#define CONFIG_NETS_MAX 8
+#define CONFIG_NAME_MAX 32                  /* NAME in [drive.NAME], [net.NAME]: [A-Za-z0-9_-] */
+#define CONFIG_MTU_MIN 68                   /* IPv4's minimum */
+#define CONFIG_MTU_MAX 65535
+#define CONFIG_MTU_DEFAULT 1500
 #define CONFIG_SOCKET_PATH_MAX 107          /* sizeof(sockaddr_un.sun_path) - 1 */
 
 enum console_output { CONSOLE_OUT_STDOUT, CONSOLE_OUT_NONE, CONSOLE_OUT_FILE };
@@ -24,6 +28,19 @@ struct config_drive {
 	char *name;              /* NAME of [drive.NAME], 1..CONFIG_NAME_MAX characters */
 	char *path;              /* raw disk image, resolved against the INI's folder */
 	bool readonly;           /* default false */
+};
+
+struct config_net {
+	char *name;              /* NAME of [net.NAME] */
+	char *tap;               /* an existing tap interface (never created), at most 15 bytes */
+	/* Where tap was given, "config.ini:12" or "--set net.a.tap=t0": the
+	 * tap is opened at run time, and its errors must point here. */
+	char *tap_where;
+	uint8_t mac[6];          /* default: locally administered, from a hash of NAME */
+	uint16_t mtu;            /* CONFIG_MTU_MIN..MAX, default 1500 */
+	bool has_ip, has_gateway;
+	uint32_t ip, gateway;    /* host byte order */
+	unsigned prefix;         /* 1..32, with ip */
 };
 
 struct config {
@@ -44,6 +61,8 @@ struct config {
 	struct config_drive drives[CONFIG_DRIVES_MAX];   /* in file order, then new ones from --set */
 	unsigned ndrives;
 	char *control_path;      /* [control] socket (QMP), resolved; NULL: no control socket */
+	struct config_net nets[CONFIG_NETS_MAX];         /* in file order, then new ones from --set */
+	unsigned nnets;
 };
 
 /*

@@ -29,7 +29,7 @@ struct machine {
 		void *state;
 	} dev[MACHINE_MAX_DEVICES];
 	int ndev;
-	unsigned virtio_slots;   /* virtio-mmio windows handed out (base, GSI) */
+	unsigned virtio_slots;   /* virtio-mmio windows handed out (vmm/virtio_attach.c) */
 	/* vCPU threads install their filters, then wait for main's (run.c). */
 	pthread_barrier_t filters_installed, go;
 	atomic_bool sandbox_failed;
@@ -74,9 +74,6 @@ extern const struct device_module *const device_modules[];
  * that reports an absurd number); never a silently shortened list.
  */
 int machine_fds(const struct machine *m, int **fds, size_t *n, char *err, size_t errlen);
-
-/* The next virtio-mmio window: its base address and GSI; -1 when full. */
-int machine_virtio_slot(struct machine *m, uint64_t *base, unsigned *gsi);
 
 /*
  * Arms the event loop's tick if it is idle (vmm/tick.c).  Any thread, any

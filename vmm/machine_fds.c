@@ -52,7 +52,7 @@ static int device_fds(const struct machine *m, int d, int **fds, size_t *n, char
 int machine_fds(const struct machine *m, int **fds, size_t *n, char *err, size_t errlen)
 {
 	const struct vm *vm = &m->vm;
-	const int own[] = { vm->vm_fd, vm->stop_fd, m->tick_fd, m->signal_fd, m->el.epfd };
+	const int own[] = { vm->vm_fd, vm->stop_fd, m->tick_fd, m->signal_fd, m->el.epfd, m->el.urgent_epfd };
 	size_t count = sizeof(own) / sizeof(own[0]) + vm->nvcpus;
 	int *keep = malloc(count * sizeof(*keep));
 

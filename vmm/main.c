@@ -28,7 +28,7 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run CONFIG     boot the VM; its console goes to stdout unless [console] says otherwise\n"
-	"  check CONFIG   validate CONFIG, its kernel file and drive images without booting\n"
+	"  check CONFIG   validate CONFIG, its kernel file, drive images and taps without booting\n"
 	"  seccomp-dump   print each thread role's system-call allow-list with its argument\n"
 	"                 conditions (--role R: only that role)\n"
 	"  ctl SOCKET CMD send one QMP command (e.g. query-status, stop, cont, quit) to a\n"

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "exit_codes.h"
 #include "loader_initrd.h"
 #include "loader_pvh.h"
+#include "net_module.h"
 #include "vm.h"
 
 /* Loads the kernel, and the initrd above it, into scratch memory the size of the guest's. */
@@ -95,19 +97,54 @@ static int check_vcpus(const struct config *cfg)
 	return FLINT_EXIT_USAGE;
 }
 
+/*
+ * Attaches to every [net.NAME] tap as `flint run` would (vmm/tap.c) and
+ * lets go.  Their description lines go to *lines, printed after the OK
+ * line only when everything passed.
+ */
+static int check_nets(const struct config *cfg, char **lines)
+{
+	char err[1024];
+	size_t len = 0;
+	FILE *f = open_memstream(lines, &len);
+
+	if (!f) {
+		perror("flint: open_memstream");
+		return FLINT_EXIT_VMM;
+	}
+	if (net_check(cfg, f, err, sizeof(err)) < 0) {
+		fclose(f);
+		fprintf(stderr, "flint: %s\n", err);
+		return FLINT_EXIT_USAGE;
+	}
+	fclose(f);
+	return 0;
+}
+
 int flint_check(const struct config *cfg)
 {
 	struct pvh_image img;
-	int status = check_kernel(cfg, &img), drives, vcpus;
+	char *lines = NULL;
+	int status = check_kernel(cfg, &img), drives, nets, vcpus;
 
 	if (status == FLINT_EXIT_VMM)
 		return status;
 	drives = check_drives(cfg);
+	nets = check_nets(cfg, &lines);
 	vcpus = check_vcpus(cfg);
-	if (status || drives || vcpus)
+	if (nets == FLINT_EXIT_VMM) {
+		free(lines);
+		return nets;
+	}
+	if (status || drives || nets || vcpus) {
+		free(lines);
 		return FLINT_EXIT_USAGE;
-	printf("%s: OK (kernel %s, entry 0x%x, %llu MiB, %u vCPU%s, %u drive%s)\n", cfg->source,
+	}
+	printf("%s: OK (kernel %s, entry 0x%x, %llu MiB, %u vCPU%s, %u drive%s, %u net%s)\n", cfg->source,
 	       cfg->kernel_path, img.entry32, (unsigned long long)(cfg->memory >> 20), cfg->vcpus,
-	       cfg->vcpus == 1 ? "" : "s", cfg->ndrives, cfg->ndrives == 1 ? "" : "s");
+	       cfg->vcpus == 1 ? "" : "s", cfg->ndrives, cfg->ndrives == 1 ? "" : "s", cfg->nnets,
+	       cfg->nnets == 1 ? "" : "s");
+	fputs(lines ? lines : "", stdout);
+	free(lines);
 	return 0;
 }

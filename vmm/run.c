@@ -42,16 +42,6 @@ int machine_add_param(struct machine *m, const char *fmt, ...)
 	return 0;
 }
 
-int machine_virtio_slot(struct machine *m, uint64_t *base, unsigned *gsi)
-{
-	if (m->virtio_slots == FLINT_VIRTIO_MAX)
-		return -1;
-	*base = FLINT_VIRTIO_MMIO_GPA + m->virtio_slots * FLINT_VIRTIO_MMIO_STRIDE;
-	*gsi = FLINT_VIRTIO_GSI_BASE + m->virtio_slots;
-	m->virtio_slots++;
-	return 0;
-}
-
 static void on_stop(void *ctx, uint32_t events)
 {
 	struct machine *m = ctx;
@@ -100,9 +90,9 @@ static int loop_setup(struct machine *m, char *err, size_t errlen)
 	m->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	m->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (m->signal_fd < 0 || m->tick_fd < 0 ||
-	    ev_add(&m->el, m->vm.stop_fd, EPOLLIN, on_stop, m) < 0 ||
+	    ev_add_urgent(&m->el, m->vm.stop_fd, EPOLLIN, on_stop, m) < 0 ||
 	    ev_add(&m->el, m->tick_fd, EPOLLIN, on_tick, m) < 0 ||
-	    ev_add(&m->el, m->signal_fd, EPOLLIN, on_signal, m) < 0) {
+	    ev_add_urgent(&m->el, m->signal_fd, EPOLLIN, on_signal, m) < 0) {
 		snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
 		return -1;
 	}
@@ -378,7 +368,7 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	char err[1024] = "";
 	int status = FLINT_EXIT_VMM, rc;
 
-	m = (struct machine){ .cfg = cfg, .signal_fd = -1, .tick_fd = -1 };
+	m = (struct machine){ .cfg = cfg, .signal_fd = -1, .tick_fd = -1, .el = { .epfd = -1, .urgent_epfd = -1 } };
 	if ((rc = vm_create(&m.vm, cfg->memory, cfg->vcpus, err, sizeof(err))) < 0) {
 		if (rc == VM_ERR_CONFIG)
 			status = FLINT_EXIT_USAGE;
@@ -410,7 +400,7 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	}
 	if (initrd.size && initrd_announce(&m.vm.mem, &initrd, err, sizeof(err)) < 0)
 		goto out;
-	if (vm_commit_coalesced(&m.vm, err, sizeof(err)) < 0)
+	if (vm_commit_irqs(&m.vm, err, sizeof(err)) < 0 || vm_commit_coalesced(&m.vm, err, sizeof(err)) < 0)
 		goto out;
 	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0)
 		goto out;

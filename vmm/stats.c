@@ -180,6 +180,20 @@ void stats_print_text(const struct stats *s, FILE *f)
 	fprintf(f, "  %-28s %8llu\n", "output bytes lost", (unsigned long long)s->console_dropped);
 	if (s->console_errno)
 		fprintf(f, "  %-28s %s\n", "output write error", strerror(s->console_errno));
+	for (unsigned i = 0; i < s->nnets; i++) {
+		const struct virtio_net_stats *n = &s->nets[i].s;
+
+		fprintf(f, "flint: %s: rx %llu packets %llu bytes, tx %llu packets %llu bytes\n", s->nets[i].name,
+			(unsigned long long)n->rx_packets, (unsigned long long)n->rx_bytes,
+			(unsigned long long)n->tx_packets, (unsigned long long)n->tx_bytes);
+		fprintf(f, "  drops: rx too big %llu, rx no guest buffer %llu, rx bad header %llu, rx tap error %llu, "
+			"tx short %llu, tx too big %llu, tx bad gso %llu, tx tap error %llu\n",
+			(unsigned long long)n->rx_drop_too_big, (unsigned long long)n->rx_no_buffer,
+			(unsigned long long)n->rx_drop_bad_hdr, (unsigned long long)n->rx_tap_error,
+			(unsigned long long)n->tx_drop_short,
+			(unsigned long long)n->tx_drop_too_big, (unsigned long long)n->tx_drop_bad_gso,
+			(unsigned long long)n->tx_drop_tap_error);
+	}
 }
 
 void stats_print_json(const struct stats *s, FILE *f)
@@ -208,7 +222,24 @@ void stats_print_json(const struct stats *s, FILE *f)
 		(unsigned long long)s->coalesced_writes, (unsigned long long)s->ioeventfd_notifies);
 	/* errno names are fixed words: no escaping needed */
 	fprintf(f, "\"console\":{\"buffers\":%llu,\"bad_buffers\":%llu,\"bytes_lost\":%llu,"
-		"\"write_error\":\"%s\"}}\n", (unsigned long long)s->console_buffers,
+		"\"write_error\":\"%s\"},\"nets\":[", (unsigned long long)s->console_buffers,
 		(unsigned long long)s->console_bad_buffers, (unsigned long long)s->console_dropped,
 		s->console_errno ? strerrorname_np(s->console_errno) : "");
+	for (unsigned i = 0; i < s->nnets; i++) {
+		const struct virtio_net_stats *n = &s->nets[i].s;
+
+		/* names are "net." + [A-Za-z0-9_-]: no escaping needed */
+		fprintf(f, "%s{\"name\":\"%s\",\"rx_packets\":%llu,\"rx_bytes\":%llu,\"tx_packets\":%llu,"
+			"\"tx_bytes\":%llu,\"rx_drop_too_big\":%llu,\"rx_no_buffer\":%llu,\"rx_drop_bad_hdr\":%llu,"
+			"\"rx_tap_error\":%llu,\"tx_drop_short\":%llu,"
+			"\"tx_drop_too_big\":%llu,\"tx_drop_bad_gso\":%llu,\"tx_drop_tap_error\":%llu}",
+			i ? "," : "", s->nets[i].name, (unsigned long long)n->rx_packets,
+			(unsigned long long)n->rx_bytes, (unsigned long long)n->tx_packets,
+			(unsigned long long)n->tx_bytes, (unsigned long long)n->rx_drop_too_big,
+			(unsigned long long)n->rx_no_buffer, (unsigned long long)n->rx_drop_bad_hdr,
+			(unsigned long long)n->rx_tap_error, (unsigned long long)n->tx_drop_short,
+			(unsigned long long)n->tx_drop_too_big, (unsigned long long)n->tx_drop_bad_gso,
+			(unsigned long long)n->tx_drop_tap_error);
+	}
+	fprintf(f, "]}\n");
 }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "net.h"
+
 enum stats_mark {
 	MARK_MAIN,          /* flint's main() entered: time zero */
 	MARK_CONFIG,        /* configuration parsed */
@@ -26,6 +28,13 @@ enum stats_mark {
 extern const char *const stats_mark_names[MARK_COUNT];
 
 #define STATS_MAX_REASONS 24
+#define STATS_MAX_NETS 8
+
+/* One [net.NAME]'s counters, copied when the device stops (vmm/net.c). */
+struct stats_net {
+	char name[48];
+	struct virtio_net_stats s;
+};
 
 struct exit_stat {
 	char reason[40];
@@ -52,6 +61,8 @@ struct stats {
 	uint64_t guest_tsc0, guest_tsc0_ns;
 	uint32_t tsc_khz;
 	unsigned invalid;             /* bit (1u << mark): the guest reported an impossible stamp */
+	struct stats_net nets[STATS_MAX_NETS];
+	unsigned nnets;
 };
 
 /*

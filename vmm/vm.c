@@ -326,24 +326,35 @@ int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t match, int
 	return 0;
 }
 
-int vm_irqfd_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *err, size_t errlen)
+int vm_irq_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *err, size_t errlen)
 {
-	size_t sz = sizeof(struct kvm_irq_routing) + (vm->nroutes + 1) * sizeof(struct kvm_irq_routing_entry);
-	struct kvm_irq_routing *r;
-	struct kvm_irqfd irqfd = { .fd = efd, .gsi = gsi };
-	int rc;
-
+	for (unsigned i = 0; i < vm->nroutes; i++)
+		if (vm->routes[i].gsi == gsi) {
+			snprintf(err, errlen, "GSI %u routed twice (a bug in flint)", gsi);
+			return -1;
+		}
 	if (vm->nroutes == FLINT_VIRTIO_MAX) {
 		snprintf(err, errlen, "too many interrupt routes");
 		return -1;
 	}
 	/* Destination APIC 0, fixed delivery, edge: the vector is all a Flint
 	 * guest needs to know (boot_abi.h). */
-	vm->routes[vm->nroutes++] = (struct kvm_irq_routing_entry){
+	vm->routes[vm->nroutes] = (struct kvm_irq_routing_entry){
 		.gsi = gsi, .type = KVM_IRQ_ROUTING_MSI,
 		.u.msi = { .address_lo = 0xfee00000u, .address_hi = 0, .data = vector },
 	};
-	/* KVM replaces the whole table on every call. */
+	vm->route_fds[vm->nroutes++] = efd;
+	return 0;
+}
+
+int vm_commit_irqs(struct vm *vm, char *err, size_t errlen)
+{
+	size_t sz = sizeof(struct kvm_irq_routing) + vm->nroutes * sizeof(struct kvm_irq_routing_entry);
+	struct kvm_irq_routing *r;
+	int rc;
+
+	if (!vm->nroutes)
+		return 0;
 	r = calloc(1, sz);
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
@@ -353,9 +364,18 @@ int vm_irqfd_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *er
 	memcpy(r->entries, vm->routes, vm->nroutes * sizeof(vm->routes[0]));
 	rc = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r);
 	free(r);
-	if (rc < 0 || ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
-		snprintf(err, errlen, "routing GSI %u to vector 0x%x: %s", gsi, vector, strerror(errno));
+	if (rc < 0) {
+		snprintf(err, errlen, "KVM_SET_GSI_ROUTING (%u MSI routes): %s", vm->nroutes, strerror(errno));
 		return -1;
+	}
+	for (unsigned i = 0; i < vm->nroutes; i++) {
+		struct kvm_irqfd irqfd = { .fd = (uint32_t)vm->route_fds[i], .gsi = vm->routes[i].gsi };
+
+		if (ioctl(vm->vm_fd, KVM_IRQFD, &irqfd) < 0) {
+			snprintf(err, errlen, "KVM_IRQFD for GSI %u (vector 0x%x): %s", vm->routes[i].gsi,
+				 vm->routes[i].u.msi.data, strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }

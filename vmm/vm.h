@@ -34,7 +34,11 @@ struct vm {
 	struct kvm_coalesced_mmio_zone zones[8];
 	unsigned nzones;
 	unsigned kernel_io_devices;        /* ioeventfds registered */
+	/* MSI routes and their irqfds, collected while devices are set up and
+	 * given to KVM once by vm_commit_irqs (KVM replaces the whole table
+	 * on every KVM_SET_GSI_ROUTING). */
 	struct kvm_irq_routing_entry routes[FLINT_VIRTIO_MAX];
+	int route_fds[FLINT_VIRTIO_MAX];
 	unsigned nroutes;
 	unsigned nvcpus;
 	struct vcpu *vcpus;
@@ -83,9 +87,12 @@ unsigned vm_drain_coalesced(struct vm *vm);
  * without leaving the kernel. */
 int vm_ioeventfd(struct vm *vm, uint64_t addr, uint32_t len, uint64_t match, int efd,
 		 char *err, size_t errlen);
-/* Routes gsi to an edge-triggered MSI with `vector` at APIC 0 and binds
- * efd to it: a write to efd interrupts the guest. */
-int vm_irqfd_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *err, size_t errlen);
+/* Asks for gsi to be an edge-triggered MSI with `vector` at APIC 0, with
+ * efd bound to it: a write to efd interrupts the guest.  Takes effect in
+ * vm_commit_irqs. */
+int vm_irq_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *err, size_t errlen);
+/* Sets the routing table once and binds the irqfds; before the vCPUs run. */
+int vm_commit_irqs(struct vm *vm, char *err, size_t errlen);
 
 /* The pause lock and condition (vcpu_pause_all); vm_create calls it. */
 void vm_pause_init(struct vm *vm);

@@ -116,7 +116,7 @@ TEST(unknown_key)
 TEST(unknown_section)
 {
 	EXPECT_ERROR(KERNEL "\n\n[machin]\nmemory = 64M\n", 5,
-		     "[machin]: unknown section (known: machine, kernel, console, drive.NAME, sandbox, control)");
+		     "[machin]: unknown section (known: machine, kernel, console, drive.NAME, net.NAME, sandbox, control)");
 }
 
 TEST(unknown_section_empty)
@@ -232,7 +232,7 @@ TEST(key_outside_section)
 {
 	EXPECT_ERROR("memory = 64M\n" KERNEL, 1,
 		     "memory: key outside any section (put it under one of: machine, kernel, console, "
-		     "drive.NAME, sandbox, control)");
+		     "drive.NAME, net.NAME, sandbox, control)");
 }
 
 TEST(syntax_error_no_equals)
@@ -330,11 +330,8 @@ TEST(console_input_unknown)
 	EXPECT_ERROR(KERNEL "[console]\ninput = tty\n", 4, "input = \"tty\": unknown input (use none or stdin)");
 }
 
-TEST(reserved_sections)
+TEST(sandbox_key_errors)
 {
-	EXPECT_ERROR(KERNEL "[drive.data]\npath = d.img\n\n\n[net.eth0]\n", 7,
-		     "[net.eth0]: network interfaces are not supported yet by this version of flint");
-	EXPECT_ERROR(KERNEL "[net]\n", 3, "[net]: network interfaces are not supported yet");
 	EXPECT_ERROR(KERNEL "[sandbox]\nseccomp = strict\n", 4,
 		     "[sandbox] seccomp = \"strict\": unknown mode (use kill, trap, log or off)");
 	EXPECT_ERROR(KERNEL "[sandbox]\npivot_root = /x\n", 4,
@@ -499,6 +496,178 @@ TEST(drive_set_errors)
 	EXPECT_SET_ERROR(KERNEL DRIVE("a"), "drive.a.readonly=perhaps", "[drive.a] readonly = \"perhaps\": not a boolean");
 }
 
+/* ---- [net.NAME] -------------------------------------------------------- */
+
+#define NET(name, tap) "[net." name "]\ntap = " tap "\n"
+
+TEST(net_minimal_defaults)
+{
+	struct config c, c2;
+	struct tmp t;
+
+	if (load_ok(KERNEL "\n[net.eth0]\ntap = attach0\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.nnets == 1);
+	CHECK(!strcmp(c.nets[0].name, "eth0"));
+	CHECK(!strcmp(c.nets[0].tap, "attach0"));
+	CHECK(c.nets[0].mtu == 1500);
+	CHECK(!c.nets[0].has_ip && !c.nets[0].has_gateway);
+	/* Default MAC: locally administered, unicast, and a function of NAME alone. */
+	CHECK((c.nets[0].mac[0] & 3) == 2);
+	/* The tap's origin, for errors found when it is opened. */
+	{
+		char want[128];
+
+		snprintf(want, sizeof(want), "%s:5", t.ini);
+		CHECK(c.nets[0].tap_where && !strcmp(c.nets[0].tap_where, want));
+	}
+	if (load_ok(KERNEL "[net.eth0]\ntap = other\n[net.eth1]\ntap = t1\n", NULL, 0, &c2, &t) != 0) {
+		CHECK(0);
+		config_free(&c);
+		return;
+	}
+	CHECK(!memcmp(c.nets[0].mac, c2.nets[0].mac, 6));
+	CHECK(memcmp(c2.nets[0].mac, c2.nets[1].mac, 6) != 0);
+	CHECK((c2.nets[1].mac[0] & 3) == 2);
+	config_free(&c);
+	config_free(&c2);
+}
+
+TEST(net_every_key)
+{
+	struct config c;
+	struct tmp t;
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xCD, 0xef };
+
+	if (load_ok(KERNEL "[net.lan]\ntap = attach-lan\nmac = 52:54:00:ab:CD:ef\nmtu = 9000\n"
+		    "ip = 10.1.2.3/16\ngateway = 10.1.0.1\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.nnets == 1);
+	CHECK(!memcmp(c.nets[0].mac, mac, 6));
+	CHECK(c.nets[0].mtu == 9000);
+	CHECK(c.nets[0].has_ip && c.nets[0].ip == (10u << 24 | 1 << 16 | 2 << 8 | 3) && c.nets[0].prefix == 16);
+	CHECK(c.nets[0].has_gateway && c.nets[0].gateway == (10u << 24 | 1 << 16 | 1));
+	config_free(&c);
+}
+
+TEST(net_bounds_ok)
+{
+	struct config c;
+	struct tmp t;
+
+	if (load_ok(KERNEL "[net.a]\ntap = x23456789012345\nmtu = 68\nip = 192.168.1.1/32\n"
+		    "[net.b]\ntap = b\nmtu = 65535\nip = 10.0.0.1/31\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.nets[0].mtu == 68 && c.nets[1].mtu == 65535);
+	CHECK(c.nets[0].prefix == 32 && c.nets[1].prefix == 31);
+	config_free(&c);
+}
+
+TEST(net_set_adds_and_changes)
+{
+	struct config c;
+	struct tmp t;
+	char *sets[] = { "net.eth0.mtu=4000", "net.new.tap=attach9", "net.new.ip=172.16.0.5/12" };
+
+	if (load_ok(KERNEL NET("eth0", "t0"), sets, 3, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.nnets == 2);
+	CHECK(c.nets[0].mtu == 4000);
+	CHECK(!strcmp(c.nets[1].name, "new") && !strcmp(c.nets[1].tap, "attach9"));
+	CHECK(c.nets[1].has_ip && c.nets[1].prefix == 12);
+	CHECK(c.nets[1].tap_where && !strcmp(c.nets[1].tap_where, "--set net.new.tap=attach9"));
+	config_free(&c);
+}
+
+TEST(net_tap_errors)
+{
+	EXPECT_ERROR(KERNEL "[net.eth0]\nmtu = 1500\n", 0, "[net.eth0] tap is required (e.g. tap = tap0)");
+	EXPECT_ERROR(KERNEL "[net.eth0]\ntap =\n", 4, "[net.eth0] tap: empty value (e.g. tap = tap0)");
+	EXPECT_ERROR(KERNEL "[net.eth0]\ntap = x234567890123456\n", 4,
+		     "[net.eth0] tap = \"x234567890123456\": interface names are at most 15 bytes");
+	EXPECT_ERROR(KERNEL "[net.eth0]\ntap = a/b\n", 4, "'/' is not allowed in an interface name");
+	EXPECT_ERROR(KERNEL "[net.eth0]\ntap = a:b\n", 4, "':' is not allowed in an interface name");
+	EXPECT_ERROR(KERNEL "[net.eth0]\ntap = a b\n", 4, "' ' is not allowed in an interface name");
+	EXPECT_ERROR(KERNEL "[net.eth0]\ntap = ..\n", 4, "not an interface name");
+	EXPECT_ERROR(KERNEL "[net.eth0]\ntap = t0\ntap = t1\n", 5, "[net.eth0] tap: given twice (first on line 4)");
+	EXPECT_ERROR(KERNEL NET("a", "t0") "\n" NET("b", "t0"), 7,
+		     "[net.b] tap = t0: already used by [net.a] (one tap per interface)");
+}
+
+TEST(net_mac_errors)
+{
+	EXPECT_ERROR(KERNEL NET("e", "t") "mac = 52:54:00:12:34\n", 5,
+		     "[net.e] mac = \"52:54:00:12:34\": not a MAC address (six hex bytes with ':', e.g. 52:54:00:12:34:56)");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mac = 52-54-00-12-34-56\n", 5, "not a MAC address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mac = 52:54:00:12:34:5g\n", 5, "not a MAC address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mac = 52:54:00:12:34:567\n", 5, "not a MAC address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mac = 01:00:5e:00:00:01\n", 5,
+		     "a multicast address: the guest's own must be unicast");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mac = ff:ff:ff:ff:ff:ff\n", 5, "a multicast address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mac = 00:00:00:00:00:00\n", 5, "the all-zero address");
+}
+
+TEST(net_mtu_errors)
+{
+	EXPECT_ERROR(KERNEL NET("e", "t") "mtu = 67\n", 5, "[net.e] mtu = \"67\": must be 68 to 65535");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mtu = 65536\n", 5, "must be 68 to 65535");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mtu = 99999999999999999999\n", 5, "must be 68 to 65535");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mtu = -1\n", 5, "must not be negative");
+	EXPECT_ERROR(KERNEL NET("e", "t") "mtu = 1.5k\n", 5, "not a whole number");
+}
+
+TEST(net_ip_errors)
+{
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.2\n", 5,
+		     "[net.e] ip = \"10.0.0.2\": needs a prefix length (e.g. 10.0.0.2/24)");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.256/24\n", 5, "not an IPv4 address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0/24\n", 5, "not an IPv4 address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.2.1/24\n", 5, "not an IPv4 address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.0002/24\n", 5, "not an IPv4 address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.2/33\n", 5, "the prefix length must be 1 to 32");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.2/0\n", 5, "the prefix length must be 1 to 32");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.2/\n", 5, "the prefix length must be 1 to 32");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.0/24\n", 5, "the network's own address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.255/24\n", 5, "the network's broadcast address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 0.0.0.0/8\n", 5, "0.0.0.0 is no host's address");
+}
+
+TEST(net_gateway_errors)
+{
+	EXPECT_ERROR(KERNEL NET("e", "t") "gateway = 10.0.0.1\n", 5,
+		     "[net.e] gateway needs ip, the guest's own address (e.g. ip = 10.0.0.2/24)");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.2/24\ngateway = 10.0.1.1\n", 6,
+		     "[net.e] gateway = 10.0.1.1: outside the guest's network 10.0.0.0/24 (ip)");
+	EXPECT_ERROR(KERNEL NET("e", "t") "ip = 10.0.0.2/24\ngateway = 10.0.0.2\n", 6,
+		     "[net.e] gateway is the guest's own address");
+	EXPECT_ERROR(KERNEL NET("e", "t") "gateway = 10.0.0.1/24\n", 5, "without /prefix");
+	EXPECT_ERROR(KERNEL NET("e", "t") "gateway = 10.0.0\n", 5, "not an IPv4 address");
+}
+
+TEST(net_names_and_count)
+{
+	EXPECT_ERROR(KERNEL "[net]\ntap = t\n", 3, "[net]: needs a name (NAME in [net.NAME]: 1 to 32");
+	EXPECT_ERROR(KERNEL "[net.a!]\ntap = t\n", 3, "[net.a!]: '!' is not allowed in a name");
+	EXPECT_ERROR(KERNEL NET("a", "t0") NET("b", "t1") NET("c", "t2") NET("d", "t3") NET("e", "t4")
+		     NET("f", "t5") NET("g", "t6") NET("h", "t7") "[net.i]\n", 19,
+		     "[net.i]: too many network interfaces (at most 8)");
+	EXPECT_SET_ERROR(KERNEL, "net.x.mtu=10", "--set net.x.mtu=10: [net.x] mtu = \"10\": must be 68 to 65535");
+	EXPECT_SET_ERROR(KERNEL NET("a", "t"), "net.a.tap=bad/name", "'/' is not allowed in an interface name");
+	{
+		char *sets[] = { "net.x.mtu=1400" };
+
+		expect_error_at(__LINE__, KERNEL, sets, 1, 0, "[net.x] tap is required (e.g. tap = tap0)");
+	}
+}
+
 /* ---- --set errors ----------------------------------------------------- */
 
 TEST(set_bad_value)
@@ -519,7 +688,7 @@ TEST(set_unknown_names)
 {
 	EXPECT_SET_ERROR(KERNEL, "machine.ram=1G", "[machine] ram: unknown key (known: memory, vcpus)");
 	EXPECT_SET_ERROR(KERNEL, "machin.memory=1G", "[machin]: unknown section");
-	EXPECT_SET_ERROR(KERNEL, "net.eth0.tap=tap0", "[net.eth0]: network interfaces are not supported yet");
+	EXPECT_SET_ERROR(KERNEL, "net.eth0.tpa=tap0", "[net.eth0] tpa: unknown key (known: tap, mac, mtu, ip, gateway)");
 	EXPECT_SET_ERROR(KERNEL, "drive.data.size=1G", "[drive.data] size: unknown key (known: path, readonly)");
 }
 

@@ -49,6 +49,7 @@ static void make_machine(unsigned nvcpus, struct fake *a, struct fake *b)
 	m.vm.vm_fd = 5;
 	m.vm.stop_fd = 6;
 	m.el.epfd = 7;
+	m.el.urgent_epfd = 8;
 	m.vm.nvcpus = nvcpus;
 	m.vm.vcpus = calloc(nvcpus, sizeof(*m.vm.vcpus));
 	for (unsigned i = 0; i < nvcpus; i++)
@@ -74,7 +75,7 @@ static bool has_range(const int *fds, size_t nfds, int lo, int n)
 	return true;
 }
 
-/* 64 vCPUs and 16 drives: 5 + 64 + 48 + 10 descriptors, all of them kept. */
+/* 64 vCPUs and 16 drives: 6 + 64 + 48 + 10 descriptors, all of them kept. */
 TEST(keeps_every_vcpu_and_device_descriptor)
 {
 	struct fake drives = { 1000, 48 }, other = { 2000, 10 };
@@ -84,8 +85,8 @@ TEST(keeps_every_vcpu_and_device_descriptor)
 
 	make_machine(64, &drives, &other);
 	CHECK(machine_fds(&m, &fds, &n, err, sizeof(err)) == 0);
-	CHECK(n == 5 + 64 + 48 + 10);
-	CHECK(fds && has_range(fds, n, 3, 5));
+	CHECK(n == 6 + 64 + 48 + 10);
+	CHECK(fds && has_range(fds, n, 3, 6));
 	CHECK(fds && has_range(fds, n, 100, 64));
 	CHECK(fds && has_range(fds, n, 1000, 48));
 	CHECK(fds && has_range(fds, n, 2000, 10));
@@ -102,8 +103,8 @@ TEST(one_vcpu_no_devices)
 
 	make_machine(1, &none, &none2);
 	CHECK(machine_fds(&m, &fds, &n, err, sizeof(err)) == 0);
-	CHECK(n == 6);
-	CHECK(fds && has_range(fds, n, 3, 5) && has_range(fds, n, 100, 1));
+	CHECK(n == 7);
+	CHECK(fds && has_range(fds, n, 3, 6) && has_range(fds, n, 100, 1));
 	free(fds);
 	free(m.vm.vcpus);
 }

@@ -1,0 +1,235 @@
+/* Unit tests for vmm/eventloop.c and the attach path's poll window: eventfds only, no KVM. */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "eventloop.h"
+#include "stats.h"
+#include "virtio_attach.h"
+
+static int efd(void)
+{
+	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+static void poke(int fd)
+{
+	uint64_t one = 1;
+
+	CHECK(write(fd, &one, sizeof(one)) == sizeof(one));
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) < 0) {
+		/* nothing pending */
+	}
+}
+
+struct ctx {
+	struct event_loop *el;
+	int fd, other, replacement;
+	int calls;
+	int order;          /* when this handler ran (global sequence) */
+};
+
+static int seq;
+
+static void count_and_drain(void *p, uint32_t ev)
+{
+	struct ctx *c = p;
+
+	(void)ev;
+	drain(c->fd);
+	c->calls++;
+	c->order = ++seq;
+}
+
+static void finish(void *p, uint32_t ev)
+{
+	struct ctx *c = p;
+
+	count_and_drain(p, ev);
+	c->el->done = true;
+}
+
+static struct ctx replaced;
+
+/* Deletes `other` (whose event is later in this batch) and adds a new
+ * descriptor, which takes the slot `other` just freed. */
+static void swap_out_other(void *p, uint32_t ev)
+{
+	struct ctx *c = p;
+
+	count_and_drain(p, ev);
+	CHECK(ev_del(c->el, c->other) == 0);
+	CHECK(ev_add(c->el, c->replacement, EPOLLIN, count_and_drain, &replaced) == 0);
+}
+
+TEST(stale_event_does_not_reach_reused_slot)
+{
+	struct event_loop el;
+	int a = efd(), b = efd(), c = efd(), e = efd();
+	struct ctx ca = { .el = &el, .fd = a, .other = b, .replacement = c }, cb = { .el = &el, .fd = b },
+		   ce = { .el = &el, .fd = e };
+
+	replaced = (struct ctx){ .el = &el, .fd = c };
+	CHECK(ev_init(&el) == 0);
+	CHECK(ev_add(&el, a, EPOLLIN, swap_out_other, &ca) == 0);
+	CHECK(ev_add(&el, b, EPOLLIN, count_and_drain, &cb) == 0);
+	CHECK(ev_add(&el, e, EPOLLIN, finish, &ce) == 0);
+	/* Ready in this order, so one batch holds a, b, e in this order. */
+	poke(a);
+	poke(b);
+	poke(e);
+	CHECK(ev_run(&el) == 0);
+	CHECK(ca.calls == 1);
+	CHECK(cb.calls == 0);        /* deleted before its turn */
+	CHECK(replaced.calls == 0);  /* b's stale event must not run c's handler */
+	CHECK(ce.calls == 1);
+	/* The replacement works once it is really ready. */
+	el.done = false;
+	ce.calls = 0;
+	poke(c);
+	CHECK(ev_del(&el, e) == 0);
+	CHECK(ev_add(&el, e, EPOLLIN, finish, &ce) == 0);
+	poke(e);
+	CHECK(ev_run(&el) == 0);
+	CHECK(replaced.calls == 1);
+	ev_fini(&el);
+	close(a), close(b), close(c), close(e);
+}
+
+TEST(urgent_handlers_run_first_in_a_batch)
+{
+	struct event_loop el;
+	int q = efd(), s = efd();
+	struct ctx cq = { .el = &el, .fd = q }, cs = { .el = &el, .fd = s };
+
+	seq = 0;
+	CHECK(ev_init(&el) == 0);
+	CHECK(ev_add(&el, q, EPOLLIN, count_and_drain, &cq) == 0);
+	CHECK(ev_add_urgent(&el, s, EPOLLIN, finish, &cs) == 0);
+	poke(q);     /* the queue became ready first ... */
+	poke(s);     /* ... but the stop is served first, and ends the loop */
+	CHECK(ev_run(&el) == 0);
+	CHECK(cs.calls == 1 && cs.order == 1);
+	CHECK(cq.calls == 0);
+	ev_fini(&el);
+	close(q), close(s);
+}
+
+TEST(urgent_pending_sees_only_urgent_descriptors)
+{
+	struct event_loop el;
+	int q = efd(), s = efd();
+	struct ctx cq = { .el = &el, .fd = q }, cs = { .el = &el, .fd = s };
+
+	CHECK(ev_init(&el) == 0);
+	CHECK(ev_add(&el, q, EPOLLIN, count_and_drain, &cq) == 0);
+	CHECK(ev_add_urgent(&el, s, EPOLLIN, count_and_drain, &cs) == 0);
+	CHECK(!ev_urgent_pending(&el));
+	poke(q);
+	CHECK(!ev_urgent_pending(&el));
+	poke(s);
+	CHECK(ev_urgent_pending(&el));
+	drain(s);
+	CHECK(!ev_urgent_pending(&el));
+	CHECK(ev_del(&el, s) == 0);
+	poke(s);
+	CHECK(!ev_urgent_pending(&el));   /* deleted from both sets */
+	el.done = true;
+	CHECK(ev_urgent_pending(&el));
+	ev_fini(&el);
+	close(q), close(s);
+}
+
+/* ---- the poll window (vmm/virtio_attach.c) ------------------------------ */
+
+struct busy {
+	atomic_bool *stopping;
+	int signal_fd;
+	uint64_t calls, stop_at, signal_at, more_at;
+};
+
+static bool busy_serve(void *p)
+{
+	struct busy *b = p;
+
+	b->calls++;
+	if (b->calls == b->stop_at)
+		atomic_store(b->stopping, true);
+	if (b->calls == b->signal_at)
+		poke(b->signal_fd);
+	return b->calls == b->more_at;
+}
+
+#define LONG_WINDOW (2ull * 1000 * 1000 * 1000) /* 2 s: only an early end passes */
+
+TEST(poll_window_ends_when_vm_stops)
+{
+	struct event_loop el;
+	atomic_bool stopping = false;
+	struct busy b = { .stopping = &stopping, .signal_fd = -1, .stop_at = 3 };
+	uint64_t t0, n;
+
+	CHECK(ev_init(&el) == 0);
+	t0 = stats_now_ns();
+	n = virtio_attach_poll(&el, &stopping, LONG_WINDOW, busy_serve, &b);
+	CHECK(n == 3);
+	CHECK(stats_now_ns() - t0 < LONG_WINDOW / 4);
+	/* Already stopping: no call at all. */
+	CHECK(virtio_attach_poll(&el, &stopping, LONG_WINDOW, busy_serve, &b) == 0);
+	ev_fini(&el);
+}
+
+TEST(poll_window_yields_to_a_pending_signal)
+{
+	struct event_loop el;
+	atomic_bool stopping = false;
+	int sig = efd();
+	struct ctx cs = { .el = &el, .fd = sig };
+	struct busy b = { .stopping = &stopping, .signal_fd = sig, .signal_at = 5 };
+	uint64_t t0;
+
+	CHECK(ev_init(&el) == 0);
+	CHECK(ev_add_urgent(&el, sig, EPOLLIN, count_and_drain, &cs) == 0);
+	t0 = stats_now_ns();
+	virtio_attach_poll(&el, &stopping, LONG_WINDOW, busy_serve, &b);
+	/* Seen at the next check, every VIRTIO_ATTACH_CHECK_NS: far below the window. */
+	CHECK(stats_now_ns() - t0 < LONG_WINDOW / 4);
+	CHECK(b.calls >= 5);
+	ev_fini(&el);
+	close(sig);
+}
+
+TEST(poll_window_ends_when_work_is_left)
+{
+	struct event_loop el;
+	atomic_bool stopping = false;
+	struct busy b = { .stopping = &stopping, .signal_fd = -1, .more_at = 2 };
+
+	CHECK(ev_init(&el) == 0);
+	CHECK(virtio_attach_poll(&el, &stopping, LONG_WINDOW, busy_serve, &b) == 2);
+	ev_fini(&el);
+}
+
+TEST(poll_window_lasts_its_window_when_idle)
+{
+	struct event_loop el;
+	atomic_bool stopping = false;
+	struct busy b = { .stopping = &stopping, .signal_fd = -1 };
+	uint64_t t0 = stats_now_ns();
+
+	CHECK(ev_init(&el) == 0);
+	CHECK(virtio_attach_poll(&el, &stopping, 200000, busy_serve, &b) > 0);
+	CHECK(stats_now_ns() - t0 >= 200000);
+	ev_fini(&el);
+}
+
+CHECK_MAIN()

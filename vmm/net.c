@@ -1,0 +1,222 @@
+/*
+ * [net.NAME]: one virtio-net device per section (virtio/net.c) over an
+ * existing tap.  What is net's own lives here: the tap (opened and
+ * checked before the sandbox, vmm/tap.c), watching it, the guest's ip=
+ * parameter and the counters for --stats; the transport, queues and
+ * interrupt come from the common attach path (vmm/virtio_attach.c).
+ *
+ * The tap is watched edge-triggered: on readiness the RX queue is served
+ * once (virtio_attach_serve), and the device reads until the tap is empty,
+ * the guest has no buffer, or its slice ends (then the queue is re-armed).
+ * A tap left readable for want of buffers needs no new edge: the guest's
+ * notify when it posts buffers serves RX again.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "machine.h"
+#include "net.h"
+#include "net_module.h"
+#include "stats.h"
+#include "tap.h"
+#include "virtio_attach.h"
+
+struct net_if {
+	char name[48];
+	int tap;
+	bool offload, watched;
+	struct virtio_net *dev;
+	struct virtio_attach *a;
+};
+
+struct nets {
+	struct machine *m;
+	struct net_if n[CONFIG_NETS_MAX];
+	unsigned count;
+};
+
+static void ipv4_str(uint32_t a, char *buf, size_t len)
+{
+	struct in_addr in = { .s_addr = htonl(a) };
+
+	inet_ntop(AF_INET, &in, buf, (socklen_t)len);
+}
+
+int net_ip_param(const struct config_net *n, unsigned index, char *buf, size_t len)
+{
+	char ip[16], gw[16] = "", mask[16];
+	int r;
+
+	if (!n->has_ip) {
+		if (len)
+			buf[0] = 0;
+		return len ? 0 : -1;
+	}
+	ipv4_str(n->ip, ip, sizeof(ip));
+	ipv4_str(n->prefix ? ~0u << (32 - n->prefix) : 0, mask, sizeof(mask));
+	if (n->has_gateway)
+		ipv4_str(n->gateway, gw, sizeof(gw));
+	/* ip=<client>:<server>:<gw>:<netmask>:<hostname>:<device>:<autoconf> */
+	r = snprintf(buf, len, "ip=%s::%s:%s::eth%u:off", ip, gw, mask, index);
+	return r < 0 || (size_t)r >= len ? -1 : 0;
+}
+
+/* "config.ini:12: [net.eth0] tap = "t0": why", the form config errors take. */
+static void tap_error(const struct config_net *c, const char *why, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: [net.%s] tap = \"%s\": %s", c->tap_where ? c->tap_where : "?", c->name,
+		 c->tap, why);
+}
+
+static void on_tap(void *ctx, uint32_t events)
+{
+	struct net_if *n = ctx;
+
+	(void)events;
+	virtio_attach_serve(n->a, VIRTIO_NET_RXQ);
+}
+
+static int net_setup_one(struct machine *m, unsigned index, struct net_if *n, const struct config_net *c,
+			 char *err, size_t errlen)
+{
+	struct virtio_net_params p = { .mtu = c->mtu };
+	char why[512], param[96];
+
+	snprintf(n->name, sizeof(n->name), "net.%s", c->name);
+	n->tap = tap_open(c->tap, &n->offload, why, sizeof(why));
+	if (n->tap < 0) {
+		tap_error(c, why, err, errlen);
+		return -1;
+	}
+	memcpy(p.mac, c->mac, sizeof(p.mac));
+	p.offload = n->offload;
+	n->dev = virtio_net_create(&p, n->tap);
+	if (!n->dev) {
+		snprintf(err, errlen, "[%s]: cannot create the virtio-net device: %m", n->name);
+		return -1;
+	}
+	n->a = virtio_attach(m, n->name, &virtio_net_ops, n->dev, err, errlen);
+	if (!n->a)
+		return -1;
+	/* RX work arrives on the tap, which the loop watches: nothing to poll. */
+	virtio_attach_set_poll(n->a, VIRTIO_NET_RXQ, false);
+	if (ev_add(&m->el, n->tap, EPOLLIN | EPOLLET, on_tap, n) < 0) {
+		snprintf(err, errlen, "[%s]: event loop: %m", n->name);
+		return -1;
+	}
+	n->watched = true;
+	if (net_ip_param(c, index, param, sizeof(param)) < 0 || (param[0] && machine_add_param(m, "%s", param) < 0)) {
+		snprintf(err, errlen, "[%s]: kernel command line full", n->name);
+		return -1;
+	}
+	return 0;
+}
+
+static void nets_stop(void *state);
+
+static void *nets_setup(struct machine *m, char *err, size_t errlen)
+{
+	struct nets *ns = calloc(1, sizeof(*ns));
+
+	if (!ns) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ns->m = m;
+	for (unsigned i = 0; i < m->cfg->nnets; i++) {
+		ns->n[i].tap = -1;
+		ns->count++;
+		if (net_setup_one(m, i, &ns->n[i], &m->cfg->nets[i], err, errlen) < 0) {
+			nets_stop(ns);
+			return NULL;
+		}
+	}
+	return ns;
+}
+
+/* Copied for --stats, which main prints after every device is gone. */
+static void keep_stats(struct stats *s, const struct net_if *n)
+{
+	struct stats_net *sn;
+
+	if (!s || !n->dev || s->nnets == STATS_MAX_NETS)
+		return;
+	sn = &s->nets[s->nnets++];
+	snprintf(sn->name, sizeof(sn->name), "%s", n->name);
+	sn->s = *virtio_net_stats(n->dev);
+}
+
+static void nets_stop(void *state)
+{
+	struct nets *ns = state;
+
+	for (unsigned i = 0; i < ns->count; i++) {
+		struct net_if *n = &ns->n[i];
+
+		keep_stats(ns->m->vm.stats, n);
+		if (n->watched)
+			ev_del(&ns->m->el, n->tap);
+		/* The transport first: it may call into the device as it goes. */
+		virtio_attach_destroy(n->a);
+		if (n->dev)
+			virtio_net_destroy(n->dev);
+		if (n->tap >= 0)
+			close(n->tap);
+	}
+	free(ns);
+}
+
+static int nets_fds(void *state, int *fds, int max)
+{
+	struct nets *ns = state;
+	int n = 0;
+
+	for (unsigned i = 0; i < ns->count && n < max; i++) {
+		int k = virtio_attach_fds(ns->n[i].a, fds + n + 1, max - n - 1);
+
+		if (!k)
+			break;
+		fds[n] = ns->n[i].tap;
+		n += k + 1;
+	}
+	return n;
+}
+
+const struct device_module net_module = {
+	.name = "net",
+	.setup = nets_setup,
+	.stop = nets_stop,
+	.fds = nets_fds,
+};
+
+int net_check(const struct config *cfg, FILE *out, char *err, size_t errlen)
+{
+	bool offload[CONFIG_NETS_MAX];
+
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		char why[512];
+		int fd = tap_open(cfg->nets[i].tap, &offload[i], why, sizeof(why));
+
+		if (fd < 0) {
+			tap_error(&cfg->nets[i], why, err, errlen);
+			return -1;
+		}
+		close(fd);
+	}
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		const struct config_net *n = &cfg->nets[i];
+		char param[96];
+
+		fprintf(out, "  [net.%s] tap %s (offloads %s), mac %02x:%02x:%02x:%02x:%02x:%02x, mtu %u", n->name,
+			n->tap, offload[i] ? "yes" : "no", n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
+			n->mac[5], n->mtu);
+		if (net_ip_param(n, i, param, sizeof(param)) == 0 && param[0])
+			fprintf(out, ", guest %s", param);
+		fprintf(out, "\n");
+	}
+	return 0;
+}
