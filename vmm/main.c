@@ -19,7 +19,7 @@
 static const char usage[] =
 	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]] [--control PATH]\n"
 	"       flint check CONFIG [--set SECTION.KEY=VALUE]...\n"
-	"       flint seccomp-dump [--role main|vcpu]\n"
+	"       flint seccomp-dump [--role main|vcpu|teardown]\n"
 	"       flint ctl SOCKET COMMAND [ARGS-JSON]\n"
 	"       flint --help | --version\n"
 	"\n"
