@@ -40,7 +40,7 @@ static const char usage[] =
 	"  --stats[=FMT]  print a boot timeline and the exits by reason to stderr after the run;\n"
 	"                 FMT is text (default) or json\n"
 	"  --control PATH with run: serve QMP on a Unix socket at PATH (as [control] socket)\n"
-	"  --role R       with seccomp-dump: main or vcpu\n"
+	"  --role R       with seccomp-dump: main, vcpu or teardown\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
 	"\n"
