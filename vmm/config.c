@@ -1281,6 +1281,11 @@ int config_load(struct config *c, const char *path, char *const *overrides, int 
 	free(dir);
 	return 0;
 fail:
+	/* The message echoes what the user gave (a --set may hold a newline
+	 * or an escape sequence): it stays one printable line. */
+	for (char *e = err; errlen && *e; e++)
+		if ((unsigned char)*e < 0x20 || *e == 0x7f)
+			*e = '?';
 	free(p.inst);
 	free(dir);
 	config_free(c);

@@ -82,6 +82,10 @@ static void expect_error_at(int from, const char *text, char *const *sets, int n
 		snprintf(want, sizeof(want), "%s:%d: ", t.ini, line);
 	else
 		snprintf(want, sizeof(want), "%s: ", t.ini);
+	/* Messages show control characters of what the user typed as '?'. */
+	for (char *w = want; *w; w++)
+		if ((unsigned char)*w < 0x20)
+			*w = '?';
 	CHECK(rc == -1);
 	CHECK(strncmp(err, want, strlen(want)) == 0);
 	CHECK_CONTAINS(err, msg);
@@ -674,6 +678,13 @@ TEST(set_bad_value)
 {
 	EXPECT_SET_ERROR(KERNEL, "machine.memory=64X", "--set machine.memory=64X: [machine] memory = \"64X\": unknown unit (use K, M or G)");
 	EXPECT_SET_ERROR(KERNEL, "machine.vcpus=0", "--set machine.vcpus=0: [machine] vcpus = \"0\": must be 1 to 64");
+}
+
+/* What the user typed is echoed, but the message stays one printable line. */
+TEST(set_error_is_one_line)
+{
+	EXPECT_SET_ERROR(KERNEL, "machine.memory=64\nX", "[machine] memory = \"64?X\"");
+	EXPECT_SET_ERROR(KERNEL, "machine.ram\x1b[2J=1", "[machine] ram?[2J: unknown key");
 }
 
 TEST(set_malformed)
