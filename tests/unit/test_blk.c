@@ -34,7 +34,7 @@
 static uint8_t *buf;
 static struct guest_mem mem;
 static struct virtio_blk *blk;
-static struct virtio_mmio *t;
+#include "mmio_regs.h"
 static char path[64];
 static uint16_t avail_idx;
 static int interrupts;
@@ -72,19 +72,6 @@ static void make_image(uint64_t bytes)
 		CHECK(pwrite(fd, sec, n, s * 512) == (ssize_t)n);
 	}
 	close(fd);
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(t, off, (const uint8_t *)&v, 4);
-}
-
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio_bus_ops.read(t, off, (uint8_t *)&v, 4);
-	return v;
 }
 
 /* The driver's side of bring-up: takes every feature offered. */

@@ -27,7 +27,7 @@
 #define ROUNDS 3000
 
 static struct guest_mem mem;
-static struct virtio_mmio *t;
+#include "mmio_regs.h"
 static bool stop;
 static unsigned served;
 
@@ -56,19 +56,6 @@ static const struct virtio_dev_ops ops = {
 	.name = "race", .device_id = 2, .num_queues = 1, .queue_max = QSIZE, .config_size = 8,
 	.config_read = fake_config, .queue_notify = fake_notify,
 };
-
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(t, off, (const uint8_t *)&v, 4);
-}
-
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio_bus_ops.read(t, off, (uint8_t *)&v, 4);
-	return v;
-}
 
 /* Guest memory is shared with the device thread: the guest stores atomically. */
 #define GSTORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)

@@ -47,7 +47,7 @@ struct drvq {
 static uint8_t *buf;
 static struct guest_mem mem;
 static struct virtio_net *net;
-static struct virtio_mmio *t;
+#include "mmio_regs.h"
 static struct drvq dq[2];
 static int tap[2];   /* tap[0] is the device's, tap[1] the wire */
 static int interrupts, offload_calls, offload_ret;
@@ -69,19 +69,6 @@ static int record_offload(void *ctx, unsigned flags)
 	offload_calls++;
 	offload_flags = flags;
 	return offload_ret;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(t, off, (const uint8_t *)&v, 4);
-}
-
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v = 0;
-
-	virtio_mmio_bus_ops.read(t, off, (uint8_t *)&v, 4);
-	return v;
 }
 
 static uint64_t offered(void)

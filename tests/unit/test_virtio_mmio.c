@@ -30,7 +30,7 @@
 
 static uint8_t *buf;
 static struct guest_mem mem;
-static struct virtio_mmio *t;
+#include "mmio_regs.h"
 static uint16_t avail_idx;
 
 static struct {
@@ -124,20 +124,6 @@ static void teardown(void)
 	CHECK(guarded_mem_intact(&mem));
 	virtio_mmio_destroy(t);
 	free(buf);
-}
-
-static uint32_t rd(uint64_t off)
-{
-	uint32_t v;
-
-	memset(&v, 0xff, 4);
-	virtio_mmio_bus_ops.read(t, off, (uint8_t *)&v, 4);
-	return v;
-}
-
-static void wr(uint64_t off, uint32_t v)
-{
-	virtio_mmio_bus_ops.write(t, off, (const uint8_t *)&v, 4);
 }
 
 static void negotiate(uint64_t features)
