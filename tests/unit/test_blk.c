@@ -140,12 +140,10 @@ struct seg {
 	bool write;
 };
 
-/* Posts one chain made of segs and notifies; returns the used length. */
-static uint32_t submit(const struct seg *s, int n)
+/* Writes one chain made of segs at head 0 and posts it, without notifying. */
+static void post_chain(const struct seg *s, int n)
 {
 	struct vring_avail *a = (struct vring_avail *)(buf + AVAIL);
-	struct vring_used *u = (struct vring_used *)(buf + USED);
-	uint16_t before = u->idx;
 
 	for (int i = 0; i < n; i++) {
 		struct vring_desc d = { s[i].addr, s[i].len,
@@ -157,6 +155,15 @@ static uint32_t submit(const struct seg *s, int n)
 	}
 	a->ring[avail_idx % qsize] = 0;
 	a->idx = ++avail_idx;
+}
+
+/* Posts one chain made of segs and notifies; returns the used length. */
+static uint32_t submit(const struct seg *s, int n)
+{
+	struct vring_used *u = (struct vring_used *)(buf + USED);
+	uint16_t before = u->idx;
+
+	post_chain(s, n);
 	virtio_mmio_notify(t, 0);
 	if (u->idx == before)
 		return UINT32_MAX;
@@ -617,23 +624,6 @@ static void setup_sparse(uint64_t mem_bytes, uint64_t image_bytes, const uint64_
 		fprintf(stderr, "  open: %s\n", err);
 	t = virtio_mmio_create(&mem, "drive.test", &virtio_blk_ops, blk, &host);
 	driver_init();
-}
-
-/* Posts head 0 (descriptors already written by submit) without notifying. */
-static void post_chain(const struct seg *s, int n)
-{
-	struct vring_avail *a = (struct vring_avail *)(buf + AVAIL);
-
-	for (int i = 0; i < n; i++) {
-		struct vring_desc d = { s[i].addr, s[i].len,
-					(uint16_t)((s[i].write ? VRING_DESC_F_WRITE : 0) |
-						   (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-					(uint16_t)(i + 1) };
-
-		memcpy(buf + DESC + 16 * i, &d, sizeof(d));
-	}
-	a->ring[avail_idx % qsize] = 0;
-	a->idx = ++avail_idx;
 }
 
 /* Calls the handler until it says the queue is drained; returns the calls. */
