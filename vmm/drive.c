@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "blk.h"
+#include "drive_module.h"
 #include "machine.h"
 #include "virtio_attach.h"
 
@@ -22,17 +22,24 @@ struct drives {
 	unsigned n;
 };
 
+struct virtio_blk *drive_open(const struct config *cfg, const struct config_drive *d, char *err,
+			      size_t errlen)
+{
+	char e[512];
+	struct virtio_blk *b = virtio_blk_open(d->path, d->readonly, e, sizeof(e));
+
+	if (!b)
+		snprintf(err, errlen, "%s: [drive.%s] path = %s: %s", cfg->source, d->name, d->path, e);
+	return b;
+}
+
 static int drive_setup_one(struct machine *m, struct drive *d, const struct config_drive *c,
 			   char *err, size_t errlen)
 {
-	char e[512];
-
 	snprintf(d->name, sizeof(d->name), "drive.%s", c->name);
-	d->blk = virtio_blk_open(c->path, c->readonly, e, sizeof(e));
-	if (!d->blk) {
-		snprintf(err, errlen, "%s: [%s] path = %s: %s", m->cfg->source, d->name, c->path, e);
+	d->blk = drive_open(m->cfg, c, err, errlen);
+	if (!d->blk)
 		return -1;
-	}
 	d->a = virtio_attach(m, d->name, &virtio_blk_ops, d->blk, err, errlen);
 	return d->a ? 0 : -1;
 }

@@ -16,7 +16,7 @@
 
 #include <linux/kvm.h>
 
-#include "blk.h"
+#include "drive_module.h"
 #include "exit_codes.h"
 #include "loader_initrd.h"
 #include "loader_pvh.h"
@@ -62,13 +62,11 @@ static int check_drives(const struct config *cfg)
 	int status = 0;
 
 	for (unsigned i = 0; i < cfg->ndrives; i++) {
-		const struct config_drive *d = &cfg->drives[i];
-		char err[512];
-		struct virtio_blk *b = virtio_blk_open(d->path, d->readonly, err, sizeof(err));
+		char err[1024];
+		struct virtio_blk *b = drive_open(cfg, &cfg->drives[i], err, sizeof(err));
 
 		if (!b) {
-			fprintf(stderr, "flint: %s: [drive.%s] path = %s: %s\n", cfg->source, d->name,
-				d->path, err);
+			fprintf(stderr, "flint: %s\n", err);
 			status = FLINT_EXIT_USAGE;
 		}
 		virtio_blk_close(b);
