@@ -13,7 +13,7 @@ NS=ghttp-$$ TAP=ghttp$$
 H=10.0.3.2 URL=http://10.0.3.2
 TREE=build/rootfs/tree CPIO=build/rootfs/example.cpio EXT4=build/rootfs/example.ext4
 export PATH=$PATH:/sbin:/usr/sbin
-NAMES="httpd_files_initrd httpd_files_ext4 httpd_keepalive_many_files httpd_head httpd_hostile_urls
+NAMES="httpd_files_initrd httpd_files_ext4 httpd_keepalive_many_files httpd_parallel_downloads httpd_head httpd_hostile_urls
 	httpd_dirs httpd_subfolder_root httpd_builtins_under_root httpd_big_ext4 httpd_bad_root
 	httpd_files_flint"
 
@@ -133,6 +133,21 @@ httpd_keepalive_many_files() {
 		i=$((i + 1))
 	done < <(cd "$TREE" && find . -type f | sed 's|^\.||' | LC_ALL=C sort)
 	echo "  $i files on one connection" >&2
+}
+
+httpd_parallel_downloads() {
+	# Four connections streaming the 4 MiB file at once: each keeps its own offset.
+	local i want
+	want=$(sha256sum <"$TREE/big.bin" | cut -d' ' -f1)
+	for i in 1 2 3 4; do
+		in_ns curl -sS --fail --max-time 120 "$URL/big.bin" -o "$TMP/p$i" &
+	done
+	wait
+	for i in 1 2 3 4; do
+		[ "$(sha256sum <"$TMP/p$i" | cut -d' ' -f1)" = "$want" ] || fail "parallel download $i differs"
+	done
+	in_ns curl -sS --fail "$URL/_flint/stats" | awk '$1 == "connections_open" && $2 != 1 { exit 1 }' ||
+		fail "connections left open after the downloads"
 }
 
 httpd_head() {
@@ -328,6 +343,7 @@ httpd_files_flint() {
 
 t httpd_files_initrd
 t httpd_keepalive_many_files
+t httpd_parallel_downloads
 t httpd_head
 t httpd_hostile_urls
 t httpd_dirs
