@@ -16,3 +16,9 @@ build/tests/test_ext4: tests/unit/test_ext4.c $(EXT4_SRCS)
 fuzz: fuzz-ext4
 fuzz-ext4:
 	tests/fuzz/run_ext4.sh
+
+# httpd's path handling (guest-kernel/lib/webpath.c), hosted and sanitized.
+build/tests/test_webpath: tests/unit/test_webpath.c guest-kernel/lib/webpath.c guest-kernel/lib/webpath.h
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -Itests/unit -Iguest-kernel -O1 -g $(SAN) $(WARN) -MMD -MP \
+		-o $@ tests/unit/test_webpath.c guest-kernel/lib/webpath.c

@@ -7,12 +7,19 @@
 #define FLINT_LWIP_ARCH_CC_H
 
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include <flint.h>
 
 #define LWIP_NO_INTTYPES_H 1
 #define LWIP_NO_CTYPE_H    1
 #define LWIP_NO_UNISTD_H   1
+/*
+ * ssize_t is the guest's own (sys/stat.h, 64 bits): without SSIZE_MAX lwIP
+ * would typedef an int of its own, which clashes in an app that reads
+ * files too (httpd root=).
+ */
+#define SSIZE_MAX          INT64_MAX
 
 /* printf formats for lwIP's integer types (u16_t is unsigned short, ...). */
 #define X8_F  "02x"
