@@ -75,7 +75,7 @@ flint_ini() {
 start_flint() {
 	ip netns exec "$NS" "$FLINT" run "$TMP/flint-$1.ini" --stats=json >"$TMP/flint-$1.out" 2>"$TMP/flint-$1.err" &
 	echo $! >"$TMP/flint.pid"
-	wait_for "$TMP/flint-$1.out" listening "flint $1"
+	wait_for "$TMP/flint-$1.out" listening "flint $1" || { echo "   flint stderr: $(tail -c 600 "$TMP/flint-$1.err")" >&2; return 1; }
 }
 # stop_flint APP: SIGTERM; flint then prints its --stats JSON (stderr's last line).
 stop_flint() {
@@ -90,8 +90,12 @@ exits_and_packets() { parse_stats_exits "$TMP/flint-$1.err"; }
 # exits_per_packet APP BASELINE METRIC: exits beyond an idle run's, per packet, into the samples.
 exits_per_packet() {
 	local e p be bp
-	read -r e p < <(exits_and_packets "$1")
-	read -r be bp <<<"$2"
+	read -r e p < <(exits_and_packets "$1") || true
+	read -r be bp <<<"$2" || true
+	if [ -z "${e:-}" ] || [ -z "${be:-}" ]; then
+		echo "   flint $1: no --stats JSON to count exits in: $(tail -c 300 "$TMP/flint-$1.err")"
+		return 0
+	fi
 	python3 -c 'import sys; e, p, be = map(int, sys.argv[1:4]); print(sys.argv[4], "flint", (e - be) / p if p else "nan")' \
 		"$e" "$p" "$be" "$3" >>"$S"
 	echo "   flint $1: $e exits over $p packets, an idle boot+stop $be exits ($bp packets)"

@@ -15,7 +15,7 @@ for f in build/guest/readtime.elf build/guest/hello.elf build/bench/initrd_copy;
 	[ -f "$f" ] || { echo "   not measured: $f missing (make bench builds it)"; exit 0; }
 done
 if [ -n "$KVM" ]; then
-	rounds=${ROUNDS:-5} boots=20
+	rounds=${ROUNDS:-5} boots=${BOOTS:-20}
 else
 	rounds=${ROUNDS:-2} boots=0
 fi
@@ -96,8 +96,8 @@ echo "   peer: the host's own cat from its page cache (exec of an empty cat subt
 summary "$S" \
 	"ext4_MBps|64 MiB from ext4 on virtio-blk (MB/s)|host|-|ratio>=0.5" \
 	"initrd_MBps|64 MiB from the initrd (MB/s)|host|-|ratio>=0.9" \
-	"ext4_MBps|  the same, against QEMU (MB/s)|qemu|-|-" \
-	"initrd_MBps|  the same, against QEMU (MB/s)|qemu|-|-" \
+	"ext4_MBps|64 MiB from ext4, flint vs QEMU (MB/s)|qemu|-|-" \
+	"initrd_MBps|64 MiB from the initrd, flint vs QEMU (MB/s)|qemu|-|-" \
 	"first_insn_us|first guest instruction, 64 MiB initrd vs none (µs)|no-initrd|-|ratio<=1.2"
 if [ -z "$KVM" ]; then
 	no_kvm_note "readtime in flint from ext4 (target >= 50 % of the host's cat) and from the initrd (target >= 90 %)" \
