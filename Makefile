@@ -70,7 +70,7 @@ test: deps-test
 	tests/run.sh
 
 bench: deps-bench
-	$(MAKE) all
+	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy
 	tests/bench/run.sh
 
 clean:
@@ -80,5 +80,6 @@ include tests/fuzz/fuzz.mk
 include tests/tsan.mk
 include tests/qmp/qmp.mk
 include tests/fs.mk
+include tests/bench/bench.mk
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

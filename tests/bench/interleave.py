@@ -6,7 +6,7 @@ batch after another's.  Prints each command's median and min in ms.
     interleave.py RUNS [--base NAME] NAME=COMMAND NAME=COMMAND ...
 
 With --base, also prints how much each other command adds to NAME's
-median and minimum.
+median and minimum, and the ratio of the medians.
 """
 import os, shlex, statistics, sys, time
 
@@ -22,7 +22,7 @@ fa = [(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
 for i in range(runs + 5):
     for name, argv in cmds:
         t = time.perf_counter()
-        pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=fa)
+        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=fa)
         os.waitpid(pid, 0)
         if i >= 5:  # warm-up
             times[name].append((time.perf_counter() - t) * 1e3)
@@ -34,4 +34,5 @@ if base:
     for name, _ in cmds:
         if name != base:
             print(f"{name} adds {med[name] - med[base]:+.3f} ms median, "
-                  f"{low[name] - low[base]:+.3f} ms min over {base}")
+                  f"{low[name] - low[base]:+.3f} ms min over {base}; "
+              f"median ratio {name}/{base} {med[name] / med[base]:.3f}")

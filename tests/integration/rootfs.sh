@@ -228,6 +228,23 @@ qemu_root_dev_vda() {
 	cat "$TREE/hello.txt" "$TREE/docs/list.txt" >"$TMP/want"
 	same "$TMP/want"
 }
+qemu_readtime() {
+	# the rootfs benchmark's reader (tests/bench/rootfs.sh): the whole file, both sources
+	qemu readtime "-- /big.bin 64" -initrd "$CPIO"
+	expect_rc 0
+	expect_out "readtime: 4194304 bytes in "
+	# shellcheck disable=SC2086
+	qemu readtime "root=/dev/vda -- /big.bin" -global virtio-mmio.force-legacy=false \
+		-drive "id=d0,file=$EXT4,format=raw,if=none,readonly=on" -device virtio-blk-device,drive=d0
+	expect_rc 0
+	expect_out "readtime: 4194304 bytes in "
+	qemu readtime "-- /nope" -initrd "$CPIO"
+	expect_rc 1
+	expect_out "readtime: /nope: No such file or directory"
+	qemu readtime "-- /big.bin 0" -initrd "$CPIO"
+	expect_rc 2
+	expect_out "usage: readtime"
+}
 
 # ---- flint ----
 
@@ -283,7 +300,7 @@ flint_run_too_large_initrd() {
 for t in mkimage_cpio_reproducible mkimage_ext4_reproducible mkimage_example_images_built \
 	mkimage_errors qemu_ls_R_matches_host qemu_sha256_matches_host qemu_heap_stays_off_the_initrd qemu_cat_and_symlinks \
 	qemu_errors_are_errno_messages qemu_second_mount qemu_no_initrd qemu_bad_mount_parameters \
-	qemu_corrupt_initrd_is_an_error_not_a_crash qemu_root_dev_vda flint_check_initrd_errors \
+	qemu_corrupt_initrd_is_an_error_not_a_crash qemu_root_dev_vda qemu_readtime flint_check_initrd_errors \
 	flint_run_ls_R flint_run_sha256 flint_run_too_large_initrd; do
 	t $t
 done

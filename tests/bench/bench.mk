@@ -1,0 +1,10 @@
+# The host-side helpers of `make bench` (tests/bench/*.sh), built into
+# build/bench/.  Included from the top Makefile.
+BENCH_TOOLS := build/bench/tapecho build/bench/udprtt
+
+$(BENCH_TOOLS): build/bench/%: tests/bench/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+
+# Built with everything: tests/integration/bench_parse.sh runs them.
+all: $(BENCH_TOOLS)
