@@ -130,6 +130,13 @@ live_stats_and_pause_stop_the_vcpus() {
 	sleep 0.1
 	c=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
 	[ "$c" -gt "$b" ] || fail "exits did not resume: $b then $c"
+	# flint timed that pause itself: one, request to last vCPU parked
+	"$FLINT" ctl "$SOCK" x-flint-query-stats | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["pause"]
+assert p["count"] == 1 and p["failed"] == 0, p
+assert 0 < p["last_ns"] == p["min_ns"] == p["max_ns"] == p["median_ns"] < 2e9, p' ||
+		fail "x-flint-query-stats: no sane pause record"
 	run "$FLINT" ctl "$SOCK" query-cpus-fast
 	expect_out '"cpu-index": 1'
 	expect_out '"thread-id": '
