@@ -6,6 +6,9 @@
   qmp_check.py hostile SOCK PID     hostile clients; the server must keep
                                     serving a well-behaved one
   qmp_check.py rtt SOCK N           median query-status round trip, in us
+  qmp_check.py bench FLINT QEMU N C both servers with one client, interleaved:
+                                    N query-status and C stop/cont each;
+                                    prints medians (JSON, us)
   qmp_check.py shutdown SOCK        negotiates, waits for SHUTDOWN, prints
                                     its data (JSON)
 
@@ -265,6 +268,55 @@ async def rtt(path, n):
     print(f"{statistics.median(times) * 1e6:.1f}")
 
 
+async def timed(c, cmd):
+    t0 = time.perf_counter()
+    r = await c.execute(cmd)
+    return time.perf_counter() - t0, r
+
+
+async def bench(fpath, qpath, n, cycles):
+    """Same client, same process, both servers: batches alternate between
+    them (and which goes first), so drift on the host hits both alike."""
+    f, q = QMPClient("bench"), QMPClient("bench")
+    await f.connect(fpath)
+    await q.connect(qpath)
+    rtt = {f: [], q: []}
+    stop = {f: [], q: []}
+    own = []
+    order = [f, q]
+    for c in order:  # warm-up: first-use costs on either side
+        for _ in range(50):
+            await c.execute("query-status")
+    batch = 100
+    for done in range(0, n, batch):
+        for c in order:
+            for _ in range(min(batch, n - done)):
+                rtt[c].append((await timed(c, "query-status"))[0])
+        order.reverse()
+    for _ in range(cycles):
+        for c in order:
+            dt, _ = await timed(c, "stop")
+            stop[c].append(dt)
+            if c is f:
+                # flint's own figure for this very pause
+                st = await c.execute("x-flint-query-stats")
+                own.append(st["pause"]["last_ns"] / 1e3)
+            await c.execute("cont")
+            # let the vCPUs get back into the guest before the next stop
+            await asyncio.sleep(0.002)
+        order.reverse()
+    for c in (f, q):
+        await c.disconnect()
+    med = lambda v: round(statistics.median(v) * 1e6, 1)
+    print(json.dumps({
+        "n": n, "cycles": cycles,
+        "rtt_flint_us": med(rtt[f]), "rtt_qemu_us": med(rtt[q]),
+        "stop_flint_us": med(stop[f]), "stop_qemu_us": med(stop[q]),
+        "pause_flint_us": round(statistics.median(own), 1),
+        "pause_flint_max_us": round(max(own), 1),
+    }))
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "transcript":
         asyncio.run(transcript(sys.argv[2]))
@@ -272,6 +324,8 @@ def main():
         hostile(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 3 and sys.argv[1] == "shutdown":
         asyncio.run(wait_shutdown(sys.argv[2]))
+    elif len(sys.argv) == 6 and sys.argv[1] == "bench":
+        asyncio.run(bench(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
     elif len(sys.argv) == 4 and sys.argv[1] == "rtt":
         asyncio.run(rtt(sys.argv[2], int(sys.argv[3])))
     else:
