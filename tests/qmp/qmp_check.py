@@ -6,6 +6,8 @@
   qmp_check.py hostile SOCK PID     hostile clients; the server must keep
                                     serving a well-behaved one
   qmp_check.py rtt SOCK N           median query-status round trip, in us
+  qmp_check.py slots SOCK           8 idle clients hold every slot: the 9th
+                                    is refused; one leaving frees one
   qmp_check.py bench FLINT QEMU N C both servers with one client, interleaved:
                                     N query-status and C stop/cont each;
                                     prints medians (JSON, us)
@@ -244,6 +246,48 @@ def hostile(path, pid):
     Good(path).check("a new client after all that")
 
 
+def slots(path):
+    held = []
+    for i in range(8):
+        s, f = raw_connect(path)
+        m = raw_line(f)
+        if "QMP" not in m:
+            raise AssertionError(f"client {i + 1} of 8 not greeted: {m}")
+        held.append((s, f))
+    # Idle for a while: nothing times them out (QEMU has no idle timeout
+    # either), and the ninth is told at once, not left waiting.
+    time.sleep(0.5)
+    for _ in range(2):
+        s, f = raw_connect(path)
+        m = raw_line(f)
+        if m.get("error", {}).get("desc") != "too many control clients":
+            raise AssertionError(f"a 9th client was not refused: {m}")
+        if f.readline():
+            raise AssertionError("the refused client was not closed")
+        s.close()
+    print("ok 8 idle clients served, the 9th refused and closed")
+    # The idle ones are still served.
+    s, f = held[3]
+    s.sendall(b'{"execute": "qmp_capabilities"}{"execute": "query-status"}')
+    raw_line(f)
+    if raw_line(f)["return"]["status"] != "running":
+        raise AssertionError("an idle client was not answered")
+    f.close()
+    s.close()
+    for _ in range(100):  # the server notices the hang-up from its loop
+        s, f = raw_connect(path)
+        m = raw_line(f)
+        if "QMP" in m:
+            break
+        s.close()
+        time.sleep(0.01)
+    else:
+        raise AssertionError("a slot freed by a leaving client was not reused")
+    print("ok one left: a new client takes its slot")
+    for s, f in held:
+        s.close()
+
+
 async def wait_shutdown(path):
     c = QMPClient("shutdown")
     await c.connect(path)
@@ -324,6 +368,8 @@ def main():
         hostile(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 3 and sys.argv[1] == "shutdown":
         asyncio.run(wait_shutdown(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "slots":
+        slots(sys.argv[2])
     elif len(sys.argv) == 6 and sys.argv[1] == "bench":
         asyncio.run(bench(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
     elif len(sys.argv) == 4 and sys.argv[1] == "rtt":
