@@ -88,13 +88,26 @@ async def transcript(path):
     statuses.append(await c.execute("query-status"))
     t["status"] = statuses
     t["event"] = shape(stop)
-    t["quit"] = await c.execute("quit")
-    shut = await wait_event(c, "SHUTDOWN")
-    t["shutdown"] = shut.get("data")
-    try:
-        await c.disconnect()
-    except EOFError:
-        pass  # the server went away first, as QEMU does
+    await c.disconnect()
+
+    # quit with a raw socket: the library hides which came first, the
+    # answer or SHUTDOWN (QEMU 7.2: the event), and what follows.
+    s, f = raw_connect(path)
+    raw_line(f)
+    s.sendall(b'{"execute": "qmp_capabilities"}')
+    raw_line(f)
+    s.sendall(b'{"execute": "quit", "id": "q"}')
+    t["quit"] = []
+    for line in f:  # until the server hangs up
+        m = json.loads(line)
+        if "event" in m:
+            t["quit"].append(m["event"])
+            if m["event"] == "SHUTDOWN":
+                t["shutdown"] = m.get("data")
+        else:
+            t["quit"].append(m)
+    f.close()
+    s.close()
     print(json.dumps(t, indent=1, sort_keys=True))
 
 
