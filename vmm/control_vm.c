@@ -73,6 +73,7 @@ static json_t *vm_cpus(void *ctx, char *err, size_t errlen)
 static json_t *vm_stats(void *ctx, char *err, size_t errlen)
 {
 	struct machine *m = ctx;
+	struct pause_summary pause;
 	struct exit_table *live;
 	json_t *r;
 
@@ -88,7 +89,8 @@ static json_t *vm_stats(void *ctx, char *err, size_t errlen)
 	}
 	for (unsigned i = 0; i < m->vm.nvcpus; i++)
 		exit_table_snapshot(live, &m->vm.vcpus[i].exits);
-	r = stats_json(m->vm.stats, live);
+	vcpu_pause_summary(&m->vm, &pause);
+	r = stats_json(m->vm.stats, live, &pause);
 	free(live);
 	return r;
 }

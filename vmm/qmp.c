@@ -193,11 +193,20 @@ CMD_FN(cmd_cont)
 	return json_object();
 }
 
-/* The answer goes out first; SHUTDOWN follows once the VM has stopped. */
+/*
+ * SHUTDOWN goes out before the answer, as QEMU 7.2 sends them (it emits
+ * the event when it takes the request, before the vCPUs are stopped).
+ * A VM already stopping has its own cause, which the owner sends.
+ */
 CMD_FN(cmd_quit)
 {
+	struct qmp_server *srv = s->srv;
+	bool was_stopping = srv->ops->status(srv->ctx) == QMP_VM_SHUTDOWN;
+
 	(void)args, (void)cls, (void)err, (void)errlen;
-	s->srv->ops->quit(s->srv->ctx);
+	srv->ops->quit(srv->ctx);
+	if (!was_stopping)
+		qmp_server_shutdown(srv, false, "host-qmp-quit");
 	return json_object();
 }
 
@@ -480,5 +489,9 @@ void qmp_server_event(struct qmp_server *srv, const char *name, json_t *data)
 
 void qmp_server_shutdown(struct qmp_server *srv, bool guest, const char *reason)
 {
+	/* Once per run: after `quit` has sent it, the owner's is the same stop. */
+	if (srv->shutdown_sent)
+		return;
+	srv->shutdown_sent = true;
 	qmp_server_event(srv, "SHUTDOWN", json_pack("{s:b,s:s}", "guest", guest, "reason", reason));
 }

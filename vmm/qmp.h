@@ -37,7 +37,7 @@ struct qmp_vm_ops {
 	/* Return once every vCPU is parked (pause) or released (resume). */
 	int (*pause)(void *ctx, char *err, size_t errlen);
 	int (*resume)(void *ctx, char *err, size_t errlen);
-	/* Asks the VM to stop; the owner sends SHUTDOWN when it has. */
+	/* Asks the VM to stop (`quit` then sends SHUTDOWN itself). */
 	void (*quit)(void *ctx);
 	json_t *(*cpus)(void *ctx, char *err, size_t errlen);
 	json_t *(*stats)(void *ctx, char *err, size_t errlen);
@@ -51,6 +51,7 @@ struct qmp_server {
 	void *ctx;
 	const char *name;            /* query-name; NULL: none given */
 	struct qmp_session *sessions;
+	bool shutdown_sent;          /* SHUTDOWN is sent once */
 };
 
 struct qmp_session {
@@ -85,7 +86,8 @@ void qmp_session_consume(struct qmp_session *s, size_t n);
 void qmp_server_event(struct qmp_server *srv, const char *name, json_t *data);
 /* SHUTDOWN with QEMU's fields: guest = whether the guest asked for it,
  * reason one of QEMU's ShutdownCause names ("guest-shutdown",
- * "host-signal", "host-qmp-quit", "host-error"). */
+ * "host-signal", "host-qmp-quit", "host-error").  Only the first call
+ * sends it: one stop, one event. */
 void qmp_server_shutdown(struct qmp_server *srv, bool guest, const char *reason);
 
 /* The command table, for query-commands and the tests. */

@@ -329,6 +329,8 @@ static void teardown(struct machine *m, uint64_t stats_gpa)
 				exit_table_merge(&vm->stats->exits, &vm->vcpus[i].exits);
 		}
 	}
+	if (vm->stats && vm->vcpus)
+		vcpu_pause_summary(vm, &vm->stats->pause);
 	/* Writes the guest made just before it stopped are still in the ring. */
 	vm_drain_coalesced(vm);
 	guest_marks(m, stats_gpa);

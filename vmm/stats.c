@@ -194,6 +194,12 @@ void stats_print_text(const struct stats *s, FILE *f)
 			(unsigned long long)n->tx_drop_too_big, (unsigned long long)n->tx_drop_bad_gso,
 			(unsigned long long)n->tx_drop_tap_error);
 	}
+	if (s->pause.count || s->pause.failed)
+		fprintf(f, "flint: pauses (QMP stop: request to last vCPU parked): %llu, %llu failed; "
+			"last %.1f µs, median %.1f µs (of last %u), min %.1f, max %.1f, mean %.1f\n",
+			(unsigned long long)s->pause.count, (unsigned long long)s->pause.failed,
+			s->pause.last_ns / 1e3, s->pause.median_ns / 1e3, s->pause.window,
+			s->pause.min_ns / 1e3, s->pause.max_ns / 1e3, s->pause.mean_ns / 1e3);
 }
 
 void stats_print_json(const struct stats *s, FILE *f)
@@ -241,5 +247,10 @@ void stats_print_json(const struct stats *s, FILE *f)
 			(unsigned long long)n->tx_drop_too_big, (unsigned long long)n->tx_drop_bad_gso,
 			(unsigned long long)n->tx_drop_tap_error);
 	}
-	fprintf(f, "]}\n");
+	fprintf(f, "],\"pause\":{\"count\":%llu,\"failed\":%llu,\"last_ns\":%llu,\"median_ns\":%llu,"
+		"\"median_of\":%u,\"min_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%llu}}\n",
+		(unsigned long long)s->pause.count, (unsigned long long)s->pause.failed,
+		(unsigned long long)s->pause.last_ns, (unsigned long long)s->pause.median_ns,
+		s->pause.window, (unsigned long long)s->pause.min_ns,
+		(unsigned long long)s->pause.max_ns, (unsigned long long)s->pause.mean_ns);
 }

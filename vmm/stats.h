@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "net.h"
+#include "pause_stats.h"
 
 enum stats_mark {
 	MARK_MAIN,          /* flint's main() entered: time zero */
@@ -63,6 +64,7 @@ struct stats {
 	unsigned invalid;             /* bit (1u << mark): the guest reported an impossible stamp */
 	struct stats_net nets[STATS_MAX_NETS];
 	unsigned nnets;
+	struct pause_summary pause;   /* QMP stop's pauses, copied at teardown */
 };
 
 /*

@@ -1,7 +1,17 @@
 /* x-flint-query-stats: the --stats figures as JSON, readable while the VM runs. */
 #include "stats_json.h"
 
-json_t *stats_json(const struct stats *s, const struct exit_table *exits)
+static json_t *pause_json(const struct pause_summary *p)
+{
+	return json_pack("{s:I,s:I,s:I,s:I,s:i,s:I,s:I,s:I}", "count", (json_int_t)p->count, "failed",
+			 (json_int_t)p->failed, "last_ns", (json_int_t)p->last_ns, "median_ns",
+			 (json_int_t)p->median_ns, "median_of", (int)p->window, "min_ns",
+			 (json_int_t)p->min_ns, "max_ns", (json_int_t)p->max_ns, "mean_ns",
+			 (json_int_t)p->mean_ns);
+}
+
+json_t *stats_json(const struct stats *s, const struct exit_table *exits,
+		   const struct pause_summary *pause)
 {
 	json_t *timeline = json_object(), *rows = json_array();
 	uint64_t total = 0;
@@ -22,9 +32,10 @@ json_t *stats_json(const struct stats *s, const struct exit_table *exits)
 		json_array_append_new(rows, json_pack("{s:s,s:I,s:f}", "reason", e->reason, "count",
 						      (json_int_t)e->count, "total_us", e->total_ns / 1e3));
 	}
-	return json_pack("{s:o,s:o,s:I,s:I,s:I}", "timeline_us", timeline, "exits", rows,
+	return json_pack("{s:o,s:o,s:I,s:I,s:I,s:o}", "timeline_us", timeline, "exits", rows,
 			 "all_exits", (json_int_t)total, "coalesced_writes",
 			 (json_int_t)__atomic_load_n(&s->coalesced_writes, __ATOMIC_RELAXED),
 			 "ioeventfd_notifies",
-			 (json_int_t)__atomic_load_n(&s->ioeventfd_notifies, __ATOMIC_RELAXED));
+			 (json_int_t)__atomic_load_n(&s->ioeventfd_notifies, __ATOMIC_RELAXED),
+			 "pause", pause_json(pause));
 }

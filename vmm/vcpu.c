@@ -89,32 +89,6 @@ fail:
 	return -1;
 }
 
-static void kick_handler(int sig)
-{
-	(void)sig; /* only here so KVM_RUN returns EINTR */
-}
-
-int vcpu_init_signals(char *err, size_t errlen)
-{
-	struct sigaction sa = { .sa_handler = kick_handler };
-
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(VCPU_KICK_SIGNAL, &sa, NULL) < 0) {
-		snprintf(err, errlen, "sigaction: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-void vcpu_kick(struct vcpu *v)
-{
-	if (!v->thread_started)
-		return;
-	/* immediate_exit covers the window before the thread re-enters KVM_RUN. */
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELEASE);
-	pthread_kill(v->thread, VCPU_KICK_SIGNAL);
-}
-
 void vcpu_join(struct vcpu *v)
 {
 	if (v->thread_started)
@@ -228,58 +202,6 @@ static void correlate_tsc(struct vcpu *v)
 	s->guest_tsc0 = m.hdr.entries[0].data;
 	s->guest_tsc0_ns = before + (after - before) / 2;
 	s->tsc_khz = (uint32_t)khz;
-}
-
-void vcpu_park(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->pause_lock);
-	vm->parked++;
-	pthread_cond_broadcast(&vm->pause_cond);
-	while (atomic_load(&vm->pause_wanted) && !atomic_load(&vm->stopping))
-		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
-	vm->parked--;
-	pthread_mutex_unlock(&vm->pause_lock);
-}
-
-int vcpu_pause_all(struct vm *vm, unsigned timeout_ms, char *err, size_t errlen)
-{
-	struct timespec until;
-	int rc = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &until); /* the condition's clock (vm_pause_init) */
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
-	/* pause_wanted first, then the kick: a thread that clears
-	 * immediate_exit after this store reads pause_wanted afterwards and
-	 * parks; one that cleared it before finds it set again. */
-	atomic_store(&vm->pause_wanted, true);
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vcpu_kick(&vm->vcpus[i]);
-	pthread_mutex_lock(&vm->pause_lock);
-	while (vm->parked < vm->nvcpus && !atomic_load(&vm->stopping) && rc == 0)
-		rc = pthread_cond_timedwait(&vm->pause_cond, &vm->pause_lock, &until);
-	if (vm->parked < vm->nvcpus) {
-		snprintf(err, errlen, atomic_load(&vm->stopping) ? "the VM is stopping" :
-			 "%u of %u vCPUs did not stop within %u ms", vm->nvcpus - vm->parked,
-			 vm->nvcpus, timeout_ms);
-		rc = -1;
-	}
-	pthread_mutex_unlock(&vm->pause_lock);
-	if (rc < 0)
-		vcpu_resume_all(vm);
-	return rc < 0 ? -1 : 0;
-}
-
-void vcpu_resume_all(struct vm *vm)
-{
-	pthread_mutex_lock(&vm->pause_lock);
-	atomic_store(&vm->pause_wanted, false);
-	pthread_cond_broadcast(&vm->pause_cond);
-	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 static void run_loop(struct vcpu *v)

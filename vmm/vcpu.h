@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "pause_stats.h"
 #include "stats.h"
 
 struct vm;
@@ -52,5 +53,8 @@ void vcpu_resume_all(struct vm *vm);
 /* On a vCPU thread, at the top of its loop when vm->pause_wanted is set:
  * waits there until the pause ends or the VM stops. */
 void vcpu_park(struct vm *vm);
+/* Every completed pause is timed from the request (before the kicks) to
+ * the moment the last vCPU parked; the summary of them so far. */
+void vcpu_pause_summary(struct vm *vm, struct pause_summary *out);
 
 #endif

@@ -380,18 +380,6 @@ int vm_commit_irqs(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
-void vm_pause_init(struct vm *vm)
-{
-	pthread_condattr_t a;
-
-	pthread_mutex_init(&vm->pause_lock, NULL);
-	/* The pause's time limit must not move with the wall clock. */
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&vm->pause_cond, &a);
-	pthread_condattr_destroy(&a);
-}
-
 void vm_stop(struct vm *vm, int status)
 {
 	bool was = false;

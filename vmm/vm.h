@@ -11,6 +11,7 @@
 #include "bus.h"
 #include "flint/boot_abi.h"
 #include "guest_mem.h"
+#include "pause_stats.h"
 
 struct vcpu;
 struct stats;
@@ -56,6 +57,10 @@ struct vm {
 	pthread_cond_t pause_cond;         /* parked changed, or the pause ended */
 	atomic_bool pause_wanted;
 	unsigned parked;
+	/* Under pause_lock: when the last vCPU parked, and how long each
+	 * pause took from request to that moment (vmm/vcpu_pause.c). */
+	uint64_t pause_parked_ns;
+	struct pause_log pause_log;
 };
 
 /* Opens /dev/kvm and creates the VM with `memory` bytes of RAM (vCPUs come
@@ -94,7 +99,8 @@ int vm_irq_msi(struct vm *vm, unsigned gsi, unsigned vector, int efd, char *err,
 /* Sets the routing table once and binds the irqfds; before the vCPUs run. */
 int vm_commit_irqs(struct vm *vm, char *err, size_t errlen);
 
-/* The pause lock and condition (vcpu_pause_all); vm_create calls it. */
+/* The pause lock and condition (vcpu_pause_all); vm_create calls it
+ * (vmm/vcpu_pause.c). */
 void vm_pause_init(struct vm *vm);
 /* Ends the run with status (first caller wins) and wakes the event loop
  * and anyone waiting on a pause. */

@@ -43,6 +43,13 @@ pause_resume_quit() {
 	sleep 0.2
 	b=$(exits)
 	[ "$a" = "$b" ] || fail "exits went on while paused: $a then $b"
+	# flint timed that pause itself: one, request to last vCPU parked
+	"$FLINT" ctl "$SOCK" x-flint-query-stats | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["pause"]
+assert p["count"] == 1 and p["failed"] == 0, p
+assert 0 < p["last_ns"] == p["median_ns"] < 2e9, p' ||
+		fail "x-flint-query-stats: no sane pause record"
 	run "$FLINT" ctl "$SOCK" cont
 	expect_rc 0
 	run "$FLINT" ctl "$SOCK" query-cpus-fast

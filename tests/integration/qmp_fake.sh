@@ -9,15 +9,18 @@
 FAKE=build/tests/qmp_fake_server
 SOCK=$TMP/ctl.sock
 CHECK=tests/qmp/qmp_check.py
-pids=()
-trap 'for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+# Each test runs in a subshell (lib.sh `t`), so the servers it starts are
+# listed in a file, not a variable: one left by a failing test is killed
+# too, rather than holding the runner's output pipe open for ever.
+track() { echo "$1" >>"$TMP/pids"; }
+trap 'for p in $(cat "$TMP/pids" 2>/dev/null); do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
 
 # start_fake [ARGS...]: the server on $SOCK, its pid in $FPID
 start_fake() {
 	rm -f "$SOCK"
 	"$FAKE" "$SOCK" "$@" 2>"$TMP/fake.err" &
 	FPID=$!
-	pids+=("$FPID")
+	track "$FPID"
 	for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.02; done
 	fail "fake server did not start: $(cat "$TMP/fake.err")"
 }
@@ -130,6 +133,13 @@ live_stats_and_pause_stop_the_vcpus() {
 	sleep 0.1
 	c=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
 	[ "$c" -gt "$b" ] || fail "exits did not resume: $b then $c"
+	# flint timed that pause itself: one, request to last vCPU parked
+	"$FLINT" ctl "$SOCK" x-flint-query-stats | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["pause"]
+assert p["count"] == 1 and p["failed"] == 0, p
+assert 0 < p["last_ns"] == p["min_ns"] == p["max_ns"] == p["median_ns"] < 2e9, p' ||
+		fail "x-flint-query-stats: no sane pause record"
 	run "$FLINT" ctl "$SOCK" query-cpus-fast
 	expect_out '"cpu-index": 1'
 	expect_out '"thread-id": '
@@ -179,6 +189,18 @@ hostile_clients_leave_the_others_served() {
 	[ "$frc" -eq 130 ] || fail "server exited $frc: $(cat "$TMP/fake.err")"
 }
 
+# Eight idle clients hold every slot, for as long as they like (QEMU has
+# no idle timeout either); a ninth is told so and closed, not queued.
+idle_clients_hold_the_slots_until_they_leave() {
+	needs python3
+	qemu_py
+	start_fake
+	timeout 30 python3 "$CHECK" slots "$SOCK" >"$OUT" 2>"$ERR" || fail "$(cat "$OUT" "$ERR")"
+	expect_out 'ok one left: a new client takes its slot'
+	stop_fake
+	[ "$frc" -eq 130 ] || fail "server exited $frc: $(cat "$TMP/fake.err")"
+}
+
 qmp_shell_works() {
 	needs python3
 	qemu_py
@@ -200,7 +222,7 @@ same_answers_as_qemu() {
 		-kernel build/guest/sleep.elf -append "tsc_khz=$khz -- 50000" \
 		-qmp "unix:$qsock,server,nowait" 2>"$TMP/qemu.err" &
 	qpid=$!
-	pids+=("$qpid")
+	track "$qpid"
 	for _ in $(seq 100); do [ -S "$qsock" ] && break; sleep 0.05; done
 	# flint ctl is a QMP client like any other: QEMU answers it too.
 	run "$FLINT" ctl "$qsock" query-status
@@ -224,6 +246,7 @@ t flint_run_refuses_bad_control_path
 t live_stats_and_pause_stop_the_vcpus
 t shutdown_events_name_the_cause
 t hostile_clients_leave_the_others_served
+t idle_clients_hold_the_slots_until_they_leave
 t qmp_shell_works
 t same_answers_as_qemu
 exit $((failures > 0))

@@ -6,6 +6,11 @@
   qmp_check.py hostile SOCK PID     hostile clients; the server must keep
                                     serving a well-behaved one
   qmp_check.py rtt SOCK N           median query-status round trip, in us
+  qmp_check.py slots SOCK           8 idle clients hold every slot: the 9th
+                                    is refused; one leaving frees one
+  qmp_check.py bench FLINT QEMU N C both servers with one client, interleaved:
+                                    N query-status and C stop/cont each;
+                                    prints medians (JSON, us)
   qmp_check.py shutdown SOCK        negotiates, waits for SHUTDOWN, prints
                                     its data (JSON)
 
@@ -83,13 +88,26 @@ async def transcript(path):
     statuses.append(await c.execute("query-status"))
     t["status"] = statuses
     t["event"] = shape(stop)
-    t["quit"] = await c.execute("quit")
-    shut = await wait_event(c, "SHUTDOWN")
-    t["shutdown"] = shut.get("data")
-    try:
-        await c.disconnect()
-    except EOFError:
-        pass  # the server went away first, as QEMU does
+    await c.disconnect()
+
+    # quit with a raw socket: the library hides which came first, the
+    # answer or SHUTDOWN (QEMU 7.2: the event), and what follows.
+    s, f = raw_connect(path)
+    raw_line(f)
+    s.sendall(b'{"execute": "qmp_capabilities"}')
+    raw_line(f)
+    s.sendall(b'{"execute": "quit", "id": "q"}')
+    t["quit"] = []
+    for line in f:  # until the server hangs up
+        m = json.loads(line)
+        if "event" in m:
+            t["quit"].append(m["event"])
+            if m["event"] == "SHUTDOWN":
+                t["shutdown"] = m.get("data")
+        else:
+            t["quit"].append(m)
+    f.close()
+    s.close()
     print(json.dumps(t, indent=1, sort_keys=True))
 
 
@@ -241,6 +259,48 @@ def hostile(path, pid):
     Good(path).check("a new client after all that")
 
 
+def slots(path):
+    held = []
+    for i in range(8):
+        s, f = raw_connect(path)
+        m = raw_line(f)
+        if "QMP" not in m:
+            raise AssertionError(f"client {i + 1} of 8 not greeted: {m}")
+        held.append((s, f))
+    # Idle for a while: nothing times them out (QEMU has no idle timeout
+    # either), and the ninth is told at once, not left waiting.
+    time.sleep(0.5)
+    for _ in range(2):
+        s, f = raw_connect(path)
+        m = raw_line(f)
+        if m.get("error", {}).get("desc") != "too many control clients":
+            raise AssertionError(f"a 9th client was not refused: {m}")
+        if f.readline():
+            raise AssertionError("the refused client was not closed")
+        s.close()
+    print("ok 8 idle clients served, the 9th refused and closed")
+    # The idle ones are still served.
+    s, f = held[3]
+    s.sendall(b'{"execute": "qmp_capabilities"}{"execute": "query-status"}')
+    raw_line(f)
+    if raw_line(f)["return"]["status"] != "running":
+        raise AssertionError("an idle client was not answered")
+    f.close()
+    s.close()
+    for _ in range(100):  # the server notices the hang-up from its loop
+        s, f = raw_connect(path)
+        m = raw_line(f)
+        if "QMP" in m:
+            break
+        s.close()
+        time.sleep(0.01)
+    else:
+        raise AssertionError("a slot freed by a leaving client was not reused")
+    print("ok one left: a new client takes its slot")
+    for s, f in held:
+        s.close()
+
+
 async def wait_shutdown(path):
     c = QMPClient("shutdown")
     await c.connect(path)
@@ -265,6 +325,55 @@ async def rtt(path, n):
     print(f"{statistics.median(times) * 1e6:.1f}")
 
 
+async def timed(c, cmd):
+    t0 = time.perf_counter()
+    r = await c.execute(cmd)
+    return time.perf_counter() - t0, r
+
+
+async def bench(fpath, qpath, n, cycles):
+    """Same client, same process, both servers: batches alternate between
+    them (and which goes first), so drift on the host hits both alike."""
+    f, q = QMPClient("bench"), QMPClient("bench")
+    await f.connect(fpath)
+    await q.connect(qpath)
+    rtt = {f: [], q: []}
+    stop = {f: [], q: []}
+    own = []
+    order = [f, q]
+    for c in order:  # warm-up: first-use costs on either side
+        for _ in range(50):
+            await c.execute("query-status")
+    batch = 100
+    for done in range(0, n, batch):
+        for c in order:
+            for _ in range(min(batch, n - done)):
+                rtt[c].append((await timed(c, "query-status"))[0])
+        order.reverse()
+    for _ in range(cycles):
+        for c in order:
+            dt, _ = await timed(c, "stop")
+            stop[c].append(dt)
+            if c is f:
+                # flint's own figure for this very pause
+                st = await c.execute("x-flint-query-stats")
+                own.append(st["pause"]["last_ns"] / 1e3)
+            await c.execute("cont")
+            # let the vCPUs get back into the guest before the next stop
+            await asyncio.sleep(0.002)
+        order.reverse()
+    for c in (f, q):
+        await c.disconnect()
+    med = lambda v: round(statistics.median(v) * 1e6, 1)
+    print(json.dumps({
+        "n": n, "cycles": cycles,
+        "rtt_flint_us": med(rtt[f]), "rtt_qemu_us": med(rtt[q]),
+        "stop_flint_us": med(stop[f]), "stop_qemu_us": med(stop[q]),
+        "pause_flint_us": round(statistics.median(own), 1),
+        "pause_flint_max_us": round(max(own), 1),
+    }))
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "transcript":
         asyncio.run(transcript(sys.argv[2]))
@@ -272,6 +381,10 @@ def main():
         hostile(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 3 and sys.argv[1] == "shutdown":
         asyncio.run(wait_shutdown(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "slots":
+        slots(sys.argv[2])
+    elif len(sys.argv) == 6 and sys.argv[1] == "bench":
+        asyncio.run(bench(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])))
     elif len(sys.argv) == 4 and sys.argv[1] == "rtt":
         asyncio.run(rtt(sys.argv[2], int(sys.argv[3])))
     else:

@@ -130,4 +130,30 @@ TEST(stamps_out_of_order_shown_invalid)
 	free(js);
 }
 
+/* QMP stop's pauses: a line in the text only once there was one, and
+ * always an object in the JSON. */
+TEST(pauses_shown_in_both_formats)
+{
+	struct stats s = base();
+	char *txt, *js;
+
+	txt = print(&s, false);
+	js = print(&s, true);
+	CHECK(!strstr(txt, "pauses"));
+	CHECK_CONTAINS(js, "\"pause\":{\"count\":0,");
+	free(txt);
+	free(js);
+	s.pause = (struct pause_summary){ .count = 3, .failed = 1, .last_ns = 41000, .min_ns = 40000,
+					  .max_ns = 90000, .mean_ns = 57000, .median_ns = 41000,
+					  .window = 3 };
+	txt = print(&s, false);
+	js = print(&s, true);
+	CHECK_CONTAINS(txt, "pauses (QMP stop: request to last vCPU parked): 3, 1 failed; last 41.0 µs, "
+		       "median 41.0 µs (of last 3), min 40.0, max 90.0, mean 57.0");
+	CHECK_CONTAINS(js, "\"pause\":{\"count\":3,\"failed\":1,\"last_ns\":41000,\"median_ns\":41000,"
+		       "\"median_of\":3,\"min_ns\":40000,\"max_ns\":90000,\"mean_ns\":57000}}");
+	free(txt);
+	free(js);
+}
+
 CHECK_MAIN()
