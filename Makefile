@@ -57,6 +57,14 @@ build/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit -O1 -g $(SAN) $(WARN) -MMD -MP -o $@ $< $(SAN_OBJS) $(LDLIBS)
 
+# The guest's virtqueue code, on the host: test_guest_virtq supplies the
+# device, clock and halt it needs (tests/unit/guest_stub stands in for the
+# guest's own headers), and links none of the monitor.
+build/tests/test_guest_virtq: tests/unit/test_guest_virtq.c guest-kernel/drivers/virtq.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_GNU_SOURCE -Itests/unit -Itests/unit/guest_stub -Iguest-kernel -O1 -g $(SAN) \
+		$(WARN) -MMD -MP -o $@ $(filter %.c,$^)
+
 unit-tests: $(UNIT_TESTS)
 
 # Keep the sanitized objects between test builds.
