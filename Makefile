@@ -57,6 +57,16 @@ build/tests/%: tests/unit/%.c $(SAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) -Itests/unit -O1 -g $(SAN) $(WARN) -MMD -MP -o $@ $< $(SAN_OBJS) $(LDLIBS)
 
+# Guest code on the host: each test_guest_NAME supplies the device, clock
+# and halt the guest file needs (tests/unit/guest_stub stands in for the
+# guest's own headers), and links none of the monitor.
+GUEST_UNIT = @mkdir -p $(@D); $(CC) -std=c11 -D_GNU_SOURCE -Itests/unit -Itests/unit/guest_stub \
+	-Iguest-kernel -O1 -g $(SAN) $(WARN) -MMD -MP -o $@ $(filter %.c,$^)
+build/tests/test_guest_virtq: tests/unit/test_guest_virtq.c guest-kernel/drivers/virtq.c
+	$(GUEST_UNIT)
+build/tests/test_guest_timer: tests/unit/test_guest_timer.c guest-kernel/kernel/timer.c
+	$(GUEST_UNIT)
+
 unit-tests: $(UNIT_TESTS)
 
 # Keep the sanitized objects between test builds.

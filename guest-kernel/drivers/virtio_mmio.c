@@ -17,9 +17,13 @@
  *    work with these stubs: the EOI, in ring 0, comes before ring 3 can
  *    write InterruptACK, so the IOAPIC would see the line still high and
  *    deliver again at once, forever.  In edge mode, ring 3 acknowledges
- *    after every halt and only then looks at the used ring, so a buffer
+ *    before every halt and only then looks at the used ring, so a buffer
  *    used after the ACK raises the line again (a new edge) and one used
- *    before it is seen by that look: no wake-up is lost.
+ *    before it is seen by that look: no wake-up is lost.  Acknowledging
+ *    only after a halt is not enough: an interrupt for a buffer the look
+ *    already saw lands after it, the line stays high, and an IOAPIC that
+ *    detects edges (KVM's in-kernel one) then sees no edge for the next
+ *    (virtq.c's wait()).
  *
  * The LAPIC is enabled before DRIVER_OK: KVM drops fixed interrupts to a
  * software-disabled LAPIC.
@@ -330,6 +334,7 @@ static bool route_interrupt(struct virtio_dev *d)
 		return true;
 	}
 	d->vector = (uint8_t)(VEC_DEVICE_FIRST + d->index % VIRTIO_MAX_DEVICES);
+	d->level_as_edge = true;
 	return ioapic_route_edge(d->irq, d->vector, lapic_id());
 }
 

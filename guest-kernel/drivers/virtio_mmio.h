@@ -29,6 +29,10 @@ struct virtio_dev {
 	uint32_t status;       /* the status the driver last wrote */
 	uint64_t features;     /* negotiated */
 	bool config_changed;   /* a configuration-change interrupt came; the driver clears it */
+	/* A level line behind an edge-triggered IOAPIC entry (QEMU): while
+	 * InterruptStatus stays non-zero the line stays high, and an IOAPIC
+	 * that detects edges (KVM's) delivers nothing more. */
+	bool level_as_edge;
 };
 
 /*

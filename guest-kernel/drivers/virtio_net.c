@@ -59,6 +59,31 @@ static void rx_post(struct net_dev *n, unsigned i)
 		panic("virtio-net: receive buffer %u has no descriptor to go back into", i);
 }
 
+/*
+ * How many receive buffers to post: all of them, unless the test-only
+ * virtio_net.rx_buffers=N says fewer.  N=0 makes a guest that never
+ * receives, so the host's handling of a guest that posts no buffers can be
+ * tested (flooded, the monitor must stay idle); a small N starves the ring.
+ * The ones posted keep circulating: net_rx_end() gives back what it got.
+ */
+static unsigned rx_posted(unsigned ring)
+{
+	const char *p = cmdline_param("virtio_net.rx_buffers");
+	unsigned long v;
+	char *end;
+
+	if (!p)
+		return ring;
+	v = strtoul(p, &end, 10);
+	if (end == p || *end || v >= ring) {
+		printf("virtio-net: ignoring virtio_net.rx_buffers=%s: want 0 to %u\n", p, ring - 1);
+		return ring;
+	}
+	printf("virtio-net: posting %lu of %u receive buffers (virtio_net.rx_buffers, for tests)\n",
+	       v, ring);
+	return (unsigned)v;
+}
+
 static void read_config(struct net_dev *n, unsigned index)
 {
 	struct virtio_dev *d = n->vdev;
@@ -124,7 +149,7 @@ struct net_dev *net_open(unsigned index)
 	n->vdev = d;
 	read_config(n, index);
 	/* §5.1.6.3: fill the receive queue before DRIVER_OK, so no frame finds it empty. */
-	for (unsigned i = 0; i < n->rx_size; i++)
+	for (unsigned i = 0; i < rx_posted(n->rx_size); i++)
 		rx_post(n, i);
 	if (!virtio_driver_ok(d)) {
 		n->vdev = NULL;

@@ -281,6 +281,17 @@ static bool wait(struct virtq *q, uint64_t deadline, uint64_t timeout)
 			return false;
 		__builtin_ia32_pause();
 	}
+	/*
+	 * The device may have interrupted after our last acknowledgement, for
+	 * a completion already found (it raises after writing its index, so
+	 * irq_enable() can see the entry first).  On a level line routed as
+	 * an edge that leaves the line high, and an edge-detecting IOAPIC
+	 * would swallow the interrupt this halt waits for: a stall until the
+	 * next timer.  Acknowledge first; whatever completes after this read
+	 * then raises the line afresh.  Flint's MSIs need no such care.
+	 */
+	if (q->dev->level_as_edge)
+		virtio_ack(q->dev);
 	while (!irq_enable(q)) {
 		now = rdtsc();
 		if (now >= deadline)

@@ -19,28 +19,56 @@
 #define DCR_DIVIDE_BY_1  0x0b
 #define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
 #define CALIBRATION_NS   1000000ull
+#define CALIBRATION_TRIES 5
+#define CALIBRATION_SLACK 8       /* brackets wider than 1/8 of the span: measure again */
 
 static enum { TIMER_OFF, TIMER_TSC_DEADLINE, TIMER_ONE_SHOT } mode;
 static uint64_t lapic_hz;      /* one-shot mode: LAPIC timer ticks per second */
 static uint64_t tsc_hz_cached;
 static uint64_t armed;         /* TSC the timer fires at; in the past once it has fired */
 
-/* Without TSC-deadline mode, the LAPIC timer's rate is unknown: measure it against the TSC. */
+/*
+ * Without TSC-deadline mode, the LAPIC timer's rate is unknown: measure it
+ * against the TSC, bracketing both ends of the count (the ICR write that
+ * starts it, the CCR read that ends it) between two TSC readings.  A vCPU
+ * preempted inside a bracket makes the count look longer (LAPIC ticks the
+ * TSC did not see between the inner readings) or shorter: the old single
+ * reading after the ICR write turned a 5 ms preemption there into a rate
+ * six times too high, and every sleep and watchdog six times too long
+ * (lwIP's 250 ms TCP timer 1.5 s).  So a loose bracket means measure
+ * again; after CALIBRATION_TRIES loose ones, take the outer span, which
+ * can only make the rate low: the timer then fires early and
+ * timer_halt_by() / sleep_until() arm it again for the rest.
+ */
 static void calibrate_one_shot(void)
 {
-	uint64_t t0, t1, hz = clock_tsc_hz();
+	uint64_t t0, t1, t2, t3, span, slack, hz = clock_tsc_hz();
 	uint32_t left;
 
 	lapic_write(LAPIC_TIMER_DCR, DCR_DIVIDE_BY_1);
 	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER | LVT_MASKED);
-	lapic_write(LAPIC_TIMER_ICR, 0xffffffff);
-	t0 = rdtsc();
-	while (rdtsc() - t0 < clock_ns_to_tsc(CALIBRATION_NS))
-		;
-	left = lapic_read(LAPIC_TIMER_CCR);
-	t1 = rdtsc();
-	lapic_write(LAPIC_TIMER_ICR, 0);
-	lapic_hz = (uint64_t)(0xffffffffu - left) * hz / (t1 - t0);
+	for (unsigned tries = 1;; tries++) {
+		t0 = rdtsc();
+		lapic_write(LAPIC_TIMER_ICR, 0xffffffff);
+		t1 = rdtsc();
+		while (rdtsc() - t1 < clock_ns_to_tsc(CALIBRATION_NS))
+			;
+		t2 = rdtsc();
+		left = lapic_read(LAPIC_TIMER_CCR);
+		t3 = rdtsc();
+		lapic_write(LAPIC_TIMER_ICR, 0);
+		/* The count lasted between t2 - t1 and t3 - t0: midway, if that is tight. */
+		slack = (t1 - t0) + (t3 - t2);
+		if (slack <= (t3 - t0) / CALIBRATION_SLACK) {
+			span = (t3 - t0) - slack / 2;
+			break;
+		}
+		if (tries == CALIBRATION_TRIES) {
+			span = t3 - t0;
+			break;
+		}
+	}
+	lapic_hz = (uint64_t)(0xffffffffu - left) * hz / span;
 	if (!lapic_hz)
 		panic("the LAPIC timer does not count (no TSC-deadline mode either): cannot sleep");
 	lapic_write(LAPIC_LVT_TIMER, VEC_TIMER);
