@@ -58,11 +58,18 @@ second_vm_cannot_share_image() {
 	needs kvm
 	truncate -s 4M "$TMP/s.img"
 	local first
-	printf '[kernel]\npath = %s\ncmdline = -- 3000\n[drive.data]\npath = %s\n' \
+	printf '[kernel]\npath = %s\ncmdline = -- 60000\n[drive.data]\npath = %s\n' \
 		"$PWD/build/guest/sleep.elf" "$TMP/s.img" >"$TMP/first.ini"
 	"$FLINT" run "$TMP/first.ini" >/dev/null 2>&1 &
 	first=$!
-	sleep 0.3
+	# Until the first VM holds its lock (a POSIX lock conflicts with flint's
+	# OFD lock), however slow this machine starts it.
+	for _ in $(seq 300); do
+		python3 -c 'import fcntl, sys; fcntl.lockf(open(sys.argv[1], "rb"), fcntl.LOCK_SH | fcntl.LOCK_NB)' \
+			"$TMP/s.img" 2>/dev/null || break
+		kill -0 $first 2>/dev/null || fail "the first VM exited before taking its lock"
+		sleep 0.1
+	done
 	run "$FLINT" run "$(blkini blkcheck "$TMP/s.img" false)"
 	kill $first; wait $first 2>/dev/null || true
 	expect_rc 2

@@ -53,13 +53,21 @@ expect_out() { grep -qF -- "$1" "$OUT" || fail "stdout lacks '$1'; stdout: $(hea
 expect_err() { grep -qF -- "$1" "$ERR" || fail "stderr lacks '$1'; stderr: $(head -c 600 "$ERR")"; }
 # A test fails at its first failing command: set -e would be ignored if the
 # subshell stood in an `if`, so its status is read afterwards.
+# tests/run.sh names the script in FLINT_SCRIPT.  It collects the tests
+# that skip for want of KVM in FLINT_KVM_SKIPS, and runs just those again on
+# a nested KVM host with FLINT_ONLY naming the same list.
 t() {
-	local st
+	local st id="${FLINT_SCRIPT:-$(basename "$0" .sh)} $1"
+	if [ -n "${FLINT_ONLY:-}" ] && ! grep -qxF -- "$id" "$FLINT_ONLY"; then return 0; fi
 	rm -f "$SKIP_FILE"
 	( set -e; "$1" )
 	st=$?
 	if [ $st -eq 0 ]; then echo "PASS $1"
-	elif [ $st -eq 77 ] && [ -s "$SKIP_FILE" ]; then echo "SKIP $1 ($(cat "$SKIP_FILE"))"
+	elif [ $st -eq 77 ] && [ -s "$SKIP_FILE" ]; then
+		echo "SKIP $1 ($(cat "$SKIP_FILE"))"
+		if [ -n "${FLINT_KVM_SKIPS:-}" ] && [ "$(cat "$SKIP_FILE")" = "no usable /dev/kvm" ]; then
+			echo "$id" >>"$FLINT_KVM_SKIPS"
+		fi
 	else echo "FAIL $1"; failures=$((failures + 1)); fi
 }
 # ini NAME [extra lines...]: writes a config booting a guest app to $TMP/NAME.ini
