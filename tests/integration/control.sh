@@ -16,8 +16,7 @@ boot_sleeper() {
 	rm -f "$SOCK"
 	timeout 60 "$FLINT" run "$ini" --control "$SOCK" "$@" >"$OUT" 2>"$ERR" &
 	VPID=$!
-	for _ in $(seq 200); do [ -S "$SOCK" ] && return 0; sleep 0.01; done
-	fail "no control socket: $(cat "$ERR")"
+	await 30 test -S "$SOCK" || fail "no control socket: $(cat "$ERR")"
 }
 # finish: quit, then flint's exit status in $rc
 finish() {
@@ -58,8 +57,7 @@ assert 0 < p["last_ns"] == p["median_ns"] < 2e9, p' ||
 	expect_out '"name": "console"'
 	finish
 	expect_rc 130
-	for _ in $(seq 50); do [ -e "$SOCK" ] || break; sleep 0.02; done
-	[ ! -e "$SOCK" ] || fail "socket left after exit"
+	await 10 test ! -e "$SOCK" || fail "socket left after exit"
 }
 
 control_under_seccomp_kill() {
@@ -77,11 +75,12 @@ guest_poweroff_sends_shutdown() {
 	QEMU_PY=$(tests/qmp/fetch_qemu_qmp.sh 2>/dev/null) || { echo "needs QEMU's qemu.qmp" >"$SKIP_FILE"; exit 77; }
 	export QEMU_PY
 	local ini
-	ini=$(ini sleep "cmdline = -- 3000")
+	# Long enough for python to start and negotiate on a slow host.
+	ini=$(ini sleep "cmdline = -- 6000")
 	rm -f "$SOCK"
 	timeout 60 "$FLINT" run "$ini" --control "$SOCK" >/dev/null 2>"$ERR" &
 	VPID=$!
-	for _ in $(seq 200); do [ -S "$SOCK" ] && break; sleep 0.01; done
+	await 30 test -S "$SOCK" || fail "no control socket: $(cat "$ERR")"
 	timeout 20 python3 "$CHECK" shutdown "$SOCK" >"$OUT"
 	expect_out '{"guest": true, "reason": "guest-shutdown"}'
 	rc=0
@@ -99,7 +98,7 @@ same_answers_as_qemu() {
 		-nodefaults -no-user-config -display none -serial none \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel build/guest/sleep.elf \
 		-append "-- 20000" -qmp "unix:$qsock,server,nowait" &
-	for _ in $(seq 200); do [ -S "$qsock" ] && break; sleep 0.02; done
+	await 30 test -S "$qsock" || fail "QEMU made no QMP socket"
 	timeout 30 python3 "$CHECK" transcript "$qsock" >"$TMP/qemu.json"
 	wait
 	boot_sleeper

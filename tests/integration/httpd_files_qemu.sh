@@ -325,17 +325,13 @@ httpd_bad_root() {
 
 httpd_files_flint() {
 	needs kvm
-	local cfg=$TMP/httpd.ini i
+	local cfg=$TMP/httpd.ini
 	printf '[machine]\nmemory = 64M\n[kernel]\npath = %s\ninitrd = %s\ncmdline = root=initrd -- root=/\n[net.eth0]\ntap = %s\nip = %s/24\ngateway = 10.0.3.1\n' \
 		"$PWD/build/guest/httpd.elf" "$PWD/$CPIO" "$TAP" "$H" >"$cfg"
 	vm_stop
 	in_ns timeout 300 "$FLINT" run "$cfg" >"$TMP/flint.out" 2>"$TMP/flint.err" &
 	echo $! >"$TMP/flint.pid"
-	for i in $(seq 100); do
-		grep -q listening "$TMP/flint.out" && break
-		sleep 0.1
-	done
-	grep -q listening "$TMP/flint.out" || fail "flint: $(cat "$TMP/flint.out" "$TMP/flint.err")"
+	await 60 grep -q listening "$TMP/flint.out" || fail "flint: $(cat "$TMP/flint.out" "$TMP/flint.err")"
 	all_files_match "$TREE" ""
 	[ "$(code "$URL/%2e%2e/etc/passwd")" = 400 ] || fail "%2e%2e through flint"
 	kill "$(cat "$TMP/flint.pid")"; wait 2>/dev/null; rm -f "$TMP/flint.pid"

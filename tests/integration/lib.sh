@@ -48,6 +48,41 @@ run() {
 	timeout 60 "$@" >"$OUT" 2>"$ERR" || rc=$?
 }
 fail() { echo "  $*" >&2; return 1; }
+# await SECONDS CMD...: polls CMD until it succeeds (0) or SECONDS pass (1).
+# A wait for an event, never a guess at how long it takes: on a fast host
+# it costs nothing, and a slow one (tests/nested) still gets there.
+await() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" 2>/dev/null; do
+		[ $SECONDS -lt $end ] || return 1
+		sleep 0.02
+	done
+}
+# sleeping PID FILE: waits until the sleep guest of flint PID has said so
+# in FILE (its stdout), i.e. set-up is over and the guest is idle.
+sleeping() {
+	await 60 grep -q '^sleeping' "$2" || fail "the sleep guest never started: $(head -c 300 "$2")"
+	kill -0 "$1" 2>/dev/null || fail "flint exited before its guest slept"
+}
+# bg_flint ARGS...: starts flint in the background (stdout $OUT, stderr
+# $ERR), its pid in $FPID, killed if it is still running after 60 s;
+# wait_flint then leaves its exit status in $rc.
+bg_flint() {
+	"$FLINT" "$@" >"$OUT" 2>"$ERR" &
+	FPID=$!
+	(sleep 60; kill -9 $FPID) 2>/dev/null &
+	WATCHDOG=$!
+}
+wait_flint() {
+	rc=0
+	wait $FPID || rc=$?
+	kill $WATCHDOG 2>/dev/null; wait $WATCHDOG 2>/dev/null || true
+}
+# cpu_ms PID: the CPU time process PID has used, all its threads, in ms.
+cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' "/proc/$1/stat"
+}
 expect_rc() { [ "$rc" -eq "$1" ] || fail "expected exit status $1, got $rc; stderr: $(head -c 600 "$ERR")"; }
 expect_out() { grep -qF -- "$1" "$OUT" || fail "stdout lacks '$1'; stdout: $(head -c 600 "$OUT")"; }
 expect_err() { grep -qF -- "$1" "$ERR" || fail "stderr lacks '$1'; stderr: $(head -c 600 "$ERR")"; }

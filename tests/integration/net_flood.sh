@@ -167,7 +167,7 @@ net_flood_deaf_flint() {
 		"mac = $MAC" "ip = 10.0.6.2/24" "gateway = 10.0.6.1")
 	in_ns timeout 60 "$FLINT" run "$ini" --stats=json --control "$sock" >"$OUT" 2>"$ERR" &
 	job=$!
-	for _ in $(seq 100); do grep -q listening "$OUT" && break; sleep 0.1; done
+	await 60 grep -q listening "$OUT" || true
 	grep -q "posting 0 of 256 receive buffers" "$OUT" || fail "guest: $(cat "$OUT" "$ERR")"
 	pid=$(pgrep -P $job -x flint)
 	[ -n "$pid" ] || fail "no flint process under $job"

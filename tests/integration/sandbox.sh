@@ -8,18 +8,20 @@ all_threads_filtered() {
 	local cfg pid tasks=0 unfiltered=0
 	needs kvm
 	cfg=$TMP/sleep2.ini
-	printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = %s\ncmdline = -- 700\n[sandbox]\nseccomp = kill\n' \
+	printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = %s\ncmdline = -- 30000\n[sandbox]\nseccomp = kill\n' \
 		"$PWD/build/guest/sleep.elf" >"$cfg"
 	"$FLINT" run "$cfg" >"$OUT" 2>"$ERR" &
 	pid=$!
-	sleep 0.35
+	sleeping $pid "$OUT"
 	for st in /proc/$pid/task/*/status; do
 		tasks=$((tasks + 1))
 		grep -q '^Seccomp:[[:space:]]*2$' "$st" || { unfiltered=$((unfiltered + 1)); grep -E '^(Name|Seccomp):' "$st" >&2; }
 	done
+	# Looked at while it sleeps, then stopped: SIGTERM is a clean 130.
+	kill -TERM $pid
 	wait $pid
 	rc=$?
-	expect_rc 0
+	expect_rc 130
 	[ "$tasks" -ge 3 ] || fail "expected main + 2 vCPU threads, saw $tasks"
 	[ "$unfiltered" -eq 0 ] || fail "$unfiltered of $tasks threads without a seccomp filter"
 }
@@ -80,11 +82,11 @@ jail_boots_hello() {
 jail_seen_from_outside() {
 	needs kvm
 	local cfg pid st task tasks=0 want_root bad=0
-	cfg=$(jail_ini sleep 700)
+	cfg=$(jail_ini sleep 30000)
 	want_root=$(stat -c %d:%i "$TMP/jail")
 	"$FLINT" run "$cfg" >"$OUT" 2>"$ERR" &
 	pid=$!
-	sleep 0.35
+	sleeping $pid "$OUT"
 	for task in /proc/$pid/task/*; do
 		[ -e "$task/status" ] || continue
 		tasks=$((tasks + 1))
@@ -101,9 +103,10 @@ jail_seen_from_outside() {
 			fail "flint shares the test's $ns namespace" || bad=1
 	done
 	[ "$(readlink "/proc/$pid/ns/net")" = "$(readlink "/proc/$$/ns/net")" ] || fail "new net namespace" || bad=1
+	kill -TERM $pid
 	wait $pid
 	rc=$?
-	expect_rc 0 || bad=1
+	expect_rc 130 || bad=1
 	[ "$tasks" -ge 3 ] || fail "expected main + 2 vCPU threads, saw $tasks" || bad=1
 	return $bad
 }
