@@ -8,7 +8,10 @@ cd "$(dirname "$0")/../.."
 dir=build/nested/pkgs
 mkdir -p "$dir"
 if ! [ -f "$dir/ok" ]; then
-	kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+	kpkg() { apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }'; }
+	kpkg=$(kpkg)
+	# A machine whose package lists were never fetched knows no package.
+	if [ -z "$kpkg" ] && [ "$(id -u)" -eq 0 ]; then apt-get update -qq >&2 && kpkg=$(kpkg); fi
 	[ -n "$kpkg" ] || { echo "nested: apt knows no linux-image-amd64" >&2; exit 1; }
 	rm -rf "$dir"/*
 	# apt-get download writes to the current directory; as root it warns
