@@ -33,13 +33,13 @@ sleep_idles() {
 	needs kvm
 	local a b t0
 	t0=$(date +%s%N)
-	bg_flint run "$(ini sleep 'cmdline = -- 1500')"
+	bg_flint run "$(ini sleep 'cmdline = -- 4000')"
 	sleeping $FPID "$OUT"
 	a=$(cpu_ms $FPID); sleep 1; b=$(cpu_ms $FPID)
 	wait_flint
 	expect_rc 0
-	expect_out "slept 1500 ms"
-	[ $(( ($(date +%s%N) - t0) / 1000000 )) -ge 1500 ] || fail "the run took less than the 1500 ms sleep"
+	expect_out "slept 4000 ms"
+	[ $(( ($(date +%s%N) - t0) / 1000000 )) -ge 4000 ] || fail "the run took less than the 4000 ms sleep"
 	[ $((b - a)) -lt 50 ] || fail "$((b - a)) ms of CPU in 1 s of guest sleep"
 }
 fault_divide_error() {
