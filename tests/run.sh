@@ -72,11 +72,12 @@ unit) ;;
 		echo "== nested: $(wc -l <"$kvm_skips.run") of the $(wc -l <"$kvm_skips") tests above that skipped for want of /dev/kvm, on a KVM host QEMU emulates"
 	fi
 	if [ -s "$kvm_skips" ] && [ -s "$kvm_skips.run" ] && [ "${FLINT_NESTED:-on}" != off ]; then
-		out=$(mktemp)
-		tests/nested/run.sh tests/run.sh nested >"$out" 2>&1
+		out=$(mktemp) err=$(mktemp)
+		tests/nested/run.sh tests/run.sh nested >"$out" 2>"$err"
 		rc=$?
+		cat "$err"
 		if [ $rc -eq 125 ]; then
-			echo "SKIP nested ($(tail -1 "$out"))"
+			echo "SKIP nested ($(grep -m1 '^nested:' "$err"))"
 			skip=$((skip + 1))
 		else
 			before=$((pass + fail + skip))
@@ -88,7 +89,7 @@ unit) ;;
 				fail=$((fail + 1)); failed+=("nested: exited with status $rc")
 			fi
 		fi
-		rm -f "$out"
+		rm -f "$out" "$err"
 	fi ;;
 esac
 echo

@@ -7,7 +7,9 @@
 # KVM: this is for checking behaviour, never for timing it.
 #
 # Usage: tests/nested/run.sh CMD...   (NESTED_TIMEOUT=seconds, default 1200)
-# Exit status: CMD's; 124 on timeout; 125 if the nested host could not start.
+# Exit status: CMD's; 124 on timeout; 125 if this machine cannot run the
+# nested host (no QEMU, the packages cannot be fetched); 126 if the nested
+# host started but did not run CMD (a fault here, shown with its console).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -50,5 +52,5 @@ timeout "${NESTED_TIMEOUT:-1200}" qemu-system-x86_64 -accel tcg -cpu max -smp "$
 	-virtfs "local,path=$repo,mount_tag=repo,security_model=none,multidevs=remap" || rc=$?
 [ -f "$out/out" ] && cat "$out/out"
 if [ $rc -eq 124 ]; then echo "nested: timed out after ${NESTED_TIMEOUT:-1200} s" >&2; exit 124; fi
-[ -f "$out/rc" ] || { echo "nested: the nested host did not run the command; its console:" >&2; tail -20 "$out/console.log" >&2; exit 125; }
+[ -f "$out/rc" ] || { echo "nested: the nested host did not run the command; its console:" >&2; tail -20 "$out/console.log" >&2; exit 126; }
 exit "$(cat "$out/rc")"
