@@ -288,17 +288,9 @@ static void send_file(struct conn *c, const char *path, uint32_t mode)
 	c->gen_len = (uint64_t)sb.st_size;
 }
 
-static void sort_names(char **v, size_t n)
+static int by_name(const void *a, const void *b)
 {
-	/* Insertion sort, as ls: the guest has no qsort. */
-	for (size_t i = 1; i < n; i++) {
-		char *x = v[i];
-		size_t j = i;
-
-		for (; j > 0 && strcmp(v[j - 1], x) > 0; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 struct page {
@@ -390,7 +382,7 @@ static void send_listing(struct conn *c, const char *path, const char *rel)
 		names[n++] = name;
 	}
 	closedir(d);
-	sort_names(names, n);
+	qsort(names, n, sizeof(*names), by_name);
 	page_str(&pg, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Index of /");
 	page_escaped(&pg, rel, webpath_html_escape);
 	page_str(&pg, *rel ? "/</title></head><body>\n<h1>Index of /" : "</title></head><body>\n<h1>Index of /");

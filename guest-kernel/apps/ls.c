@@ -17,17 +17,14 @@
 static bool recursive, first_block = true;
 static int status;
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void sort(char **v, size_t n)
 {
-	/* Insertion sort: directories are small, and the guest has no qsort. */
-	for (size_t i = 1; i < n; i++) {
-		char *x = v[i];
-		size_t j = i;
-
-		for (; j > 0 && strcmp(v[j - 1], x) > 0; j--)
-			v[j] = v[j - 1];
-		v[j] = x;
-	}
+	qsort(v, n, sizeof(*v), by_name);
 }
 
 static char *join(const char *dir, const char *name)

@@ -20,6 +20,8 @@ unsigned long long strtoull(const char *s, char **end, int base);
 int atoi(const char *s);
 long atol(const char *s);
 
+void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 /* Flushes the console and powers the VM off with this status. */
 _Noreturn void exit(int status);
 _Noreturn void abort(void);
