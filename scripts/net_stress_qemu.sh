@@ -20,28 +20,11 @@ MODE=${1:-all} N=${2:-40} MTU=${MTU:-1500} PAR=${PAR:-4} MAXT=${MAXT:-60} PIN=${
 SIZE=${SIZE:-16777216}
 NS=gstress-$$ TAP=gstr$$ IP=10.0.3.2 URL=http://10.0.3.2
 TMP=$(mktemp -d)
-cleanup() {
-	[ -f "$TMP/vm.pid" ] && kill "$(cat "$TMP/vm.pid")" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-in_ns() { ip netns exec "$NS" "$@"; }
+. tests/lib/netns.sh
+netns_up
+netns_tap "$TAP" 10.0.3.1/24 "$MTU"
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip -n "$NS" tuntap add "$TAP" mode tap
-ip -n "$NS" addr add 10.0.3.1/24 dev "$TAP"
-ip -n "$NS" link set "$TAP" mtu "$MTU" up
-
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm -cpu max,-arch-capabilities" TSC=""
-else
-	khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-	ACCEL="-accel tcg -cpu max" TSC="tsc_khz=$khz"
-fi
+. tests/lib/qemu_accel.sh
 PINCMD=""
 [ -n "$PIN" ] && PINCMD="taskset -c $PIN"
 # shellcheck disable=SC2086

@@ -4,14 +4,7 @@
 # root after `make guest`.  QEMU exits with (status << 1) | 1, modulo 256.
 set -u
 G=build/guest
-# KVM where it is usable, else QEMU's own emulator (TCG), which offers the
-# guest no TSC frequency: tsc_khz= passes the host's (TCG's TSC is the host's).
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm -cpu max,-arch-capabilities" TSC=""
-else
-	khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-	ACCEL="-accel tcg -cpu max" TSC="tsc_khz=$khz"
-fi
+. tests/lib/qemu_accel.sh
 QEMU="timeout 20 qemu-system-x86_64 -M microvm,acpi=off $ACCEL
 	-m 64M -nodefaults -no-user-config -nographic -serial stdio
 	-device isa-debug-exit,iobase=0xf4,iosize=4"

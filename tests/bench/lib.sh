@@ -13,16 +13,12 @@ source tests/bench/parse.sh
 # QEMU on KVM is flint's peer.  Without KVM flint boots nothing, and QEMU's
 # own emulator (TCG) is no peer: its figures are printed for reference only,
 # under a label saying so, and never set against flint's.
+. tests/lib/qemu_accel.sh
+QEMU_ACCEL=$ACCEL QEMU_TSC=$TSC
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	KVM=1
-	QEMU_ACCEL="-accel kvm -cpu max,-arch-capabilities" QEMU_TSC=""
-	QEMU_LABEL="QEMU microvm (KVM)"
+	KVM=1 QEMU_LABEL="QEMU microvm (KVM)"
 else
-	KVM=
-	QEMU_ACCEL="-accel tcg -cpu max"
-	# TCG gives the guest no TSC frequency: pass the host's (as tests/integration do).
-	QEMU_TSC="tsc_khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)"
-	QEMU_LABEL="QEMU microvm (TCG, not a peer, for reference only)"
+	KVM= QEMU_LABEL="QEMU microvm (TCG, not a peer, for reference only)"
 fi
 QEMU_BASE="qemu-system-x86_64 -M microvm,acpi=off $QEMU_ACCEL -nodefaults -no-user-config -device isa-debug-exit,iobase=0xf4,iosize=4 -global virtio-mmio.force-legacy=false"
 

@@ -32,28 +32,14 @@ fi
 NS=fbench-$$
 TMP=$(mktemp -d)
 S=$TMP/samples
-cleanup() {
-	local f
-	for f in "$TMP"/*.pid; do
-		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-in_ns() { ip netns exec "$NS" "$@"; }
+# shellcheck source=tests/lib/netns.sh
+. tests/lib/netns.sh
 
 # One /24 per tap; the host end is .1, the guest (or tapecho) .2.
 declare -A TAP=([flint]=fbf$$ [qemu]=fbq$$ [floor]=fbt$$) NET=([flint]=10.77.1 [qemu]=10.77.2 [floor]=10.77.3)
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-# No IPv6: the host then sends the taps nothing unasked, so every packet counted is ours.
-in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+netns_up
 for who in flint qemu floor; do
-	ip -n "$NS" tuntap add "${TAP[$who]}" mode tap
-	ip -n "$NS" addr add "${NET[$who]}.1/24" dev "${TAP[$who]}"
-	ip -n "$NS" link set "${TAP[$who]}" up
+	netns_tap "${TAP[$who]}" "${NET[$who]}.1/24"
 done
 
 # wait_for FILE PATTERN WHAT: up to 20 s for PATTERN to appear in FILE.

@@ -7,12 +7,7 @@
 source "$(dirname "$0")/lib.sh"
 
 ELF=build/guest/ext4tree.elf
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm -cpu max,-arch-capabilities" TSC=""
-else
-	ACCEL="-accel tcg -cpu max"
-	TSC="tsc_khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)"
-fi
+. tests/lib/qemu_accel.sh
 export PATH=$PATH:/sbin:/usr/sbin
 
 # boot IMAGE ARGS: ext4tree's output in $OUT, QEMU's status in $rc

@@ -24,29 +24,11 @@ for w in netns qemu curl python3 sha256sum; do have "$w" || missing="$missing $w
 [ -f build/guest/httpd.elf ] || skip_all "build/guest/httpd.elf missing: run make guest"
 [ -s "$CPIO" ] && [ -s "$EXT4" ] || skip_all "$CPIO or $EXT4 missing: run make"
 
-cleanup() {
-	[ -f "$TMP/vm.pid" ] && kill "$(cat "$TMP/vm.pid")" 2>/dev/null
-	[ -f "$TMP/flint.pid" ] && kill "$(cat "$TMP/flint.pid")" 2>/dev/null
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/lib/netns.sh
+netns_up
+netns_tap "$TAP" 10.0.3.1/24
 
-ip netns add "$NS"
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns ip link set lo up
-in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-in_ns ip tuntap add "$TAP" mode tap
-in_ns ip addr add 10.0.3.1/24 dev "$TAP"
-in_ns ip link set "$TAP" up
-
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm -cpu max,-arch-capabilities" TSC=""
-else
-	khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-	ACCEL="-accel tcg -cpu max" TSC="tsc_khz=$khz"
-fi
+. tests/lib/qemu_accel.sh
 
 # vm_start "KERNEL PARAMS -- ARGS" QEMU-ARGS...: httpd on the tap, up when it says "listening".
 vm_start() {

@@ -27,34 +27,13 @@ if [ ! -f build/guest/udpecho.elf ]; then
 	exit 0
 fi
 
-cleanup() {
-	local f
-	for f in "$TMP"/*.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/lib/netns.sh
+netns_up
+netns_tap "$TAP_Q" 10.0.5.1/24
+netns_tap "$TAP_F" 10.0.6.1/24
+netns_tap "$TAP_S" 10.0.7.1/24
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-for pair in "$TAP_Q 10.0.5.1" "$TAP_F 10.0.6.1" "$TAP_S 10.0.7.1"; do
-	set -- $pair
-	ip -n "$NS" tuntap add "$1" mode tap
-	ip -n "$NS" addr add "$2/24" dev "$1"
-	ip -n "$NS" link set "$1" up
-done
-
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm -cpu max,-arch-capabilities" TSC=""
-else
-	khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-	ACCEL="-accel tcg -cpu max" TSC="tsc_khz=$khz"
-fi
+. tests/lib/qemu_accel.sh
 
 # flood TAP SECONDS: sends Ethernet frames to $MAC out of TAP as fast as
 # Python can for SECONDS; prints how many went out.  EtherType 0x88b5 (local

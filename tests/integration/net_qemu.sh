@@ -26,37 +26,12 @@ for app in udpecho httpd; do
 	fi
 done
 
-cleanup() {
-	local f
-	for f in "$TMP"/*.pid; do
-		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
-	done
-	ip netns del "$NS" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+. tests/lib/netns.sh
+netns_up
+netns_tap "$TAP_U" 10.0.0.1/24
+netns_tap "$TAP_H" 10.0.1.1/24
 
-ip netns add "$NS"
-ip -n "$NS" link set lo up
-# No IPv6 on the taps: the host then sends the guests nothing unasked
-# (router solicitations, MLD reports), so "idle" means no packets at all.
-in_ns() { ip netns exec "$NS" "$@"; }
-in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-for pair in "$TAP_U 10.0.0.1" "$TAP_H 10.0.1.1"; do
-	set -- $pair
-	ip -n "$NS" tuntap add "$1" mode tap
-	ip -n "$NS" addr add "$2/24" dev "$1"
-	ip -n "$NS" link set "$1" up
-done
-
-# The same accelerator choice and TSC trick as guest-kernel/tests/qemu.sh.
-if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	ACCEL="-accel kvm -cpu max,-arch-capabilities" TSC=""
-else
-	khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
-	ACCEL="-accel tcg -cpu max" TSC="tsc_khz=$khz"
-fi
+. tests/lib/qemu_accel.sh
 
 # start_vm NAME APP TAP GUEST_IP GW ARGS: boots APP in the namespace, waits for "listening".
 start_vm() {

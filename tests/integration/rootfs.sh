@@ -14,19 +14,14 @@ G=build/guest
 # guest output in $OUT, the guest's own exit status in $rc.
 qemu() {
 	needs qemu
-	local app=$1 args=$2 accel tsc=""
+	local app=$1 args=$2 ACCEL TSC
 	shift 2
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		accel="-accel kvm -cpu max,-arch-capabilities"
-	else
-		accel="-accel tcg -cpu max"
-		tsc="tsc_khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)"
-	fi
+	. tests/lib/qemu_accel.sh
 	rc=0
 	# shellcheck disable=SC2086
-	timeout 60 qemu-system-x86_64 -M microvm,acpi=off $accel -m 64M -nodefaults \
+	timeout 60 qemu-system-x86_64 -M microvm,acpi=off $ACCEL -m 64M -nodefaults \
 		-no-user-config -nographic -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=4 \
-		-kernel "$G/$app.elf" -append "$tsc $args" "$@" >"$OUT" 2>"$ERR" || rc=$?
+		-kernel "$G/$app.elf" -append "$TSC $args" "$@" >"$OUT" 2>"$ERR" || rc=$?
 	rc=$(( (rc - 1) >> 1 ))     # QEMU exits with (status << 1) | 1
 }
 host_listing() { (cd "$TREE" && LC_ALL=C ls -R .); }
