@@ -54,7 +54,7 @@ assert 0 < p["last_ns"] == p["median_ns"] < 2e9, p' ||
 	run "$FLINT" ctl "$SOCK" query-cpus-fast
 	expect_out '"cpu-index": 0'
 	run "$FLINT" ctl "$SOCK" x-flint-query-devices
-	expect_out '"name": "console"'
+	expect_out '"name": "uart buffer"'
 	finish
 	expect_rc 130
 	await 10 test ! -e "$SOCK" || fail "socket left after exit"

@@ -148,7 +148,9 @@ net_flood_deaf_flint() {
 	job=$!
 	await 60 grep -q listening "$OUT" || true
 	grep -q "posting 0 of 256 receive buffers" "$OUT" || fail "guest: $(cat "$OUT" "$ERR")"
-	pid=$(pgrep -P $job -x flint)
+	# flint runs under ip netns exec and timeout: find it by its command line,
+	# the oldest of those (its janitor and teardown helper share it).
+	pid=$(pgrep -o -f "^$FLINT run $ini" || true)
 	[ -n "$pid" ] || fail "no flint process under $job"
 	t0=$(ticks "$pid")
 	flood "$TAP_F" $FLOOD_S >"$TMP/sent" &

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "flint/boot_abi.h"
+#include "uart.h"
 #include "control.h"
 #include "control_vm.h"
 #include "exit_codes.h"
@@ -138,10 +140,13 @@ int main(int argc, char **argv)
 	m.vm.mmio.name = "mmio";
 	vm_pause_init(&m.vm);
 	pthread_mutex_init(&m.vm.coalesced_lock, NULL);
-	/* The regions a flint VM has, for x-flint-query-devices. */
-	bus_register(&m.vm.pio, 0x3f8, 8, "console", &no_ops, NULL);
-	bus_register(&m.vm.pio, 0xf4, 4, "poweroff", &no_ops, NULL);
-	bus_register(&m.vm.mmio, 0xd0000000, 8, "console", &no_ops, NULL);
+	/* The regions a flint VM has (vmm/console.c, poweroff.c), named and
+	 * placed as there, for x-flint-query-devices. */
+	bus_register(&m.vm.pio, FLINT_POWEROFF_PORT, 4, "poweroff", &no_ops, NULL);
+	bus_register(&m.vm.pio, FLINT_UART_PIO_BASE, 8, "uart", &no_ops, NULL);
+	bus_register(&m.vm.mmio, FLINT_UART_MMIO_GPA, 8, "uart", &no_ops, NULL);
+	bus_register(&m.vm.mmio, FLINT_UART_MMIO_GPA + FLINT_UART_EXT_ID, UART_EXT_WINDOW, "uart buffer",
+		     &no_ops, NULL);
 	m.vm.stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
