@@ -37,13 +37,10 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 	done
 fi
 # Tests that need KVM and find none here are listed, then run again on a
-# KVM host that QEMU emulates (tests/nested/run.sh): slow (~10 s a test),
-# but it boots flint for real.  FLINT_NESTED=off leaves them skipped;
-# the default leaves out the two scripts that only repeat boot.sh and
-# blk.sh under seccomp = kill (kill mode is booted there by sandbox.sh and
-# control.sh), which keeps CI near 15 minutes; FLINT_NESTED=all runs them too.
+# KVM host that QEMU emulates (tests/nested/run.sh): slower (88 tests in
+# about 5 min), but it boots flint for real.  FLINT_NESTED=off leaves them
+# skipped.
 kvm_skips=build/nested/kvm-skips
-nested_repeats="boot_seccomp_kill blk_seccomp_kill"
 integration() { # the scripts to run, as names without .sh; all when none
 	local t name
 	for t in tests/integration/*.sh; do
@@ -64,14 +61,8 @@ unit) ;;
 	: >"$kvm_skips"
 	FLINT_KVM_SKIPS=$PWD/$kvm_skips integration
 	if [ -s "$kvm_skips" ] && [ "${FLINT_NESTED:-on}" != off ]; then
-		if [ "${FLINT_NESTED:-on}" = all ]; then
-			cp "$kvm_skips" "$kvm_skips.run"
-		else
-			grep -v -E "^($(echo $nested_repeats | tr ' ' '|')) " "$kvm_skips" >"$kvm_skips.run" || true
-		fi
-		echo "== nested: $(wc -l <"$kvm_skips.run") of the $(wc -l <"$kvm_skips") tests above that skipped for want of /dev/kvm, on a KVM host QEMU emulates"
-	fi
-	if [ -s "$kvm_skips" ] && [ -s "$kvm_skips.run" ] && [ "${FLINT_NESTED:-on}" != off ]; then
+		cp "$kvm_skips" "$kvm_skips.run"
+		echo "== nested: the $(wc -l <"$kvm_skips") tests above that skipped for want of /dev/kvm, on a KVM host QEMU emulates"
 		out=$(mktemp) err=$(mktemp)
 		tests/nested/run.sh tests/run.sh nested >"$out" 2>"$err"
 		rc=$?
