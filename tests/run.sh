@@ -53,15 +53,14 @@ integration() { # the scripts to run, as names without .sh; all when none
 case "$what" in
 nested) # inside the nested host: just the listed tests
 	# shellcheck disable=SC2046
-	[ ! -s "$kvm_skips.run" ] ||
-		FLINT_ONLY=$PWD/$kvm_skips.run integration $(cut -d' ' -f1 "$kvm_skips.run" | sort -u) ;;
+	[ ! -s "$kvm_skips" ] ||
+		FLINT_ONLY=$PWD/$kvm_skips integration $(cut -d' ' -f1 "$kvm_skips" | sort -u) ;;
 unit) ;;
 *)
 	mkdir -p build/nested
 	: >"$kvm_skips"
 	FLINT_KVM_SKIPS=$PWD/$kvm_skips integration
 	if [ -s "$kvm_skips" ] && [ "${FLINT_NESTED:-on}" != off ]; then
-		cp "$kvm_skips" "$kvm_skips.run"
 		echo "== nested: the $(wc -l <"$kvm_skips") tests above that skipped for want of /dev/kvm, on a KVM host QEMU emulates"
 		out=$(mktemp) err=$(mktemp)
 		tests/nested/run.sh tests/run.sh nested >"$out" 2>"$err"

@@ -10,8 +10,8 @@ all_threads_filtered() {
 	cfg=$TMP/sleep2.ini
 	printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = %s\ncmdline = -- 30000\n[sandbox]\nseccomp = kill\n' \
 		"$PWD/build/guest/sleep.elf" >"$cfg"
-	"$FLINT" run "$cfg" >"$OUT" 2>"$ERR" &
-	pid=$!
+	bg_flint run "$cfg"
+	pid=$FPID
 	sleeping $pid "$OUT"
 	for st in /proc/$pid/task/*/status; do
 		tasks=$((tasks + 1))
@@ -19,8 +19,7 @@ all_threads_filtered() {
 	done
 	# Looked at while it sleeps, then stopped: SIGTERM is a clean 130.
 	kill -TERM $pid
-	rc=0
-	wait $pid || rc=$?
+	wait_flint
 	expect_rc 130
 	[ "$tasks" -ge 3 ] || fail "expected main + 2 vCPU threads, saw $tasks"
 	[ "$unfiltered" -eq 0 ] || fail "$unfiltered of $tasks threads without a seccomp filter"
@@ -84,8 +83,8 @@ jail_seen_from_outside() {
 	local cfg pid st task tasks=0 want_root bad=0
 	cfg=$(jail_ini sleep 30000)
 	want_root=$(stat -c %d:%i "$TMP/jail")
-	"$FLINT" run "$cfg" >"$OUT" 2>"$ERR" &
-	pid=$!
+	bg_flint run "$cfg"
+	pid=$FPID
 	sleeping $pid "$OUT"
 	for task in /proc/$pid/task/*; do
 		[ -e "$task/status" ] || continue
@@ -104,8 +103,7 @@ jail_seen_from_outside() {
 	done
 	[ "$(readlink "/proc/$pid/ns/net")" = "$(readlink "/proc/$$/ns/net")" ] || fail "new net namespace" || bad=1
 	kill -TERM $pid
-	rc=0
-	wait $pid || rc=$?
+	wait_flint
 	expect_rc 130 || bad=1
 	[ "$tasks" -ge 3 ] || fail "expected main + 2 vCPU threads, saw $tasks" || bad=1
 	return $bad
