@@ -5,7 +5,7 @@ VERSION := 0.1.0
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
-CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude -Ivmm -Ivirtio -Iseccomp
+CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp
 LDLIBS  := -linih -lseccomp -ljansson -lpthread
 SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -13,7 +13,7 @@ SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-poin
 # guest, and installs nothing (deps come in through run/test/bench).
 .DEFAULT_GOAL := all
 
-VMM_SRCS := $(sort $(wildcard vmm/*.c virtio/*.c seccomp/*.c))
+VMM_SRCS := $(sort $(wildcard hw/*.c vmm/*.c virtio/*.c seccomp/*.c))
 LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
 include seccomp/seccomp.mk
 OBJS     := $(VMM_SRCS:%.c=build/obj/%.o)

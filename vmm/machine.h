@@ -10,6 +10,7 @@
 #include "config.h"
 #include "eventloop.h"
 #include "flint/boot_abi.h"
+#include "state.h"
 #include "vm.h"
 
 #define MACHINE_MAX_DEVICES 16
@@ -63,6 +64,26 @@ struct device_module {
 	 * returns how many it has in all (more than max: the caller asks
 	 * again with room for all; machine_fds.c). */
 	int (*fds)(void *state, int *fds, int max);
+	/*
+	 * Boot door only (a restore skips it): what the guest must be told at
+	 * boot, e.g. machine_add_param(m, "virtio_mmio.device=..."). setup
+	 * never writes the command line itself.  NULL: nothing to announce.
+	 */
+	int (*announce)(void *state, struct machine *m, char *err, size_t errlen);
+	/*
+	 * Snapshots (docs/ARCHITECTURE.md, "Snapshot format").  save writes
+	 * the module's guest-visible state, every instance it owns by name,
+	 * as one record (hw/state.h); load reads it back into a machine
+	 * built from the same spec, before any vCPU runs, and refuses a
+	 * record that does not fit the spec (another device list, a bad
+	 * value) with a reason in err.  Both run on the main thread while
+	 * every vCPU is parked; save first completes any request it has
+	 * started (nothing half-served is ever saved).  NULL: the module has
+	 * no guest-visible state.
+	 */
+	int (*save)(void *state, struct state_out *out);
+	int (*load)(void *state, struct state_in *in, char *err, size_t errlen);
+	unsigned state_version; /* of save's record; load refuses any other */
 };
 
 extern const struct device_module *const device_modules[];

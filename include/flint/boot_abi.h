@@ -69,6 +69,49 @@
  */
 #define FLINT_POWEROFF_PORT    0xf4
 
+/*
+ * Flint's paravirtual page and register: what snapshots and clones need.
+ *
+ * The info page (struct flint_pv_info at FLINT_PV_INFO_GPA, in the
+ * monitor's part of low memory) is written by the monitor while no vCPU
+ * runs: at boot before the first instruction, and at every restore before
+ * the guest resumes.  Reading it costs the guest no exit.  `seq` is 1 at
+ * boot and grows by one at every restore: a guest that remembers the last
+ * seq it saw knows it has been cloned and re-reads the rest (reseeding
+ * its random numbers, re-reading the wall clock).  Under QEMU the page is
+ * all zeroes: magic does not match, there is no generation (0) and
+ * flint_ready() does nothing.
+ *
+ * Wall clock: wall_ns is the host's CLOCK_REALTIME (ns since the epoch)
+ * at the moment the guest's TSC read wall_tsc, so the guest's time is
+ * wall_ns + (rdtsc() - wall_tsc) * 10^6 / tsc_khz.  The guest TSC never
+ * jumps backwards: a restored guest's TSC continues from the value it
+ * had when it was saved (the time a VM spent saved does not show in its
+ * TSC, only in wall_ns).
+ *
+ * The register window (FLINT_PV_MMIO_GPA): a 4-byte write of
+ * FLINT_PV_READY_VALUE at FLINT_PV_READY says "my initialisation is done,
+ * snapshot me now if you want to" (`flint run --save-at-ready`); one exit.
+ * Other offsets, widths and values are ignored; reads return 0.  A guest
+ * writes it only after seeing FLINT_PV_INFO_MAGIC in the page.
+ */
+#define FLINT_PV_INFO_GPA      0x3000ull
+#define FLINT_PV_INFO_MAGIC    0x4f464e4956504c46ull /* "FLPVINFO" */
+#define FLINT_PV_MMIO_GPA      0xD0020000ull
+#define FLINT_PV_MMIO_SIZE     0x1000ull
+#define FLINT_PV_READY         0x0
+#define FLINT_PV_READY_VALUE   0x59444552u           /* "REDY" */
+
+struct flint_pv_info {
+	uint64_t magic;          /* FLINT_PV_INFO_MAGIC */
+	uint32_t seq;            /* 1 at boot, +1 at every restore */
+	uint32_t flags;          /* 0 for now */
+	uint64_t generation;     /* this VM's id: new and random at boot and at every restore */
+	uint8_t random[32];      /* fresh host random bytes (getrandom) at boot and at every restore */
+	uint64_t wall_ns;        /* host CLOCK_REALTIME in ns when ... */
+	uint64_t wall_tsc;       /* ... the guest's TSC read this */
+};
+
 /* ---- PVH (Xen HVM direct boot) structures, as the Xen ABI defines them ---- */
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define HVM_START_MAGIC_VALUE  0x336ec578u
