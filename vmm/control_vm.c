@@ -23,6 +23,8 @@ static enum qmp_vm_state vm_status(void *ctx)
 
 	if (atomic_load(&m->vm.stopping))
 		return QMP_VM_SHUTDOWN;
+	if (atomic_load(&m->prelaunch))
+		return QMP_VM_PRELAUNCH;
 	return atomic_load(&m->vm.pause_wanted) ? QMP_VM_PAUSED : QMP_VM_RUNNING;
 }
 
@@ -38,6 +40,7 @@ static int vm_resume(void *ctx, char *err, size_t errlen)
 	struct machine *m = ctx;
 
 	(void)err, (void)errlen;
+	atomic_store(&m->prelaunch, false);
 	vcpu_resume_all(&m->vm);
 	return 0;
 }
@@ -119,13 +122,20 @@ static const struct qmp_vm_ops vm_ops = {
 	.cpus = vm_cpus, .stats = vm_stats, .devices = vm_devices,
 };
 
-int control_vm_open(struct machine *m, char *err, size_t errlen)
+static int control_vm_open(struct machine *m, char *err, size_t errlen)
 {
+	if (!m->cfg->control_path)
+		return 0;
 	m->ctl = control_open(m->cfg->control_path, &m->el, &vm_ops, m, err, errlen);
 	return m->ctl ? 0 : -1;
 }
 
-void control_vm_stopped(struct machine *m)
+static int control_vm_fds(const struct machine *m, int *fds, int max)
+{
+	return m->ctl ? control_fds(m->ctl, fds, max) : 0;
+}
+
+static void control_vm_stopped(struct machine *m)
 {
 	if (!m->ctl)
 		return;
@@ -136,3 +146,16 @@ void control_vm_stopped(struct machine *m)
 	else
 		control_shutdown(m->ctl, true, "guest-shutdown");
 }
+
+static void control_vm_close(struct machine *m)
+{
+	control_close(m->ctl);
+	m->ctl = NULL;
+}
+
+const struct machine_hooks control_vm_hooks = {
+	.attach = control_vm_open,
+	.fds = control_vm_fds,
+	.stopped = control_vm_stopped,
+	.detach = control_vm_close,
+};

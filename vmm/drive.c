@@ -93,9 +93,20 @@ static int drives_fds(void *state, int *fds, int max)
 	return n;
 }
 
+static int drives_announce(void *state, struct machine *m, char *err, size_t errlen)
+{
+	struct drives *ds = state;
+
+	for (unsigned i = 0; i < ds->n; i++)
+		if (virtio_attach_announce(ds->d[i].a, m, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
 const struct device_module drive_module = {
 	.name = "drive",
 	.setup = drives_setup,
+	.announce = drives_announce,
 	.stop = drives_stop,
 	.fds = drives_fds,
 };

@@ -148,6 +148,7 @@ static const char *const state_names[] = {
 	[QMP_VM_RUNNING] = "running",
 	[QMP_VM_PAUSED] = "paused",
 	[QMP_VM_SHUTDOWN] = "shutdown",
+	[QMP_VM_PRELAUNCH] = "prelaunch",
 };
 
 CMD_FN(cmd_query_status)

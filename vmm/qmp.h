@@ -24,7 +24,9 @@
  * the client is dropped, the VM never waits for it. */
 #define QMP_OUTPUT_MAX (1024u * 1024)
 
-enum qmp_vm_state { QMP_VM_RUNNING, QMP_VM_PAUSED, QMP_VM_SHUTDOWN };
+/* PRELAUNCH: parked before its first instruction (flint run --paused,
+ * QEMU's -S) and never continued yet; PAUSED: stopped after it ran. */
+enum qmp_vm_state { QMP_VM_RUNNING, QMP_VM_PAUSED, QMP_VM_SHUTDOWN, QMP_VM_PRELAUNCH };
 
 /*
  * What the protocol may ask of the VM.  Every call runs on the thread that
