@@ -118,6 +118,9 @@ static bool name_ok(const char *n, size_t len)
 /* Counts, names and routes: what both the writer and the reader insist on. */
 static const char *contents_bad(const struct snapshot *s)
 {
+	for (int i = 0; i < 12; i++)
+		if (s->host.cpu_vendor[i] < ' ' || s->host.cpu_vendor[i] > '~')
+			return "the CPU vendor is not printable";
 	if (s->mem_size == 0 || s->mem_size % SNAP_PAGE)
 		return "memory size is not a non-zero multiple of 4 KiB";
 	if (s->nvcpus == 0 || s->nvcpus > SNAP_MAX_VCPUS)
@@ -418,9 +421,6 @@ static const char *decode_meta(struct state_in *in, struct snapshot *s, struct s
 	state_get_u32(in, &s->nroutes);
 	if (in->why)
 		return in->why;
-	for (int i = 0; i < 12; i++)
-		if (s->host.cpu_vendor[i] < ' ' || s->host.cpu_vendor[i] > '~')
-			return "the CPU vendor is not printable";
 	if (mem_size != s->mem_size)
 		return "the memory size in the metadata differs from the header's";
 	if (s->nvcpus == 0 || s->nvcpus > SNAP_MAX_VCPUS)

@@ -31,12 +31,13 @@ enum {
 
 /*
  * The MSRs a guest of ours can change and KVM keeps, beyond those in
- * sregs (EFER, the APIC base, FS/GS base).  A fixed list rather than
- * KVM_GET_MSR_INDEX_LIST: that is a /dev/kvm ioctl the vCPU's filter
- * would have to allow, and it lists performance counters and the like
- * that KVM refuses to read without the matching CPUID.  Entries KVM
- * refuses on this host are left out of the record (save), so the record
- * holds exactly what KVM gave.
+ * sregs (EFER, the APIC base, FS/GS base).  A fixed list, cut down to
+ * what this host's KVM_GET_MSR_INDEX_LIST says it saves (MTRRs are never
+ * listed there but always kept), rather than that whole list: it also
+ * names performance counters and machine-check banks that KVM refuses
+ * without the matching CPUID, and a restore could not tell a refused
+ * MSR from a lost one.  Entries KVM still refuses to read are left out
+ * of the record, so it holds exactly what KVM gave.
  */
 static const uint32_t msr_list[] = {
 	0x10,                                   /* TSC */
@@ -61,6 +62,13 @@ static const uint32_t msr_list[] = {
 	MSR_IA32_TSC_DEADLINE,                  /* last: set after the LAPIC */
 };
 #define NMSRS (sizeof(msr_list) / sizeof(msr_list[0]))
+_Static_assert(NMSRS <= 64, "vcpu_state_caps.msrs has a bit per MSR");
+
+static bool is_mtrr(uint32_t index)
+{
+	return (index >= 0x200 && index <= 0x20f) || index == 0x250 || index == 0x258 ||
+	       index == 0x259 || (index >= 0x268 && index <= 0x26f) || index == 0x2ff;
+}
 
 static bool msr_known(uint32_t index)
 {
@@ -70,11 +78,53 @@ static bool msr_known(uint32_t index)
 	return false;
 }
 
-int vcpu_state_caps_probe(int vm_fd, struct vcpu_state_caps *c, char *err, size_t errlen)
+/* The MSRs of msr_list this host saves, as a bit mask. */
+static int probe_msrs(int kvm_fd, uint64_t *mask, char *err, size_t errlen)
+{
+	uint32_t cap = 256;
+
+	for (;;) {
+		struct kvm_msr_list *l = calloc(1, sizeof(*l) + cap * sizeof(l->indices[0]));
+
+		if (!l) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		l->nmsrs = cap;
+		if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, l) < 0) {
+			int e = errno;
+
+			/* E2BIG: KVM wrote how many it has into nmsrs. */
+			if (e == E2BIG && l->nmsrs > cap && l->nmsrs < 65536) {
+				cap = l->nmsrs;
+				free(l);
+				continue;
+			}
+			free(l);
+			snprintf(err, errlen, "KVM_GET_MSR_INDEX_LIST: %s", strerror(e));
+			return -1;
+		}
+		*mask = 0;
+		for (size_t i = 0; i < NMSRS; i++) {
+			bool listed = is_mtrr(msr_list[i]);
+
+			for (uint32_t j = 0; j < l->nmsrs && j < cap && !listed; j++)
+				listed = l->indices[j] == msr_list[i];
+			if (listed)
+				*mask |= 1ull << i;
+		}
+		free(l);
+		return 0;
+	}
+}
+
+int vcpu_state_caps_probe(int kvm_fd, int vm_fd, struct vcpu_state_caps *c, char *err, size_t errlen)
 {
 	int xsave2;
 
 	*c = (struct vcpu_state_caps){ 0 };
+	if (probe_msrs(kvm_fd, &c->msrs, err, errlen) < 0)
+		return -1;
 	/* KVM_CHECK_EXTENSION on the VM fd (KVM_CAP_CHECK_EXTENSION_VM, Linux 4.0). */
 	xsave2 = ioctl(vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
 	if (xsave2 < 0) {
@@ -108,17 +158,21 @@ static void put_section(struct state_out *o, uint32_t tag, const void *p, size_t
  * refused one is dropped and the rest asked again.  req has room for
  * NMSRS entries.  Returns how many are in got, or -1.
  */
-static int get_msrs(int fd, struct kvm_msrs *req, struct kvm_msr_entry *got)
+static int get_msrs(int fd, uint64_t mask, struct kvm_msrs *req, struct kvm_msr_entry *got)
 {
-	size_t have = 0;
+	uint32_t want[NMSRS];
+	size_t nwant = 0, have = 0;
 
-	for (size_t next = 0; next < NMSRS;) {
+	for (size_t i = 0; i < NMSRS; i++)
+		if (mask & (1ull << i))
+			want[nwant++] = msr_list[i];
+	for (size_t next = 0; next < nwant;) {
 		int n;
 
-		req->nmsrs = (uint32_t)(NMSRS - next);
+		req->nmsrs = (uint32_t)(nwant - next);
 		req->pad = 0;
 		for (size_t i = 0; i < req->nmsrs; i++)
-			req->entries[i] = (struct kvm_msr_entry){ .index = msr_list[next + i] };
+			req->entries[i] = (struct kvm_msr_entry){ .index = want[next + i] };
 		n = ioctl(fd, KVM_GET_MSRS, req);
 		if (n < 0 || (uint32_t)n > req->nmsrs)
 			return -1;
@@ -184,7 +238,7 @@ int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 	if (c->xcrs && ioctl(v->fd, KVM_GET_XCRS, &xcrs) < 0)
 		goto fail;
 	what = "KVM_GET_MSRS";
-	if ((nmsrs = get_msrs(v->fd, msrs, got)) < 0)
+	if ((nmsrs = get_msrs(v->fd, c->msrs, msrs, got)) < 0)
 		goto fail;
 	what = "KVM_GET_LAPIC";
 	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
@@ -425,6 +479,23 @@ int vcpu_state_load(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 		goto kvm_fail;
 	if (set_msrs(v->fd, m, early, nearly, err, errlen, v->id) < 0)
 		goto out;
+	/* Some hosts cannot offset the guest TSC (PVM: the guest reads the
+	 * host's TSC natively) and ignore the write.  Read it back: later than
+	 * saved is a TSC that continues (with the time spent saved in it);
+	 * earlier (the host rebooted since) would run the guest's time
+	 * backwards, which no guest survives. */
+	m->nmsrs = 1;
+	m->entries[0] = (struct kvm_msr_entry){ .index = 0x10 };
+	what = "KVM_GET_MSRS";
+	if (ioctl(v->fd, KVM_GET_MSRS, m) != 1)
+		goto kvm_fail;
+	if (m->entries[0].data < tsc_val) {
+		snprintf(err, errlen, "loading vCPU %u: this host ignored the saved TSC (0x%" PRIx64
+			 ") and its own is behind it (0x%" PRIx64 "): the guest's time would run backwards",
+			 v->id, tsc_val, (uint64_t)m->entries[0].data);
+		goto out;
+	}
+	tsc_val = m->entries[0].data;
 	what = "KVM_SET_MP_STATE";
 	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
 		goto kvm_fail;

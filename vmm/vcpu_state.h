@@ -20,7 +20,11 @@
  * Time: the saved TSC is written back at load, so a restored guest's TSC
  * continues from the value it had when saved: it never goes backwards,
  * and the time spent saved does not show in it.  vm_state_* does the
- * same for kvmclock (KVM_GET_CLOCK / KVM_SET_CLOCK).
+ * same for kvmclock (KVM_GET_CLOCK / KVM_SET_CLOCK).  Exception: a host
+ * that cannot offset the guest's TSC (PVM, where the guest reads the
+ * host's TSC natively) ignores the write; there the TSC continues with
+ * the time spent saved in it, and a load whose host TSC is behind the
+ * saved one (the host rebooted) is refused.
  */
 #ifndef FLINT_VCPU_STATE_H
 #define FLINT_VCPU_STATE_H
@@ -38,9 +42,10 @@ struct vm;
 #define VM_STATE_VERSION   1u    /* of vm_state_save's record */
 
 /*
- * What this host's KVM offers for vCPU state, asked once (KVM_CHECK_EXTENSION
- * on the VM fd) before the sandbox, so that save and load never try an
- * ioctl the vCPU's filter does not allow.
+ * What this host's KVM offers for vCPU state, asked once before the
+ * sandbox (KVM_CHECK_EXTENSION on the VM fd, KVM_GET_MSR_INDEX_LIST on
+ * /dev/kvm's), so that save and load never try an ioctl the vCPU's
+ * filter does not allow nor an MSR KVM does not save.
  */
 struct vcpu_state_caps {
 	bool sregs2;              /* KVM_GET/SET_SREGS2 (PDPTRs for PAE guests) */
@@ -49,8 +54,9 @@ struct vcpu_state_caps {
 	uint32_t xsave_size;      /* bytes of XSAVE state (>= 4096 when xsave) */
 	bool xcrs;                /* KVM_GET/SET_XCRS */
 	bool debugregs;           /* KVM_GET/SET_DEBUGREGS */
+	uint64_t msrs;            /* which of vcpu_state.c's MSR list to save (bit i: entry i) */
 };
-int vcpu_state_caps_probe(int vm_fd, struct vcpu_state_caps *c, char *err, size_t errlen);
+int vcpu_state_caps_probe(int kvm_fd, int vm_fd, struct vcpu_state_caps *c, char *err, size_t errlen);
 
 /*
  * On v's own thread, parked: completes in-flight I/O (KVM_RUN with
@@ -74,9 +80,10 @@ int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
  *   for debug registers: pending exceptions and NMIs apply to the state
  *   above); debug registers.
  * Refuses (-1, with a reason in err) a record with a missing, repeated,
- * unknown or wrongly sized section, or one KVM rejects.  tsc, when not
- * NULL, receives the TSC the guest resumes from (the info page's
- * wall_tsc).
+ * unknown or wrongly sized section, or one KVM rejects, and refuses to
+ * let the guest's TSC go backwards (below).  tsc, when not NULL,
+ * receives the guest's TSC read back right after the load (for the info
+ * page's wall_tsc, read next to the host clock).
  */
 int vcpu_state_load(struct vcpu *v, const struct vcpu_state_caps *c, struct state_in *in,
 		    uint64_t *tsc, char *err, size_t errlen);
