@@ -5,6 +5,7 @@
 #   fuzz_config  the configuration parser (config_load)
 #   fuzz_pvh     the PVH kernel loader (pvh_load)
 #   fuzz_net     the virtio-net RX and TX queues over a datagram "tap"
+#   fuzz_snapshot the snapshot file reader (snap_read, snap_check, mapping)
 # FUZZ_TARGETS picks some ("fuzz_config fuzz_pvh").  New inputs accumulate
 # in build/fuzz/corpus-TARGET; a crash leaves build/fuzz/TARGET-crash-* and
 # makes this script fail.  Replay one with
@@ -14,9 +15,9 @@ cd "$(dirname "$0")/../.."
 
 out=build/fuzz
 cc=${CLANG:-clang}
-flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
+flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
-targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net}
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_snapshot}
 mkdir -p "$out"
 
 for t in $targets; do
@@ -48,6 +49,11 @@ for t in $targets; do
 		$cc $flags -o "$out/make_net_seeds" tests/fuzz/make_net_seeds.c
 		"$out/make_net_seeds" "$out/seeds-$t"
 		max_len=32768 ;;
+	fuzz_snapshot)
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_snapshot.c vmm/snapshot_file.c hw/state.c -lz
+		$cc $flags -o "$out/make_snap_seeds" tests/fuzz/make_snap_seeds.c vmm/snapshot_file.c hw/state.c -lz
+		"$out/make_snap_seeds" "$out/seeds-$t"
+		max_len=65536 ;;
 	*)
 		echo "run.sh: unknown fuzz target $t" >&2
 		exit 2 ;;
