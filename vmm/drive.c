@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "device_state.h"
 #include "drive_module.h"
 #include "machine.h"
 #include "virtio_attach.h"
@@ -93,9 +94,55 @@ static int drives_fds(void *state, int *fds, int max)
 	return n;
 }
 
+/* Snapshots: per drive, blk's record then its transport's (which finishes
+ * the request in progress first). */
+static int drive_save_one(void *obj, struct state_out *out)
+{
+	struct drive *d = obj;
+
+	if (virtio_blk_save(d->blk, out) < 0)
+		return -1;
+	return virtio_mmio_save(virtio_attach_transport(d->a), out);
+}
+
+static int drive_load_one(void *obj, struct state_in *in, char *err, size_t errlen)
+{
+	struct drive *d = obj;
+
+	if (virtio_blk_load(d->blk, in, err, errlen) < 0)
+		return -1;
+	return virtio_mmio_load(virtio_attach_transport(d->a), in, err, errlen);
+}
+
+static const struct device_instance_ops drive_state_ops = { drive_save_one, drive_load_one };
+
+static unsigned drive_instances(struct drives *ds, struct device_instance *v)
+{
+	for (unsigned i = 0; i < ds->n; i++)
+		v[i] = (struct device_instance){ ds->d[i].name, &ds->d[i] };
+	return ds->n;
+}
+
+static int drives_save(void *state, struct state_out *out)
+{
+	struct device_instance v[CONFIG_DRIVES_MAX];
+
+	return device_state_save(v, drive_instances(state, v), &drive_state_ops, out);
+}
+
+static int drives_load(void *state, struct state_in *in, char *err, size_t errlen)
+{
+	struct device_instance v[CONFIG_DRIVES_MAX];
+
+	return device_state_load(v, drive_instances(state, v), &drive_state_ops, in, err, errlen);
+}
+
 const struct device_module drive_module = {
 	.name = "drive",
 	.setup = drives_setup,
 	.stop = drives_stop,
 	.fds = drives_fds,
+	.save = drives_save,
+	.load = drives_load,
+	.state_version = 1,
 };
