@@ -234,10 +234,10 @@ static int start_queues_locked(struct virtio_mmio *t, const struct q_rec *q, cha
 	for (unsigned i = 0; t->host.queue_live && i < t->ops->num_queues; i++) {
 		if (!q[i].live || t->host.queue_live(t->host.ctx, i, true) == 0)
 			continue;
-		while (i-- > 0)
-			if (q[i].live)
-				t->host.queue_live(t->host.ctx, i, false);
 		snprintf(err, errlen, "the monitor could not start queue %u", i);
+		for (unsigned k = 0; k < i; k++)
+			if (q[k].live)
+				t->host.queue_live(t->host.ctx, k, false);
 		return -1;
 	}
 	return 0;
