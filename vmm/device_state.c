@@ -39,6 +39,8 @@ static int get_instance(struct state_in *in, char *name, struct state_in *sub, c
 	state_get_u8(in, &nlen);
 	if (!in->why && (nlen == 0 || nlen > DEVICE_STATE_NAME_MAX))
 		state_fail(in, "a device name of impossible length");
+	if (in->why)
+		nlen = 0; /* get_bytes would clear nlen bytes of name */
 	state_get_bytes(in, name, nlen);
 	name[nlen] = 0;
 	if (!in->why && strlen(name) != nlen)

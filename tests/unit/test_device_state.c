@@ -157,6 +157,9 @@ TEST(malformed_records_refused)
 	m[4] = 0; /* empty name */
 	CHECK(load_list(&x, names, 1, f, err, sizeof(err)) < 0);
 	CHECK_CONTAINS(err, "impossible length");
+	m[4] = 0xff; /* longer than any name: nothing may be written past name[] */
+	CHECK(load_list(&x, names, 1, f, err, sizeof(err)) < 0);
+	CHECK_CONTAINS(err, "impossible length");
 	memcpy(m, r.buf, r.len);
 	m[6] = 0; /* NUL inside the name */
 	CHECK(load_list(&x, names, 1, f, err, sizeof(err)) < 0);
