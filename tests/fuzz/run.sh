@@ -53,9 +53,7 @@ for t in $targets; do
 	fuzz_devstate)
 		src="hw/state.c vmm/device_state.c virtio/uart.c virtio/mmio.c virtio/mmio_state.c virtio/queue.c
 			virtio/blk.c virtio/blk_state.c virtio/net.c virtio/net_state.c"
-		# shellcheck disable=SC2086 # a list of files
 		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_devstate.c $src
-		# shellcheck disable=SC2086
 		$cc $flags -o "$out/make_devstate_seeds" tests/fuzz/make_devstate_seeds.c $src
 		"$out/make_devstate_seeds" "$out/seeds-$t"
 		max_len=70000 ;;
