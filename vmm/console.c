@@ -340,14 +340,14 @@ static const struct device_instance_ops console_state_ops = { console_save_one, 
 
 static int console_save(void *state, struct state_out *out)
 {
-	struct device_instance v = { "console", state };
+	struct device_instance v = { "console", state, NULL };
 
 	return device_state_save(&v, 1, &console_state_ops, out);
 }
 
 static int console_load(void *state, struct state_in *in, char *err, size_t errlen)
 {
-	struct device_instance v = { "console", state };
+	struct device_instance v = { "console", state, NULL };
 
 	return device_state_load(&v, 1, &console_state_ops, in, err, errlen);
 }

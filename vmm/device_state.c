@@ -1,10 +1,28 @@
 /* Named instances in one module record (device_state.h). */
 #include "device_state.h"
 
+#include "virtio.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int save_one(const struct device_instance *v, const struct device_instance_ops *ops,
+		    struct state_out *out)
+{
+	if (ops->save(v->obj, out) < 0)
+		return -1;
+	return v->transport ? virtio_mmio_save(v->transport, out) : 0;
+}
+
+static int load_one(const struct device_instance *v, const struct device_instance_ops *ops,
+		    struct state_in *in, char *err, size_t errlen)
+{
+	if (ops->load(v->obj, in, err, errlen) < 0)
+		return -1;
+	return v->transport ? virtio_mmio_load(v->transport, in, err, errlen) : 0;
+}
 
 int device_state_save(const struct device_instance *v, unsigned n,
 		      const struct device_instance_ops *ops, struct state_out *out)
@@ -17,7 +35,7 @@ int device_state_save(const struct device_instance *v, unsigned n,
 
 		if (len > DEVICE_STATE_NAME_MAX)
 			return -1;
-		r = ops->save(v[i].obj, &sub);
+		r = save_one(&v[i], ops, &sub);
 		state_put_u8(out, (uint8_t)len);
 		state_put_bytes(out, v[i].name, len);
 		state_put_u32(out, (uint32_t)sub.len);
@@ -91,7 +109,7 @@ int device_state_load(const struct device_instance *v, unsigned n,
 			snprintf(err, errlen, "the snapshot has %s twice", name);
 			goto out;
 		}
-		if (ops->load(v[i].obj, &sub, why, sizeof(why)) < 0) {
+		if (load_one(&v[i], ops, &sub, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s: %s", name, why);
 			goto out;
 		}

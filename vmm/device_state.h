@@ -4,7 +4,9 @@
  * another device list is refused by name, never loaded into the wrong
  * device.  Record (hw/state.h): u32 count, then per instance u8 name
  * length, the name, u32 length and that many bytes of the instance's own
- * record.  Each instance is loaded from exactly its own bytes.
+ * record.  Each instance is loaded from exactly its own bytes.  A virtio
+ * instance's part is its device model's record, then its transport's
+ * (virtio_mmio_save, which finishes requests in flight first).
  */
 #ifndef FLINT_DEVICE_STATE_H
 #define FLINT_DEVICE_STATE_H
@@ -15,11 +17,15 @@
 
 #define DEVICE_STATE_NAME_MAX 63
 
+struct virtio_mmio;
+
 struct device_instance {
 	const char *name;
-	void *obj;
+	void *obj;                     /* the device model */
+	struct virtio_mmio *transport; /* its virtio-mmio transport, or NULL */
 };
 
+/* The device model's record (not the transport's). */
 struct device_instance_ops {
 	int (*save)(void *obj, struct state_out *out);
 	/* err names no instance: the caller prefixes "name: ". */

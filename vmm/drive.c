@@ -94,32 +94,20 @@ static int drives_fds(void *state, int *fds, int max)
 	return n;
 }
 
-/* Snapshots: per drive, blk's record then its transport's (which finishes
- * the request in progress first). */
-static int drive_save_one(void *obj, struct state_out *out)
+/* Snapshots: per drive, blk's record, then its transport's. */
+static int blk_save(void *b, struct state_out *out) { return virtio_blk_save(b, out); }
+static int blk_load(void *b, struct state_in *in, char *err, size_t errlen)
 {
-	struct drive *d = obj;
-
-	if (virtio_blk_save(d->blk, out) < 0)
-		return -1;
-	return virtio_mmio_save(virtio_attach_transport(d->a), out);
+	return virtio_blk_load(b, in, err, errlen);
 }
 
-static int drive_load_one(void *obj, struct state_in *in, char *err, size_t errlen)
-{
-	struct drive *d = obj;
-
-	if (virtio_blk_load(d->blk, in, err, errlen) < 0)
-		return -1;
-	return virtio_mmio_load(virtio_attach_transport(d->a), in, err, errlen);
-}
-
-static const struct device_instance_ops drive_state_ops = { drive_save_one, drive_load_one };
+static const struct device_instance_ops drive_state_ops = { blk_save, blk_load };
 
 static unsigned drive_instances(struct drives *ds, struct device_instance *v)
 {
 	for (unsigned i = 0; i < ds->n; i++)
-		v[i] = (struct device_instance){ ds->d[i].name, &ds->d[i] };
+		v[i] = (struct device_instance){ ds->d[i].name, ds->d[i].blk,
+						 virtio_attach_transport(ds->d[i].a) };
 	return ds->n;
 }
 

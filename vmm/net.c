@@ -187,32 +187,21 @@ static int nets_fds(void *state, int *fds, int max)
 	return n;
 }
 
-/* Snapshots: per interface, net's record then its transport's.  The tap
+/* Snapshots: per interface, net's record, then its transport's.  The tap
  * is the spec's: frames waiting in it are read after the restore. */
-static int net_save_one(void *obj, struct state_out *out)
+static int net_save(void *n, struct state_out *out) { return virtio_net_save(n, out); }
+static int net_load(void *n, struct state_in *in, char *err, size_t errlen)
 {
-	struct net_if *n = obj;
-
-	if (virtio_net_save(n->dev, out) < 0)
-		return -1;
-	return virtio_mmio_save(virtio_attach_transport(n->a), out);
+	return virtio_net_load(n, in, err, errlen);
 }
 
-static int net_load_one(void *obj, struct state_in *in, char *err, size_t errlen)
-{
-	struct net_if *n = obj;
-
-	if (virtio_net_load(n->dev, in, err, errlen) < 0)
-		return -1;
-	return virtio_mmio_load(virtio_attach_transport(n->a), in, err, errlen);
-}
-
-static const struct device_instance_ops net_state_ops = { net_save_one, net_load_one };
+static const struct device_instance_ops net_state_ops = { net_save, net_load };
 
 static unsigned net_instances(struct nets *ns, struct device_instance *v)
 {
 	for (unsigned i = 0; i < ns->count; i++)
-		v[i] = (struct device_instance){ ns->n[i].name, &ns->n[i] };
+		v[i] = (struct device_instance){ ns->n[i].name, ns->n[i].dev,
+						 virtio_attach_transport(ns->n[i].a) };
 	return ns->count;
 }
 

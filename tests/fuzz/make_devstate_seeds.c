@@ -168,8 +168,8 @@ static int uart_save_obj(void *obj, struct state_out *o) { return uart_save(obj,
 static void instances_seed(void)
 {
 	static const struct device_instance_ops ops = { uart_save_obj, NULL };
-	struct device_instance v[2] = { { "serial1", uart_create(NULL) },
-					{ "console", uart_create(NULL) } };
+	struct device_instance v[2] = { { "serial1", uart_create(NULL), NULL },
+					{ "console", uart_create(NULL), NULL } };
 	struct state_out o = { 0 };
 
 	uart_receive(v[1].obj, (const uint8_t *)"x", 1);

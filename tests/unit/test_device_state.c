@@ -47,7 +47,7 @@ static struct state_out save_list(const char *const *names, const uint32_t *vals
 
 	for (unsigned i = 0; i < n; i++) {
 		f[i] = (struct fake){ vals[i], 0 };
-		v[i] = (struct device_instance){ names[i], &f[i] };
+		v[i] = (struct device_instance){ names[i], &f[i], NULL };
 	}
 	CHECK(device_state_save(v, n, &ops, &o) == 0);
 	return o;
@@ -62,7 +62,7 @@ static int load_list(const struct state_out *r, const char *const *names, unsign
 
 	for (unsigned i = 0; i < n; i++) {
 		f[i] = (struct fake){ 0, 0 };
-		v[i] = (struct device_instance){ names[i], &f[i] };
+		v[i] = (struct device_instance){ names[i], &f[i], NULL };
 	}
 	err[0] = 0;
 	return device_state_load(v, n, &ops, &in, err, errlen);
