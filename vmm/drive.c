@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "device_state.h"
 #include "drive_module.h"
 #include "machine.h"
 #include "virtio_attach.h"
@@ -103,10 +104,44 @@ static int drives_announce(void *state, struct machine *m, char *err, size_t err
 	return 0;
 }
 
+/* Snapshots: per drive, blk's record, then its transport's. */
+static int blk_save(void *b, struct state_out *out) { return virtio_blk_save(b, out); }
+static int blk_load(void *b, struct state_in *in, char *err, size_t errlen)
+{
+	return virtio_blk_load(b, in, err, errlen);
+}
+
+static const struct device_instance_ops drive_state_ops = { blk_save, blk_load };
+
+static unsigned drive_instances(struct drives *ds, struct device_instance *v)
+{
+	for (unsigned i = 0; i < ds->n; i++)
+		v[i] = (struct device_instance){ ds->d[i].name, ds->d[i].blk,
+						 virtio_attach_transport(ds->d[i].a) };
+	return ds->n;
+}
+
+static int drives_save(void *state, struct state_out *out)
+{
+	struct device_instance v[CONFIG_DRIVES_MAX];
+
+	return device_state_save(v, drive_instances(state, v), &drive_state_ops, out);
+}
+
+static int drives_load(void *state, struct state_in *in, char *err, size_t errlen)
+{
+	struct device_instance v[CONFIG_DRIVES_MAX];
+
+	return device_state_load(v, drive_instances(state, v), &drive_state_ops, in, err, errlen);
+}
+
 const struct device_module drive_module = {
 	.name = "drive",
 	.setup = drives_setup,
 	.announce = drives_announce,
 	.stop = drives_stop,
 	.fds = drives_fds,
+	.save = drives_save,
+	.load = drives_load,
+	.state_version = 1,
 };
