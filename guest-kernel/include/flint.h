@@ -43,6 +43,12 @@ const char *console_path(void);
  *   (`flint run --save-at-ready`).  It returns when the monitor is done.
  */
 uint32_t flint_seq(void);
+/*
+ * 64 random bits, unpredictable from earlier outputs when Flint gave host
+ * random bytes (the pv page), and different in every clone of a snapshot;
+ * without Flint seeded from the TSC (differs per boot, not secret).
+ */
+uint64_t flint_random(void);
 uint64_t flint_generation(void);
 void flint_ready(void);
 
