@@ -14,6 +14,7 @@
 #include "exit_codes.h"
 #include "loader_initrd.h"
 #include "loader_pvh.h"
+#include "pv.h"
 #include "vcpu.h"
 
 int machine_add_param(struct machine *m, const char *fmt, ...)
@@ -87,5 +88,8 @@ int machine_boot(struct machine *m, int *status, char *err, size_t errlen)
 		return -1;
 	/* Only the boot CPU starts at the kernel; the others wait in KVM for
 	 * the guest's INIT/SIPI, as on real hardware. */
-	return vcpu_set_pvh_entry(&m->vm.vcpus[0], img.entry32, FLINT_START_INFO_GPA, err, errlen);
+	if (vcpu_set_pvh_entry(&m->vm.vcpus[0], img.entry32, FLINT_START_INFO_GPA, err, errlen) < 0)
+		return -1;
+	/* The info page: seq 1, a generation, the wall clock (pv.h). */
+	return pv_boot(m, err, errlen);
 }

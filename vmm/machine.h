@@ -90,6 +90,13 @@ struct machine {
 	 * instruction (vmm/restore_door.c); NULL when booting. */
 	struct restore_plan *restore;
 	uint64_t stats_gpa;      /* the guest's struct flint_boot_stats, 0: none */
+	/* The guest's ready write (vmm/pv.c, include/flint/boot_abi.h) calls
+	 * this on the writing vCPU's thread, which is out of KVM_RUN until it
+	 * returns; the guest's write completes then, so a hook that wants
+	 * the VM paused must ask the main thread and return, not wait for
+	 * this vCPU to park.  NULL: the write just returns.  Set it before
+	 * the vCPUs start. */
+	void (*on_guest_ready)(struct machine *m);
 };
 
 /*
