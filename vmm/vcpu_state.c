@@ -208,11 +208,17 @@ int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
 	rc = ioctl(v->fd, KVM_RUN, 0);
 	what = "KVM_RUN (immediate exit)";
-	if (rc == 0 || (errno != EINTR && errno != EAGAIN)) {
-		if (rc == 0)
-			errno = EPROTO;
-		goto fail;
+	if (rc == 0) {
+		/* Finishing the access needed another exit to user space (an
+		 * MMIO access KVM splits in pieces): the run loop must serve it
+		 * first.  Not seen with port strings, which are interruptible. */
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+		snprintf(err, errlen, "saving vCPU %u: it stopped inside a multi-part access (exit %u): "
+			 "resume it and save again", v->id, v->run->exit_reason);
+		return -1;
 	}
+	if (errno != EINTR && errno != EAGAIN)
+		goto fail;
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 
 	msrs = calloc(1, sizeof(*msrs) + NMSRS * sizeof(msrs->entries[0]));
