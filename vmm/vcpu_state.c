@@ -183,6 +183,39 @@ static int get_msrs(int fd, uint64_t mask, struct kvm_msrs *req, struct kvm_msr_
 	return (int)have;
 }
 
+/*
+ * The KVM API: a port or MMIO exit's emulation completes only on the next
+ * KVM_RUN; immediate_exit makes that run return before entering the guest,
+ * with the registers final.  Finishing may take more exits first (KVM
+ * splits a 16-byte MMIO access in two): each is served as the run loop
+ * would.  Port strings do not: rep is interruptible, so KVM stops between
+ * iterations with RCX and RSI saying how far it got.
+ */
+static int complete_io(struct vcpu *v, char *err, size_t errlen)
+{
+	for (int i = 0; i < 64; i++) {
+		int rc;
+
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
+		rc = ioctl(v->fd, KVM_RUN, 0);
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+		if (rc < 0 && (errno == EINTR || errno == EAGAIN))
+			return 0;
+		if (rc < 0) {
+			snprintf(err, errlen, "saving vCPU %u: KVM_RUN (immediate exit): %s", v->id,
+				 strerror(errno));
+			return -1;
+		}
+		if (!vcpu_serve_io(v)) {
+			snprintf(err, errlen, "saving vCPU %u: finishing its last access, KVM_RUN "
+				 "exited for another reason (%u)", v->id, v->run->exit_reason);
+			return -1;
+		}
+	}
+	snprintf(err, errlen, "saving vCPU %u: its last access still needs more exits after 64", v->id);
+	return -1;
+}
+
 int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct state_out *out,
 		    char *err, size_t errlen)
 {
@@ -200,26 +233,9 @@ int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 	int nmsrs;
 	void *xsave = NULL;
 	const char *what;
-	int rc;
 
-	/* The KVM API: an I/O or MMIO exit's emulation completes only on the
-	 * next KVM_RUN; immediate_exit makes that run return before entering
-	 * the guest, with the registers final. */
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
-	rc = ioctl(v->fd, KVM_RUN, 0);
-	what = "KVM_RUN (immediate exit)";
-	if (rc == 0) {
-		/* Finishing the access needed another exit to user space (an
-		 * MMIO access KVM splits in pieces): the run loop must serve it
-		 * first.  Not seen with port strings, which are interruptible. */
-		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
-		snprintf(err, errlen, "saving vCPU %u: it stopped inside a multi-part access (exit %u): "
-			 "resume it and save again", v->id, v->run->exit_reason);
+	if (complete_io(v, err, errlen) < 0)
 		return -1;
-	}
-	if (errno != EINTR && errno != EAGAIN)
-		goto fail;
-	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 
 	msrs = calloc(1, sizeof(*msrs) + NMSRS * sizeof(msrs->entries[0]));
 	if (c->xsave)
@@ -291,7 +307,6 @@ int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 	}
 	return 0;
 fail:
-	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 	snprintf(err, errlen, "saving vCPU %u: %s: %s", v->id, what, strerror(errno));
 	free(msrs);
 	free(xsave);

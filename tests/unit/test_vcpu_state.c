@@ -119,6 +119,7 @@ static bool run_to_io(struct vcpu *v, uint16_t port, uint8_t dir)
 		}
 		if (v->run->exit_reason != KVM_EXIT_IO) {
 			fprintf(stderr, "  exit reason %u\n", v->run->exit_reason);
+
 			return false;
 		}
 		return v->run->io.port == port && v->run->io.direction == dir;
@@ -387,6 +388,65 @@ TEST(string_io_is_neither_lost_nor_repeated)
 	CHECK(vcpu_state_load(&b.v, &b.caps, &in, NULL, err, sizeof(err)) == 0);
 	CHECK(run_collecting(&b.v));
 	CHECK(nout == 3 && !memcmp(out_bytes, "abc", 3));
+	state_out_free(&rec);
+	box_destroy(&a);
+	box_destroy(&b);
+}
+
+/* MMIO reads at MMIO_GPA see 0x22 bytes, through VM A's MMIO bus. */
+#define MMIO_GPA 0xd0000000u
+
+static void mmio_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
+{
+	(void)dev, (void)off;
+	memset(data, 0x22, len);
+}
+
+static const struct bus_ops mmio_ops = { .read = mmio_read, .write = out_write };
+
+/*
+ * 32-bit code at CODE_GPA: movdqu xmm0, [MMIO_GPA]; in al, PORT_IN; hlt.
+ * KVM splits the 16-byte read into two 8-byte MMIO exits.  Saved after
+ * the first, finishing the instruction takes the second exit, which the
+ * save must serve (the first half reads 0x11, the second 0x22).
+ */
+static const uint8_t mmio_code[] = {
+	0xf3, 0x0f, 0x6f, 0x05, 0x00, 0x00, 0x00, 0xd0, 0xe4, PORT_IN, 0xf4,
+};
+
+TEST(split_mmio_read_completes_before_the_save)
+{
+	static struct box a, b;
+	struct state_out rec = { 0 };
+	struct kvm_sregs sr;
+	struct kvm_fpu fpu;
+	struct state_in in;
+	char err[256];
+
+	if (!have_kvm("split_mmio_read_completes_before_the_save"))
+		return;
+	CHECK(box_create(&a) == 0);
+	CHECK(box_create(&b) == 0);
+	memcpy(a.vm.mem.host + CODE_GPA, mmio_code, sizeof(mmio_code));
+	memcpy(b.vm.mem.host + CODE_GPA, mmio_code, sizeof(mmio_code));
+	CHECK(bus_register(&a.vm.mmio, MMIO_GPA, 0x1000, "test", &mmio_ops, NULL) == 0);
+	CHECK(vcpu_set_pvh_entry(&a.v, CODE_GPA, 0, err, sizeof(err)) == 0);
+	CHECK(ioctl(a.v.fd, KVM_GET_SREGS, &sr) == 0);
+	sr.cr4 |= 1u << 9; /* OSFXSR: SSE instructions allowed */
+	sr.cr0 |= 1u << 1; /* MP */
+	CHECK(ioctl(a.v.fd, KVM_SET_SREGS, &sr) == 0);
+	CHECK(ioctl(a.v.fd, KVM_RUN, 0) == 0);
+	CHECK(a.v.run->exit_reason == KVM_EXIT_MMIO && !a.v.run->mmio.is_write);
+	memset(a.v.run->mmio.data, 0x11, sizeof(a.v.run->mmio.data));
+	if (vcpu_state_save(&a.v, &a.caps, &rec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(0);
+	}
+	in = state_in_make(rec.buf, rec.len);
+	CHECK(vcpu_state_load(&b.v, &b.caps, &in, NULL, err, sizeof(err)) == 0);
+	CHECK(run_to_io(&b.v, PORT_IN, KVM_EXIT_IO_IN));
+	CHECK(ioctl(b.v.fd, KVM_GET_FPU, &fpu) == 0);
+	CHECK(fpu.xmm[0][0] == 0x11 && fpu.xmm[0][7] == 0x11 && fpu.xmm[0][8] == 0x22 && fpu.xmm[0][15] == 0x22);
 	state_out_free(&rec);
 	box_destroy(&a);
 	box_destroy(&b);
