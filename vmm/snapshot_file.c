@@ -127,19 +127,29 @@ static bool name_ok(const char *n, size_t len)
 }
 
 /* Counts, names and routes: what both the writer and the reader insist on. */
-static const char *contents_bad(const struct snapshot *s)
+/* The counts alone: the reader checks them before it sizes anything by them. */
+static const char *counts_bad(const struct snapshot *s)
 {
-	for (int i = 0; i < 12; i++)
-		if (s->host.cpu_vendor[i] < ' ' || s->host.cpu_vendor[i] > '~')
-			return "the CPU vendor is not printable";
-	if (s->mem_size == 0 || s->mem_size % SNAP_PAGE)
-		return "memory size is not a non-zero multiple of 4 KiB";
 	if (s->nvcpus == 0 || s->nvcpus > SNAP_MAX_VCPUS)
 		return "vCPU count out of range";
 	if (s->ndevs > SNAP_MAX_DEVICES)
 		return "too many devices";
 	if (s->nroutes > SNAP_MAX_ROUTES)
 		return "too many interrupt routes";
+	return NULL;
+}
+
+static const char *contents_bad(const struct snapshot *s)
+{
+	const char *why;
+
+	for (int i = 0; i < 12; i++)
+		if (s->host.cpu_vendor[i] < ' ' || s->host.cpu_vendor[i] > '~')
+			return "the CPU vendor is not printable";
+	if (s->mem_size == 0 || s->mem_size % SNAP_PAGE)
+		return "memory size is not a non-zero multiple of 4 KiB";
+	if ((why = counts_bad(s)) != NULL)
+		return why;
 	for (uint32_t i = 0; i < s->ndevs; i++) {
 		if (!name_ok(s->devs[i].name, strnlen(s->devs[i].name, SNAP_NAME_MAX)))
 			return "a device name is empty, too long or not printable";
@@ -418,6 +428,7 @@ struct storage {
 
 static const char *decode_meta(struct state_in *in, struct snapshot *s, struct storage *st)
 {
+	const char *why;
 	uint64_t mem_size;
 
 	state_get_bytes(in, s->host.cpu_vendor, 12);
@@ -434,12 +445,8 @@ static const char *decode_meta(struct state_in *in, struct snapshot *s, struct s
 		return in->why;
 	if (mem_size != s->mem_size)
 		return "the memory size in the metadata differs from the header's";
-	if (s->nvcpus == 0 || s->nvcpus > SNAP_MAX_VCPUS)
-		return "vCPU count out of range";
-	if (s->ndevs > SNAP_MAX_DEVICES)
-		return "too many devices";
-	if (s->nroutes > SNAP_MAX_ROUTES)
-		return "too many interrupt routes";
+	if ((why = counts_bad(s)) != NULL)
+		return why;
 	get_record(in, &s->vm);
 	for (uint32_t i = 0; i < s->nroutes; i++) {
 		state_get_u32(in, &st->routes[i].gsi);

@@ -29,6 +29,19 @@ enum {
 
 #define MSR_IA32_TSC_DEADLINE 0x6e0u
 
+/* KVM's structures a record holds (XSAVE and the MSRs apart: their size varies). */
+struct vcpu_structs {
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	struct kvm_sregs2 sregs2;
+	struct kvm_fpu fpu;
+	struct kvm_xcrs xcrs;
+	struct kvm_lapic_state lapic;
+	struct kvm_mp_state mp;
+	struct kvm_vcpu_events events;
+	struct kvm_debugregs dregs;
+};
+
 /*
  * The MSRs a guest of ours can change and KVM keeps, beyond those in
  * sregs (EFER, the APIC base, FS/GS base).  A fixed list, cut down to
@@ -183,37 +196,51 @@ static int get_msrs(int fd, uint64_t mask, struct kvm_msrs *req, struct kvm_msr_
 	return (int)have;
 }
 
+/*
+ * The KVM API: a port or MMIO exit's emulation completes only on the next
+ * KVM_RUN; immediate_exit makes that run return before entering the guest,
+ * with the registers final.  Finishing may take more exits first (KVM
+ * splits a 16-byte MMIO access in two): each is served as the run loop
+ * would.  Port strings do not: rep is interruptible, so KVM stops between
+ * iterations with RCX and RSI saying how far it got.
+ */
+static int complete_io(struct vcpu *v, char *err, size_t errlen)
+{
+	for (int i = 0; i < 64; i++) {
+		int rc;
+
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
+		rc = ioctl(v->fd, KVM_RUN, 0);
+		__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+		if (rc < 0 && (errno == EINTR || errno == EAGAIN))
+			return 0;
+		if (rc < 0) {
+			snprintf(err, errlen, "saving vCPU %u: KVM_RUN (immediate exit): %s", v->id,
+				 strerror(errno));
+			return -1;
+		}
+		if (!vcpu_serve_io(v)) {
+			snprintf(err, errlen, "saving vCPU %u: finishing its last access, KVM_RUN "
+				 "exited for another reason (%u)", v->id, v->run->exit_reason);
+			return -1;
+		}
+	}
+	snprintf(err, errlen, "saving vCPU %u: its last access still needs more exits after 64", v->id);
+	return -1;
+}
+
 int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct state_out *out,
 		    char *err, size_t errlen)
 {
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_sregs2 sregs2;
-	struct kvm_fpu fpu;
-	struct kvm_xcrs xcrs;
-	struct kvm_lapic_state lapic;
-	struct kvm_mp_state mp;
-	struct kvm_vcpu_events events;
-	struct kvm_debugregs dregs;
+	struct vcpu_structs k;
 	struct kvm_msrs *msrs = NULL;
 	struct kvm_msr_entry got[NMSRS];
 	int nmsrs;
 	void *xsave = NULL;
 	const char *what;
-	int rc;
 
-	/* The KVM API: an I/O or MMIO exit's emulation completes only on the
-	 * next KVM_RUN; immediate_exit makes that run return before entering
-	 * the guest, with the registers final. */
-	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
-	rc = ioctl(v->fd, KVM_RUN, 0);
-	what = "KVM_RUN (immediate exit)";
-	if (rc == 0 || (errno != EINTR && errno != EAGAIN)) {
-		if (rc == 0)
-			errno = EPROTO;
-		goto fail;
-	}
-	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
+	if (complete_io(v, err, errlen) < 0)
+		return -1;
 
 	msrs = calloc(1, sizeof(*msrs) + NMSRS * sizeof(msrs->entries[0]));
 	if (c->xsave)
@@ -224,47 +251,47 @@ int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 		goto fail;
 
 	what = "KVM_GET_REGS";
-	if (ioctl(v->fd, KVM_GET_REGS, &regs) < 0)
+	if (ioctl(v->fd, KVM_GET_REGS, &k.regs) < 0)
 		goto fail;
 	what = c->sregs2 ? "KVM_GET_SREGS2" : "KVM_GET_SREGS";
 	if (ioctl(v->fd, c->sregs2 ? KVM_GET_SREGS2 : KVM_GET_SREGS,
-		  c->sregs2 ? (void *)&sregs2 : (void *)&sregs) < 0)
+		  c->sregs2 ? (void *)&k.sregs2 : (void *)&k.sregs) < 0)
 		goto fail;
 	what = c->xsave2 ? "KVM_GET_XSAVE2" : c->xsave ? "KVM_GET_XSAVE" : "KVM_GET_FPU";
 	if (ioctl(v->fd, c->xsave2 ? KVM_GET_XSAVE2 : c->xsave ? KVM_GET_XSAVE : KVM_GET_FPU,
-		  c->xsave ? xsave : (void *)&fpu) < 0)
+		  c->xsave ? xsave : (void *)&k.fpu) < 0)
 		goto fail;
 	what = "KVM_GET_XCRS";
-	if (c->xcrs && ioctl(v->fd, KVM_GET_XCRS, &xcrs) < 0)
+	if (c->xcrs && ioctl(v->fd, KVM_GET_XCRS, &k.xcrs) < 0)
 		goto fail;
 	what = "KVM_GET_MSRS";
 	if ((nmsrs = get_msrs(v->fd, c->msrs, msrs, got)) < 0)
 		goto fail;
 	what = "KVM_GET_LAPIC";
-	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
+	if (ioctl(v->fd, KVM_GET_LAPIC, &k.lapic) < 0)
 		goto fail;
 	what = "KVM_GET_MP_STATE";
-	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &k.mp) < 0)
 		goto fail;
 	what = "KVM_GET_VCPU_EVENTS";
-	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &events) < 0)
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &k.events) < 0)
 		goto fail;
 	what = "KVM_GET_DEBUGREGS";
-	if (c->debugregs && ioctl(v->fd, KVM_GET_DEBUGREGS, &dregs) < 0)
+	if (c->debugregs && ioctl(v->fd, KVM_GET_DEBUGREGS, &k.dregs) < 0)
 		goto fail;
 
 	state_put_u32(out, 7u + c->xcrs + c->debugregs);
-	put_section(out, SEC_REGS, &regs, sizeof(regs));
+	put_section(out, SEC_REGS, &k.regs, sizeof(k.regs));
 	if (c->sregs2)
-		put_section(out, SEC_SREGS2, &sregs2, sizeof(sregs2));
+		put_section(out, SEC_SREGS2, &k.sregs2, sizeof(k.sregs2));
 	else
-		put_section(out, SEC_SREGS, &sregs, sizeof(sregs));
+		put_section(out, SEC_SREGS, &k.sregs, sizeof(k.sregs));
 	if (c->xsave)
 		put_section(out, SEC_XSAVE, xsave, c->xsave_size);
 	else
-		put_section(out, SEC_FPU, &fpu, sizeof(fpu));
+		put_section(out, SEC_FPU, &k.fpu, sizeof(k.fpu));
 	if (c->xcrs)
-		put_section(out, SEC_XCRS, &xcrs, sizeof(xcrs));
+		put_section(out, SEC_XCRS, &k.xcrs, sizeof(k.xcrs));
 	state_put_u32(out, SEC_MSRS);
 	state_put_u32(out, 4 + 12 * (uint32_t)nmsrs);
 	state_put_u32(out, (uint32_t)nmsrs);
@@ -272,11 +299,11 @@ int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 		state_put_u32(out, got[i].index);
 		state_put_u64(out, got[i].data);
 	}
-	put_section(out, SEC_LAPIC, &lapic, sizeof(lapic));
-	put_section(out, SEC_MP_STATE, &mp, sizeof(mp));
-	put_section(out, SEC_EVENTS, &events, sizeof(events));
+	put_section(out, SEC_LAPIC, &k.lapic, sizeof(k.lapic));
+	put_section(out, SEC_MP_STATE, &k.mp, sizeof(k.mp));
+	put_section(out, SEC_EVENTS, &k.events, sizeof(k.events));
 	if (c->debugregs)
-		put_section(out, SEC_DEBUGREGS, &dregs, sizeof(dregs));
+		put_section(out, SEC_DEBUGREGS, &k.dregs, sizeof(k.dregs));
 	free(msrs);
 	free(xsave);
 	if (out->failed) {
@@ -285,7 +312,6 @@ int vcpu_state_save(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 	}
 	return 0;
 fail:
-	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 	snprintf(err, errlen, "saving vCPU %u: %s: %s", v->id, what, strerror(errno));
 	free(msrs);
 	free(xsave);
@@ -365,15 +391,7 @@ int vcpu_state_load(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 		    uint64_t *tsc, char *err, size_t errlen)
 {
 	struct sections sec;
-	struct kvm_regs regs;
-	struct kvm_sregs sregs;
-	struct kvm_sregs2 sregs2;
-	struct kvm_fpu fpu;
-	struct kvm_xcrs xcrs;
-	struct kvm_lapic_state lapic;
-	struct kvm_mp_state mp;
-	struct kvm_vcpu_events events;
-	struct kvm_debugregs dregs;
+	struct vcpu_structs k;
 	struct kvm_msr_entry early[NMSRS], late[NMSRS];
 	uint32_t nearly = 0, nlate = 0, nmsrs = 0;
 	struct kvm_msrs *m = NULL;
@@ -396,16 +414,16 @@ int vcpu_state_load(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 		why = "out of memory";
 		goto bad;
 	}
-	if ((why = take(&sec, SEC_REGS, &regs, sizeof(regs))) ||
-	    (why = c->sregs2 ? take(&sec, SEC_SREGS2, &sregs2, sizeof(sregs2))
-			     : take(&sec, SEC_SREGS, &sregs, sizeof(sregs))) ||
+	if ((why = take(&sec, SEC_REGS, &k.regs, sizeof(k.regs))) ||
+	    (why = c->sregs2 ? take(&sec, SEC_SREGS2, &k.sregs2, sizeof(k.sregs2))
+			     : take(&sec, SEC_SREGS, &k.sregs, sizeof(k.sregs))) ||
 	    (why = c->xsave ? take(&sec, SEC_XSAVE, xsave, c->xsave_size)
-			    : take(&sec, SEC_FPU, &fpu, sizeof(fpu))) ||
-	    (c->xcrs && (why = take(&sec, SEC_XCRS, &xcrs, sizeof(xcrs)))) ||
-	    (why = take(&sec, SEC_LAPIC, &lapic, sizeof(lapic))) ||
-	    (why = take(&sec, SEC_MP_STATE, &mp, sizeof(mp))) ||
-	    (why = take(&sec, SEC_EVENTS, &events, sizeof(events))) ||
-	    (c->debugregs && (why = take(&sec, SEC_DEBUGREGS, &dregs, sizeof(dregs)))))
+			    : take(&sec, SEC_FPU, &k.fpu, sizeof(k.fpu))) ||
+	    (c->xcrs && (why = take(&sec, SEC_XCRS, &k.xcrs, sizeof(k.xcrs)))) ||
+	    (why = take(&sec, SEC_LAPIC, &k.lapic, sizeof(k.lapic))) ||
+	    (why = take(&sec, SEC_MP_STATE, &k.mp, sizeof(k.mp))) ||
+	    (why = take(&sec, SEC_EVENTS, &k.events, sizeof(k.events))) ||
+	    (c->debugregs && (why = take(&sec, SEC_DEBUGREGS, &k.dregs, sizeof(k.dregs)))))
 		goto bad;
 	if (!sec.p[SEC_MSRS]) {
 		why = "a section is missing: a record from another layout";
@@ -461,21 +479,21 @@ int vcpu_state_load(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 	}
 	/* Events: also restore the pending NMI and the SIPI vector, which KVM
 	 * applies only when asked (its GET leaves these flags clear). */
-	events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	k.events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 
 	/* The order of vcpu_state.h. */
 	what = "KVM_SET_REGS";
-	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
+	if (ioctl(v->fd, KVM_SET_REGS, &k.regs) < 0)
 		goto kvm_fail;
 	what = c->xsave ? "KVM_SET_XSAVE" : "KVM_SET_FPU";
-	if (ioctl(v->fd, c->xsave ? KVM_SET_XSAVE : KVM_SET_FPU, c->xsave ? xsave : (void *)&fpu) < 0)
+	if (ioctl(v->fd, c->xsave ? KVM_SET_XSAVE : KVM_SET_FPU, c->xsave ? xsave : (void *)&k.fpu) < 0)
 		goto kvm_fail;
 	what = "KVM_SET_XCRS";
-	if (c->xcrs && ioctl(v->fd, KVM_SET_XCRS, &xcrs) < 0)
+	if (c->xcrs && ioctl(v->fd, KVM_SET_XCRS, &k.xcrs) < 0)
 		goto kvm_fail;
 	what = c->sregs2 ? "KVM_SET_SREGS2" : "KVM_SET_SREGS";
 	if (ioctl(v->fd, c->sregs2 ? KVM_SET_SREGS2 : KVM_SET_SREGS,
-		  c->sregs2 ? (void *)&sregs2 : (void *)&sregs) < 0)
+		  c->sregs2 ? (void *)&k.sregs2 : (void *)&k.sregs) < 0)
 		goto kvm_fail;
 	if (set_msrs(v->fd, m, early, nearly, err, errlen, v->id) < 0)
 		goto out;
@@ -497,18 +515,18 @@ int vcpu_state_load(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 	}
 	tsc_val = m->entries[0].data;
 	what = "KVM_SET_MP_STATE";
-	if (ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0)
+	if (ioctl(v->fd, KVM_SET_MP_STATE, &k.mp) < 0)
 		goto kvm_fail;
 	what = "KVM_SET_LAPIC";
-	if (ioctl(v->fd, KVM_SET_LAPIC, &lapic) < 0)
+	if (ioctl(v->fd, KVM_SET_LAPIC, &k.lapic) < 0)
 		goto kvm_fail;
 	if (set_msrs(v->fd, m, late, nlate, err, errlen, v->id) < 0)
 		goto out;
 	what = "KVM_SET_VCPU_EVENTS";
-	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &events) < 0)
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &k.events) < 0)
 		goto kvm_fail;
 	what = "KVM_SET_DEBUGREGS";
-	if (c->debugregs && ioctl(v->fd, KVM_SET_DEBUGREGS, &dregs) < 0)
+	if (c->debugregs && ioctl(v->fd, KVM_SET_DEBUGREGS, &k.dregs) < 0)
 		goto kvm_fail;
 	free(m);
 	free(xsave);

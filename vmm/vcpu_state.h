@@ -10,10 +10,13 @@
  * is refused rather than misread.
  *
  * Threads: save runs on the vCPU's own thread while it is parked outside
- * KVM_RUN (vcpu_park): it first completes any in-flight PIO/MMIO with one
+ * KVM_RUN (vcpu_park): it first completes any in-flight PIO/MMIO with a
  * KVM_RUN whose immediate_exit is set (the KVM API: the emulation of an
  * I/O exit finishes only on the next KVM_RUN), so the saved registers
- * hold the result of a port or MMIO read.  Load runs before the vCPU's
+ * hold the result of a port or MMIO read.  Finishing may take another
+ * exit (KVM splits a 16-byte MMIO access in two), which save serves
+ * through the device's register handler (vcpu_serve_io): so save every
+ * vCPU before any device, and drain the coalesced ring after.  Load runs before the vCPU's
  * first KVM_RUN, on any thread (KVM's vCPU ioctls other than KVM_RUN are
  * not tied to a thread); done before the sandbox, it needs no filter row.
  *

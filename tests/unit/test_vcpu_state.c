@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "check.h"
 #include "snapshot_file.h"
 #include "state.h"
@@ -118,6 +119,7 @@ static bool run_to_io(struct vcpu *v, uint16_t port, uint8_t dir)
 		}
 		if (v->run->exit_reason != KVM_EXIT_IO) {
 			fprintf(stderr, "  exit reason %u\n", v->run->exit_reason);
+
 			return false;
 		}
 		return v->run->io.port == port && v->run->io.direction == dir;
@@ -302,6 +304,150 @@ TEST(restored_vcpu_continues)
 out:
 	state_out_free(&vrec);
 	state_out_free(&mrec);
+	box_destroy(&a);
+	box_destroy(&b);
+}
+
+/* What the guest wrote to PORT_OUT, through VM A's port bus. */
+static char out_bytes[16];
+static unsigned nout;
+
+static void out_write(void *dev, uint64_t off, const uint8_t *data, uint32_t len)
+{
+	(void)dev, (void)off;
+	for (uint32_t i = 0; i < len && nout < sizeof(out_bytes); i++)
+		out_bytes[nout++] = (char)data[i];
+}
+
+static void out_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
+{
+	(void)dev, (void)off;
+	memset(data, 0xff, len);
+}
+
+static const struct bus_ops out_ops = { .read = out_read, .write = out_write };
+
+/*
+ * 32-bit code at CODE_GPA: mov esi, 0x2000; mov ecx, 3; mov dx, PORT_OUT;
+ * rep outsb; in al, PORT_IN; hlt.  KVM may split the string into one exit
+ * per byte (the PVM hosts do).  Saved after the first byte, the guest
+ * must emit each byte exactly once across the two VMs: the save
+ * completes the byte in flight, and the restored guest resumes the
+ * string (rep is interruptible: RCX and RSI say how far it got).
+ */
+static const uint8_t string_code[] = {
+	0xbe, 0x00, 0x20, 0x00, 0x00, 0xb9, 0x03, 0x00, 0x00, 0x00, 0x66, 0xba, PORT_OUT, 0x00,
+	0xf3, 0x6e, 0xe4, PORT_IN, 0xf4,
+};
+
+/* Runs v to its IN, collecting what it outputs on PORT_OUT first. */
+static bool run_collecting(struct vcpu *v)
+{
+	for (int i = 0; i < 16; i++) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return false;
+		}
+		if (v->run->exit_reason != KVM_EXIT_IO)
+			return false;
+		if (v->run->io.port == PORT_IN)
+			return true;
+		if (v->run->io.port != PORT_OUT || v->run->io.direction != KVM_EXIT_IO_OUT)
+			return false;
+		out_write(NULL, 0, io_data(v), v->run->io.size * v->run->io.count);
+	}
+	return false;
+}
+
+TEST(string_io_is_neither_lost_nor_repeated)
+{
+	static struct box a, b;
+	struct state_out rec = { 0 };
+	struct state_in in;
+	char err[256];
+
+	if (!have_kvm("string_io_is_neither_lost_nor_repeated"))
+		return;
+	CHECK(box_create(&a) == 0);
+	CHECK(box_create(&b) == 0);
+	memcpy(a.vm.mem.host + CODE_GPA, string_code, sizeof(string_code));
+	memcpy(a.vm.mem.host + 0x2000, "abc", 3);
+	memcpy(b.vm.mem.host, a.vm.mem.host, MEM);
+	CHECK(bus_register(&a.vm.pio, PORT_OUT, 1, "out", &out_ops, NULL) == 0);
+	CHECK(vcpu_set_pvh_entry(&a.v, CODE_GPA, 0, err, sizeof(err)) == 0);
+	CHECK(run_to_io(&a.v, PORT_OUT, KVM_EXIT_IO_OUT));
+	/* The first exit, served as the run loop would, then the pause. */
+	nout = 0;
+	out_write(NULL, 0, io_data(&a.v), a.v.run->io.size * a.v.run->io.count);
+	if (vcpu_state_save(&a.v, &a.caps, &rec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(0);
+	}
+	in = state_in_make(rec.buf, rec.len);
+	CHECK(vcpu_state_load(&b.v, &b.caps, &in, NULL, err, sizeof(err)) == 0);
+	CHECK(run_collecting(&b.v));
+	CHECK(nout == 3 && !memcmp(out_bytes, "abc", 3));
+	state_out_free(&rec);
+	box_destroy(&a);
+	box_destroy(&b);
+}
+
+/* MMIO reads at MMIO_GPA see 0x22 bytes, through VM A's MMIO bus. */
+#define MMIO_GPA 0xd0000000u
+
+static void mmio_read(void *dev, uint64_t off, uint8_t *data, uint32_t len)
+{
+	(void)dev, (void)off;
+	memset(data, 0x22, len);
+}
+
+static const struct bus_ops mmio_ops = { .read = mmio_read, .write = out_write };
+
+/*
+ * 32-bit code at CODE_GPA: movdqu xmm0, [MMIO_GPA]; in al, PORT_IN; hlt.
+ * KVM splits the 16-byte read into two 8-byte MMIO exits.  Saved after
+ * the first, finishing the instruction takes the second exit, which the
+ * save must serve (the first half reads 0x11, the second 0x22).
+ */
+static const uint8_t mmio_code[] = {
+	0xf3, 0x0f, 0x6f, 0x05, 0x00, 0x00, 0x00, 0xd0, 0xe4, PORT_IN, 0xf4,
+};
+
+TEST(split_mmio_read_completes_before_the_save)
+{
+	static struct box a, b;
+	struct state_out rec = { 0 };
+	struct kvm_sregs sr;
+	struct kvm_fpu fpu;
+	struct state_in in;
+	char err[256];
+
+	if (!have_kvm("split_mmio_read_completes_before_the_save"))
+		return;
+	CHECK(box_create(&a) == 0);
+	CHECK(box_create(&b) == 0);
+	memcpy(a.vm.mem.host + CODE_GPA, mmio_code, sizeof(mmio_code));
+	memcpy(b.vm.mem.host + CODE_GPA, mmio_code, sizeof(mmio_code));
+	CHECK(bus_register(&a.vm.mmio, MMIO_GPA, 0x1000, "test", &mmio_ops, NULL) == 0);
+	CHECK(vcpu_set_pvh_entry(&a.v, CODE_GPA, 0, err, sizeof(err)) == 0);
+	CHECK(ioctl(a.v.fd, KVM_GET_SREGS, &sr) == 0);
+	sr.cr4 |= 1u << 9; /* OSFXSR: SSE instructions allowed */
+	sr.cr0 |= 1u << 1; /* MP */
+	CHECK(ioctl(a.v.fd, KVM_SET_SREGS, &sr) == 0);
+	CHECK(ioctl(a.v.fd, KVM_RUN, 0) == 0);
+	CHECK(a.v.run->exit_reason == KVM_EXIT_MMIO && !a.v.run->mmio.is_write);
+	memset(a.v.run->mmio.data, 0x11, sizeof(a.v.run->mmio.data));
+	if (vcpu_state_save(&a.v, &a.caps, &rec, err, sizeof(err)) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(0);
+	}
+	in = state_in_make(rec.buf, rec.len);
+	CHECK(vcpu_state_load(&b.v, &b.caps, &in, NULL, err, sizeof(err)) == 0);
+	CHECK(run_to_io(&b.v, PORT_IN, KVM_EXIT_IO_IN));
+	CHECK(ioctl(b.v.fd, KVM_GET_FPU, &fpu) == 0);
+	CHECK(fpu.xmm[0][0] == 0x11 && fpu.xmm[0][7] == 0x11 && fpu.xmm[0][8] == 0x22 && fpu.xmm[0][15] == 0x22);
+	state_out_free(&rec);
 	box_destroy(&a);
 	box_destroy(&b);
 }
