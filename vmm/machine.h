@@ -12,7 +12,9 @@
 #include "config.h"
 #include "eventloop.h"
 #include "flint/boot_abi.h"
+#include "snapshot_file.h"
 #include "state.h"
+#include "vcpu_state.h"
 #include "vm.h"
 
 #define MACHINE_MAX_DEVICES 16
@@ -90,6 +92,10 @@ struct machine {
 	 * instruction (vmm/restore_door.c); NULL when booting. */
 	struct restore_plan *restore;
 	uint64_t stats_gpa;      /* the guest's struct flint_boot_stats, 0: none */
+	/* Asked of KVM before the sandbox, for snapshots (machine_build_vcpus). */
+	struct vcpu_state_caps vcpu_caps;
+	struct snap_host host;
+	bool restored;           /* guest memory is a snapshot's (not anonymous) */
 	/* The guest's ready write (vmm/pv.c, include/flint/boot_abi.h) calls
 	 * this on the writing vCPU's thread, which is out of KVM_RUN until it
 	 * returns; the guest's write completes then, so a hook that wants

@@ -44,6 +44,9 @@ struct qmp_vm_ops {
 	json_t *(*cpus)(void *ctx, char *err, size_t errlen);
 	json_t *(*stats)(void *ctx, char *err, size_t errlen);
 	json_t *(*devices)(void *ctx, char *err, size_t errlen);
+	/* x-flint-snapshot-save: only asked of a VM that is not running.
+	 * NULL: snapshots are not offered. */
+	int (*snapshot_save)(void *ctx, const char *path, char *err, size_t errlen);
 };
 
 struct qmp_session;
