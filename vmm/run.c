@@ -17,6 +17,7 @@
 #include "builder.h"
 #include "exit_codes.h"
 #include "machine.h"
+#include "restore_door.h"
 #include "sandbox.h"
 #include "teardown.h"
 
@@ -74,6 +75,14 @@ static int vcpu_sandbox(struct vcpu *v, void *ctx)
 	const struct sandbox_jail *j = &m->cfg->jail;
 	char err[256];
 
+	/* A restored vCPU loads its saved state here, on its own thread and
+	 * before its filter (which allows no KVM_SET_*). */
+	if (m->restore && restore_vcpu(m, v) < 0) {
+		m->sandbox_failed = true;
+		pthread_barrier_wait(&m->filters_installed);
+		pthread_barrier_wait(&m->go);
+		return FLINT_EXIT_USAGE;
+	}
 	/* Root is exempt from RLIMIT_NPROC: only a VM running as another user
 	 * (flint's own, or [sandbox] uid) needs this, and before main sets the
 	 * limit, which waits for this thread's filter. */
@@ -178,7 +187,12 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 		}
 	}
 	pthread_barrier_wait(&m->filters_installed);
-	if (sandbox_forbid_new_processes(err, errlen) < 0 ||
+	/* Every vCPU has loaded its state and none has run: the info page
+	 * gets its new generation now. */
+	if (m->restore && restore_finish(m, err, errlen) < 0) {
+		*status = FLINT_EXIT_USAGE;
+		m->sandbox_failed = true;
+	} else if (sandbox_forbid_new_processes(err, errlen) < 0 ||
 	    seccomp_install(SANDBOX_ROLE_MAIN, 0, m->cfg->seccomp, err, errlen) < 0)
 		m->sandbox_failed = true;
 	failed = m->sandbox_failed;
