@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "save_at_ready.h"
 #include "vcpu.h"
 
 void machine_init(struct machine *m, const struct config *cfg, const struct machine_options *opts,
@@ -109,8 +110,10 @@ int machine_build_devices(struct machine *m, int *status, char *err, size_t errl
 		*status = FLINT_EXIT_USAGE;
 		return -1;
 	}
-	/* A missing image or tap is the user's to fix. */
+	/* A missing image or tap, an existing snapshot file: the user's to fix. */
 	*status = FLINT_EXIT_USAGE;
+	if (m->opts->save_at_ready && save_at_ready_arm(m, m->opts->save_at_ready, err, errlen) < 0)
+		return -1;
 	for (int i = 0; device_modules[i]; i++) {
 		void *state;
 

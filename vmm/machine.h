@@ -88,6 +88,7 @@ struct machine {
 	/* --save-at-ready: the file, opened before the sandbox, and the
 	 * eventfd a vCPU writes when the guest says it is ready. */
 	int ready_file_fd, ready_fd;
+	atomic_bool ready_seen;  /* the guest's first ready write (one save per run) */
 	/* --restore: what the vCPU threads load before their first
 	 * instruction (vmm/restore_door.c); NULL when booting. */
 	struct restore_plan *restore;

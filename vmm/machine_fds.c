@@ -52,7 +52,9 @@ static int device_fds(const struct machine *m, int d, int **fds, size_t *n, char
 int machine_fds(const struct machine *m, int **fds, size_t *n, char *err, size_t errlen)
 {
 	const struct vm *vm = &m->vm;
-	const int own[] = { vm->vm_fd, vm->stop_fd, m->tick_fd, m->signal_fd, m->el.epfd, m->el.urgent_epfd };
+	/* -1 (no --save-at-ready) is skipped by the sandbox's close. */
+	const int own[] = { vm->vm_fd, vm->stop_fd, m->tick_fd, m->signal_fd, m->el.epfd, m->el.urgent_epfd,
+			    m->ready_fd, m->ready_file_fd };
 	size_t count = sizeof(own) / sizeof(own[0]) + vm->nvcpus;
 	int *keep = malloc(count * sizeof(*keep));
 
