@@ -48,6 +48,7 @@ static const struct policy_rule vcpu_rules[] = {
 	IOCTL(KVM_GET_MP_STATE, "snapshot: running, halted or waiting for SIPI"),
 	IOCTL(KVM_GET_VCPU_EVENTS, "snapshot: pending exceptions, interrupts, NMIs"),
 	IOCTL(KVM_GET_DEBUGREGS, "snapshot: debug registers"),
+	IOCTL(KVM_GET_CLOCK, "snapshot: kvmclock (a VM ioctl), read by vCPU 0 so that main makes no KVM ioctl"),
 
 	/* Exits are handled on this thread: devices run here. */
 	ALLOW(write, "console output, stderr messages, the stop eventfd, irqfd pulses"),
@@ -134,7 +135,6 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(ftruncate, "snapshot save: the file's full size; untouched guest memory stays a hole"),
 	ALLOW(mincore, "snapshot save: skip guest pages never touched (anonymous memory)"),
 	ALLOW(sysinfo, "snapshot save: mincore is trusted only while no swap is in use"),
-	IOCTL(KVM_GET_CLOCK, "snapshot save: kvmclock, VM-wide, read on the main thread"),
 
 	/* Teardown and exit. */
 	ALLOW(close, "teardown closes the VM's descriptors; a control client leaves; a saved snapshot"),

@@ -17,6 +17,7 @@ struct vcpu_record {
 struct vcpu_save {
 	const struct vcpu_state_caps *caps;
 	struct vcpu_record *r;
+	struct vcpu_record vm;   /* kvmclock, read by vCPU 0 */
 };
 
 static void save_vcpu(struct vcpu *v, void *ctx)
@@ -25,6 +26,9 @@ static void save_vcpu(struct vcpu *v, void *ctx)
 	struct vcpu_record *r = &s->r[v->id];
 
 	r->rc = vcpu_state_save(v, s->caps, &r->out, r->err, sizeof(r->err));
+	/* A VM ioctl, on a vCPU thread: main's filter has no KVM ioctl. */
+	if (v->id == 0)
+		s->vm.rc = vm_state_save(v->vm, &s->vm.out, s->vm.err, sizeof(s->vm.err));
 }
 
 /*
@@ -40,7 +44,7 @@ int snapshot_save(struct machine *m, int fd, struct snap_write_stats *st, char *
 	struct vm *vm = &m->vm;
 	struct vcpu_record *vr = calloc(vm->nvcpus, sizeof(*vr));
 	struct snap_record *vcpus = calloc(vm->nvcpus, sizeof(*vcpus));
-	struct state_out dev_out[MACHINE_MAX_DEVICES] = { 0 }, vm_out = { 0 };
+	struct state_out dev_out[MACHINE_MAX_DEVICES] = { 0 };
 	struct snap_record devs[MACHINE_MAX_DEVICES];
 	struct snap_route routes[FLINT_VIRTIO_MAX];
 	struct vcpu_save vs = { .caps = &m->vcpu_caps, .r = vr };
@@ -60,8 +64,16 @@ int snapshot_save(struct machine *m, int fd, struct snap_write_stats *st, char *
 		vr[i].rc = -1;
 		snprintf(vr[i].err, sizeof(vr[i].err), "not saved");
 	}
+	vs.vm.out.buf = malloc(VCPU_RECORD_ROOM);
+	vs.vm.out.cap = vs.vm.out.buf ? VCPU_RECORD_ROOM : 0;
+	vs.vm.rc = -1;
+	snprintf(vs.vm.err, sizeof(vs.vm.err), "not saved");
 	if (vcpu_run_on_all(vm, save_vcpu, &vs, err, errlen) < 0)
 		goto out;
+	if (vs.vm.rc < 0 || vs.vm.out.failed) {
+		snprintf(err, errlen, "the VM's clock: %s", vs.vm.out.failed ? "out of memory" : vs.vm.err);
+		goto out;
+	}
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		if (vr[i].rc < 0 || vr[i].out.failed) {
 			snprintf(err, errlen, "vCPU %u: %s", i, vr[i].out.failed ? "out of memory" : vr[i].err);
@@ -70,8 +82,6 @@ int snapshot_save(struct machine *m, int fd, struct snap_write_stats *st, char *
 		vcpus[i] = (struct snap_record){ .version = VCPU_STATE_VERSION, .data = vr[i].out.buf,
 						 .len = (uint32_t)vr[i].out.len };
 	}
-	if (vm_state_save(vm, &vm_out, err, errlen) < 0)
-		goto out;
 	for (int i = 0; i < m->ndev; i++) {
 		const struct device_module *mod = m->dev[i].mod;
 
@@ -95,7 +105,7 @@ int snapshot_save(struct machine *m, int fd, struct snap_write_stats *st, char *
 	s = (struct snapshot){
 		.host = m->host, .mem_size = vm->mem.size, .nvcpus = vm->nvcpus, .ndevs = ndevs,
 		.nroutes = vm->nroutes, .routes = routes, .vcpus = vcpus, .devs = devs,
-		.vm = { .version = VM_STATE_VERSION, .data = vm_out.buf, .len = (uint32_t)vm_out.len },
+		.vm = { .version = VM_STATE_VERSION, .data = vs.vm.out.buf, .len = (uint32_t)vs.vm.out.len },
 	};
 	/* Memory a restore mapped from a file reads as "absent" in mincore
 	 * while it is still the file's: only boot memory may skip by it. */
@@ -105,7 +115,7 @@ out:
 		state_out_free(&vr[i].out);
 	for (unsigned i = 0; i < ndevs; i++)
 		state_out_free(&dev_out[i]);
-	state_out_free(&vm_out);
+	state_out_free(&vs.vm.out);
 	free(vr);
 	free(vcpus);
 	return rc;

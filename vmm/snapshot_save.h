@@ -1,7 +1,8 @@
 /*
  * Saving a paused machine to a snapshot file (snapshot_file.h has the
  * format): vm_drain_coalesced, then every vCPU's state read on its own
- * thread (vcpu_run_on_all), the VM's kvmclock, every device module's
+ * thread (vcpu_run_on_all; vCPU 0 also reads the VM's kvmclock, so that
+ * main makes no KVM ioctl), every device module's
  * record (each finishes what it has started first, and the console
  * writes out what the guest printed: output is never saved), the
  * interrupt routes, and guest memory.  Main thread, inside the sandbox:

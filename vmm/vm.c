@@ -170,8 +170,13 @@ static int map_memory(struct vm *vm, uint64_t memory, struct vm_backing b, char 
 	return 0;
 }
 
-int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, struct vm_backing backing,
-	      char *err, size_t errlen)
+int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen)
+{
+	return vm_create_backed(vm, memory, nvcpus, VM_BACKING_ANONYMOUS, err, errlen);
+}
+
+int vm_create_backed(struct vm *vm, uint64_t memory, unsigned nvcpus, struct vm_backing backing,
+		     char *err, size_t errlen)
 {
 	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { SPLIT_IRQCHIP_PINS } };
 	struct kvm_userspace_memory_region region;

@@ -87,8 +87,10 @@ struct vm_backing {
  * than this host's KVM allows (nvcpus above its vCPU limit): the user's to
  * fix, status 2. */
 #define VM_ERR_CONFIG (-2)
-int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, struct vm_backing backing,
-	      char *err, size_t errlen);
+int vm_create_backed(struct vm *vm, uint64_t memory, unsigned nvcpus, struct vm_backing backing,
+		     char *err, size_t errlen);
+/* vm_create_backed with anonymous memory. */
+int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen);
 /*
  * The most vCPUs KVM takes in one VM, from its KVM_CHECK_EXTENSION answers
  * for KVM_CAP_MAX_VCPUS and KVM_CAP_NR_VCPUS (<= 0: not supported).  The
