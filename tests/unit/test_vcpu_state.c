@@ -496,6 +496,51 @@ TEST(record_round_trips)
 	box_destroy(&b);
 }
 
+/* An AP that never ran (waiting for INIT/SIPI) saves and loads as one. */
+TEST(waiting_ap_stays_waiting)
+{
+	static struct vm va, vb;
+	static struct vcpu a[2], b[2];
+	struct vcpu_state_caps caps;
+	struct state_out r1 = { 0 }, r2 = { 0 };
+	struct kvm_mp_state mp;
+	struct state_in in;
+	char err[256];
+
+	if (!have_kvm("waiting_ap_stays_waiting"))
+		return;
+	CHECK(vm_create(&va, MEM, 2, err, sizeof(err)) == 0 && vm_wait_cpuid(&va, err, sizeof(err)) == 0);
+	CHECK(vm_create(&vb, MEM, 2, err, sizeof(err)) == 0 && vm_wait_cpuid(&vb, err, sizeof(err)) == 0);
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK(vcpu_create(&va, &a[i], i, err, sizeof(err)) == 0 && vcpu_set_cpuid(&a[i], err, sizeof(err)) == 0);
+		CHECK(vcpu_create(&vb, &b[i], i, err, sizeof(err)) == 0 && vcpu_set_cpuid(&b[i], err, sizeof(err)) == 0);
+	}
+	CHECK(vcpu_state_caps_probe(va.kvm_fd, va.vm_fd, &caps, err, sizeof(err)) == 0);
+	CHECK(ioctl(a[1].fd, KVM_GET_MP_STATE, &mp) == 0);
+	CHECK(mp.mp_state == KVM_MP_STATE_UNINITIALIZED);
+	if (vcpu_state_save(&a[1], &caps, &r1, err, sizeof(err)) < 0)
+		fprintf(stderr, "  %s\n", err);
+	in = state_in_make(r1.buf, r1.len);
+	if (vcpu_state_load(&b[1], &caps, &in, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(0);
+	}
+	CHECK(ioctl(b[1].fd, KVM_GET_MP_STATE, &mp) == 0);
+	CHECK(mp.mp_state == KVM_MP_STATE_UNINITIALIZED);
+	CHECK(vcpu_state_save(&b[1], &caps, &r2, err, sizeof(err)) == 0);
+	blank_tsc(&r1);
+	blank_tsc(&r2);
+	CHECK(r1.len == r2.len && !memcmp(r1.buf, r2.buf, r1.len));
+	state_out_free(&r1);
+	state_out_free(&r2);
+	for (unsigned i = 0; i < 2; i++) {
+		vcpu_destroy(&a[i]);
+		vcpu_destroy(&b[i]);
+	}
+	vm_destroy(&va);
+	vm_destroy(&vb);
+}
+
 /* ---- hostile records: refused before KVM is asked anything ---- */
 
 static const struct vcpu_state_caps plain_caps = { .xsave = true, .xsave_size = 4096, .xcrs = true,
