@@ -637,6 +637,11 @@ static void make_record(struct state_out *o, const char *how)
 		state_put_u32(o, 1);
 		state_put_u32(o, MSR_LSTAR);
 		state_put_u64(o, 1);
+	} else if (!strcmp(how, "short msrs")) {
+		state_put_u32(o, 4 + 12);
+		state_put_u32(o, 2); /* says two, holds one */
+		state_put_u32(o, MSR_TSC);
+		state_put_u64(o, 1);
 	} else if (!strcmp(how, "msr count")) {
 		state_put_u32(o, 4 + 12);
 		state_put_u32(o, 0x10000000);
@@ -694,6 +699,7 @@ TEST(hostile_records_are_refused)
 		{ "duplicate msr", "twice" },
 		{ "no tsc", "TSC is missing" },
 		{ "msr count", "too many MSRs" },
+		{ "short msrs", "vCPU 0's record: truncated" },
 		{ "duplicate", "twice" },
 		{ "unknown tag", "unknown section" },
 		{ "missing", "is missing" },
