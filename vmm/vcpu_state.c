@@ -442,6 +442,8 @@ int vcpu_state_load(struct vcpu *v, const struct vcpu_state_caps *c, struct stat
 		state_get_u32(&ms, &e.index);
 		state_get_u64(&ms, &data);
 		e.data = data;
+		if (ms.why)
+			break; /* truncated: state_in_done says so below */
 		if (!msr_known(e.index)) {
 			why = "an MSR this monitor does not save";
 			goto bad;

@@ -14,10 +14,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bus.h"
 #include "check.h"
+#include "sandbox.h"
 #include "snapshot_file.h"
 #include "state.h"
 #include "vcpu.h"
@@ -496,6 +499,96 @@ TEST(record_round_trips)
 	box_destroy(&b);
 }
 
+/* An AP that never ran (waiting for INIT/SIPI) saves and loads as one. */
+TEST(waiting_ap_stays_waiting)
+{
+	static struct vm va, vb;
+	static struct vcpu a[2], b[2];
+	struct vcpu_state_caps caps;
+	struct state_out r1 = { 0 }, r2 = { 0 };
+	struct kvm_mp_state mp;
+	struct state_in in;
+	char err[256];
+
+	if (!have_kvm("waiting_ap_stays_waiting"))
+		return;
+	CHECK(vm_create(&va, MEM, 2, err, sizeof(err)) == 0 && vm_wait_cpuid(&va, err, sizeof(err)) == 0);
+	CHECK(vm_create(&vb, MEM, 2, err, sizeof(err)) == 0 && vm_wait_cpuid(&vb, err, sizeof(err)) == 0);
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK(vcpu_create(&va, &a[i], i, err, sizeof(err)) == 0 && vcpu_set_cpuid(&a[i], err, sizeof(err)) == 0);
+		CHECK(vcpu_create(&vb, &b[i], i, err, sizeof(err)) == 0 && vcpu_set_cpuid(&b[i], err, sizeof(err)) == 0);
+	}
+	CHECK(vcpu_state_caps_probe(va.kvm_fd, va.vm_fd, &caps, err, sizeof(err)) == 0);
+	CHECK(ioctl(a[1].fd, KVM_GET_MP_STATE, &mp) == 0);
+	CHECK(mp.mp_state == KVM_MP_STATE_UNINITIALIZED);
+	if (vcpu_state_save(&a[1], &caps, &r1, err, sizeof(err)) < 0)
+		fprintf(stderr, "  %s\n", err);
+	in = state_in_make(r1.buf, r1.len);
+	if (vcpu_state_load(&b[1], &caps, &in, NULL, err, sizeof(err)) < 0) {
+		fprintf(stderr, "  %s\n", err);
+		CHECK(0);
+	}
+	CHECK(ioctl(b[1].fd, KVM_GET_MP_STATE, &mp) == 0);
+	CHECK(mp.mp_state == KVM_MP_STATE_UNINITIALIZED);
+	CHECK(vcpu_state_save(&b[1], &caps, &r2, err, sizeof(err)) == 0);
+	blank_tsc(&r1);
+	blank_tsc(&r2);
+	CHECK(r1.len == r2.len && !memcmp(r1.buf, r2.buf, r1.len));
+	state_out_free(&r1);
+	state_out_free(&r2);
+	for (unsigned i = 0; i < 2; i++) {
+		vcpu_destroy(&a[i]);
+		vcpu_destroy(&b[i]);
+	}
+	vm_destroy(&va);
+	vm_destroy(&vb);
+}
+
+/* In a child: a vCPU thread under the vcpu role's filter (kill mode) saves
+ * its state mid port read, as flint's would. */
+static struct box sandboxed;
+
+static void *save_under_filter(void *arg)
+{
+	struct state_out rec = { 0 };
+	char err[256];
+
+	(void)arg;
+	if (seccomp_install(SANDBOX_ROLE_VCPU, 0, SECCOMP_MODE_KILL, err, sizeof(err)) < 0)
+		syscall(SYS_exit_group, 2);
+	if (vcpu_state_save(&sandboxed.v, &sandboxed.caps, &rec, err, sizeof(err)) < 0)
+		syscall(SYS_exit_group, 3);
+	/* exit_group, not exit: ASan's leak check at exit would clone. */
+	syscall(SYS_exit_group, rec.len > 1000 ? 0 : 4);
+	return NULL;
+}
+
+TEST(save_runs_under_the_vcpu_filter)
+{
+	pid_t pid;
+	int status = -1;
+
+	if (!have_kvm("save_runs_under_the_vcpu_filter"))
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		pthread_t t;
+
+		if (box_create(&sandboxed) < 0 || seed_state(&sandboxed) < 0 ||
+		    !run_to_io(&sandboxed.v, PORT_IN, KVM_EXIT_IO_IN))
+			syscall(SYS_exit_group, 1);
+		if (pthread_create(&t, NULL, save_under_filter, NULL) == 0)
+			pthread_join(t, NULL);
+		syscall(SYS_exit_group, 5);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fprintf(stderr, "  child: %s %d\n", WIFSIGNALED(status) ? "signal" : "status",
+			WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 /* ---- hostile records: refused before KVM is asked anything ---- */
 
 static const struct vcpu_state_caps plain_caps = { .xsave = true, .xsave_size = 4096, .xcrs = true,
@@ -543,6 +636,11 @@ static void make_record(struct state_out *o, const char *how)
 		state_put_u32(o, 4 + 12);
 		state_put_u32(o, 1);
 		state_put_u32(o, MSR_LSTAR);
+		state_put_u64(o, 1);
+	} else if (!strcmp(how, "short msrs")) {
+		state_put_u32(o, 4 + 12);
+		state_put_u32(o, 2); /* says two, holds one */
+		state_put_u32(o, MSR_TSC);
 		state_put_u64(o, 1);
 	} else if (!strcmp(how, "msr count")) {
 		state_put_u32(o, 4 + 12);
@@ -601,6 +699,7 @@ TEST(hostile_records_are_refused)
 		{ "duplicate msr", "twice" },
 		{ "no tsc", "TSC is missing" },
 		{ "msr count", "too many MSRs" },
+		{ "short msrs", "vCPU 0's record: truncated" },
 		{ "duplicate", "twice" },
 		{ "unknown tag", "unknown section" },
 		{ "missing", "is missing" },
