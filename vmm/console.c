@@ -342,20 +342,23 @@ static int console_load_one(void *obj, struct state_in *in, char *err, size_t er
 	return uart_load(c->uart, in, err, errlen);
 }
 
-static const struct device_instance_ops console_state_ops = { console_save_one, console_load_one };
+static unsigned console_instance(void *state, struct device_instance *v)
+{
+	*v = (struct device_instance){ "console", state, NULL };
+	return 1;
+}
+
+static const struct device_instance_ops console_state_ops = { console_save_one, console_load_one,
+							      console_instance };
 
 static int console_save(void *state, struct state_out *out)
 {
-	struct device_instance v = { "console", state, NULL };
-
-	return device_state_save(&v, 1, &console_state_ops, out);
+	return device_state_save_module(&console_state_ops, state, out);
 }
 
 static int console_load(void *state, struct state_in *in, char *err, size_t errlen)
 {
-	struct device_instance v = { "console", state, NULL };
-
-	return device_state_load(&v, 1, &console_state_ops, in, err, errlen);
+	return device_state_load_module(&console_state_ops, state, in, err, errlen);
 }
 
 const struct device_module console_module = {

@@ -135,3 +135,19 @@ out:
 	free(done);
 	return r;
 }
+
+int device_state_save_module(const struct device_instance_ops *ops, void *module_state,
+			     struct state_out *out)
+{
+	struct device_instance v[DEVICE_STATE_INSTANCES_MAX];
+
+	return device_state_save(v, ops->instances(module_state, v), ops, out);
+}
+
+int device_state_load_module(const struct device_instance_ops *ops, void *module_state,
+			     struct state_in *in, char *err, size_t errlen)
+{
+	struct device_instance v[DEVICE_STATE_INSTANCES_MAX];
+
+	return device_state_load(v, ops->instances(module_state, v), ops, in, err, errlen);
+}

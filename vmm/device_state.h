@@ -16,6 +16,7 @@
 #include "state.h"
 
 #define DEVICE_STATE_NAME_MAX 63
+#define DEVICE_STATE_INSTANCES_MAX 16 /* per module */
 
 struct virtio_mmio;
 
@@ -30,6 +31,9 @@ struct device_instance_ops {
 	int (*save)(void *obj, struct state_out *out);
 	/* err names no instance: the caller prefixes "name: ". */
 	int (*load)(void *obj, struct state_in *in, char *err, size_t errlen);
+	/* For the module helpers below: fills v with the module's
+	 * instances (at most DEVICE_STATE_INSTANCES_MAX), returns how many. */
+	unsigned (*instances)(void *module_state, struct device_instance *v);
 };
 
 /* 0, or -1 (out of memory, or an instance's save failed). */
@@ -45,5 +49,11 @@ int device_state_save(const struct device_instance *v, unsigned n,
 int device_state_load(const struct device_instance *v, unsigned n,
 		      const struct device_instance_ops *ops, struct state_in *in, char *err,
 		      size_t errlen);
+
+/* A device module's save and load hooks, over ops->instances(module_state). */
+int device_state_save_module(const struct device_instance_ops *ops, void *module_state,
+			     struct state_out *out);
+int device_state_load_module(const struct device_instance_ops *ops, void *module_state,
+			     struct state_in *in, char *err, size_t errlen);
 
 #endif

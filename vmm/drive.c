@@ -111,28 +111,28 @@ static int blk_load(void *b, struct state_in *in, char *err, size_t errlen)
 	return virtio_blk_load(b, in, err, errlen);
 }
 
-static const struct device_instance_ops drive_state_ops = { blk_save, blk_load };
-
-static unsigned drive_instances(struct drives *ds, struct device_instance *v)
+static unsigned drive_instances(void *state, struct device_instance *v)
 {
+	struct drives *ds = state;
+
 	for (unsigned i = 0; i < ds->n; i++)
 		v[i] = (struct device_instance){ ds->d[i].name, ds->d[i].blk,
 						 virtio_attach_transport(ds->d[i].a) };
 	return ds->n;
 }
 
+_Static_assert(CONFIG_DRIVES_MAX <= DEVICE_STATE_INSTANCES_MAX, "every drive fits one module record");
+
+static const struct device_instance_ops drive_state_ops = { blk_save, blk_load, drive_instances };
+
 static int drives_save(void *state, struct state_out *out)
 {
-	struct device_instance v[CONFIG_DRIVES_MAX];
-
-	return device_state_save(v, drive_instances(state, v), &drive_state_ops, out);
+	return device_state_save_module(&drive_state_ops, state, out);
 }
 
 static int drives_load(void *state, struct state_in *in, char *err, size_t errlen)
 {
-	struct device_instance v[CONFIG_DRIVES_MAX];
-
-	return device_state_load(v, drive_instances(state, v), &drive_state_ops, in, err, errlen);
+	return device_state_load_module(&drive_state_ops, state, in, err, errlen);
 }
 
 const struct device_module drive_module = {

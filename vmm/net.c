@@ -209,28 +209,28 @@ static int net_load(void *n, struct state_in *in, char *err, size_t errlen)
 	return virtio_net_load(n, in, err, errlen);
 }
 
-static const struct device_instance_ops net_state_ops = { net_save, net_load };
-
-static unsigned net_instances(struct nets *ns, struct device_instance *v)
+static unsigned net_instances(void *state, struct device_instance *v)
 {
+	struct nets *ns = state;
+
 	for (unsigned i = 0; i < ns->count; i++)
 		v[i] = (struct device_instance){ ns->n[i].name, ns->n[i].dev,
 						 virtio_attach_transport(ns->n[i].a) };
 	return ns->count;
 }
 
+_Static_assert(CONFIG_NETS_MAX <= DEVICE_STATE_INSTANCES_MAX, "every net fits one module record");
+
+static const struct device_instance_ops net_state_ops = { net_save, net_load, net_instances };
+
 static int nets_save(void *state, struct state_out *out)
 {
-	struct device_instance v[CONFIG_NETS_MAX];
-
-	return device_state_save(v, net_instances(state, v), &net_state_ops, out);
+	return device_state_save_module(&net_state_ops, state, out);
 }
 
 static int nets_load(void *state, struct state_in *in, char *err, size_t errlen)
 {
-	struct device_instance v[CONFIG_NETS_MAX];
-
-	return device_state_load(v, net_instances(state, v), &net_state_ops, in, err, errlen);
+	return device_state_load_module(&net_state_ops, state, in, err, errlen);
 }
 
 const struct device_module net_module = {

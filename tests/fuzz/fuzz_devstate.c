@@ -148,7 +148,7 @@ static int uart_load_obj(void *obj, struct state_in *in, char *err, size_t errle
 
 static void fuzz_instances(const uint8_t *rec, size_t len)
 {
-	static const struct device_instance_ops ops = { uart_save_obj, uart_load_obj };
+	static const struct device_instance_ops ops = { uart_save_obj, uart_load_obj, NULL };
 	struct device_instance v[2] = { { "console", uart_create(NULL), NULL },
 					{ "serial1", uart_create(NULL), NULL } };
 	struct state_in in = state_in_make(rec, len);

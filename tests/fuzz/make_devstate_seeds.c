@@ -167,7 +167,7 @@ static int uart_save_obj(void *obj, struct state_out *o) { return uart_save(obj,
 
 static void instances_seed(void)
 {
-	static const struct device_instance_ops ops = { uart_save_obj, NULL };
+	static const struct device_instance_ops ops = { uart_save_obj, NULL, NULL };
 	struct device_instance v[2] = { { "serial1", uart_create(NULL), NULL },
 					{ "console", uart_create(NULL), NULL } };
 	struct state_out o = { 0 };

@@ -2,8 +2,8 @@
  * virtio-blk snapshots (virtio/blk_state.c and the transport's record):
  * a drive saved with a request in flight, restored onto another image of
  * the same size, keeps serving; a record that does not fit the drive is
- * refused.  The records are composed as vmm/drive.c composes them: blk's,
- * then the transport's.
+ * refused.  The records are composed as vmm/drive.c composes them
+ * (vmm/device_state.c: a named instance, blk's record, the transport's).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -18,6 +18,7 @@
 
 #include "blk.h"
 #include "check.h"
+#include "device_state.h"
 #include "guarded_mem.h"
 #include "state.h"
 #include "virtio.h"
@@ -102,28 +103,31 @@ static uint16_t used_idx(void)
 	return ((struct vring_used *)(mem.host + USED))->idx;
 }
 
-/* The drive's record: blk's, then the transport's (vmm/drive.c). */
+/* The drive's record as vmm/drive.c makes it: one named instance, blk's record then the transport's. */
+static int blk_save(void *b, struct state_out *o) { return virtio_blk_save(b, o); }
+static int blk_load(void *b, struct state_in *in, char *err, size_t errlen)
+{
+	return virtio_blk_load(b, in, err, errlen);
+}
+
+static const struct device_instance_ops ops = { blk_save, blk_load, NULL };
+
 static struct state_out drive_record(struct virtio_blk *b, struct virtio_mmio *x)
 {
+	struct device_instance v = { "drive.root", b, x };
 	struct state_out o = { 0 };
 
-	CHECK(virtio_blk_save(b, &o) == 0);
-	CHECK(virtio_mmio_save(x, &o) == 0);
+	CHECK(device_state_save(&v, 1, &ops, &o) == 0);
 	return o;
 }
 
 static int drive_load(struct virtio_blk *b, struct virtio_mmio *x, const struct state_out *r,
 		      char *err, size_t errlen)
 {
+	struct device_instance v = { "drive.root", b, x };
 	struct state_in in = state_in_make(r->buf, r->len);
 
-	if (virtio_blk_load(b, &in, err, errlen) < 0 || virtio_mmio_load(x, &in, err, errlen) < 0)
-		return -1;
-	if (!state_in_done(&in)) {
-		snprintf(err, errlen, "%s", in.why);
-		return -1;
-	}
-	return 0;
+	return device_state_load(&v, 1, &ops, &in, err, errlen);
 }
 
 TEST(save_finishes_request_in_flight_and_restore_serves_on_new_image)
@@ -195,7 +199,7 @@ TEST(record_that_does_not_fit_the_drive_refused)
 	b2 = open_image(p2, false);
 	t = virtio_mmio_create(&mem, "drive.root", &virtio_blk_ops, b2, NULL);
 	CHECK(drive_load(b2, t, &r, err, sizeof(err)) < 0);
-	CHECK_CONTAINS(err, "the image has 32769 sectors, the snapshot's guest knows 32768");
+	CHECK_CONTAINS(err, "drive.root: the image has 32769 sectors, the snapshot's guest knows 32768");
 	virtio_mmio_destroy(t);
 	virtio_blk_close(b2);
 

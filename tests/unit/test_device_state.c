@@ -37,7 +37,7 @@ static int fake_load(void *obj, struct state_in *in, char *err, size_t errlen)
 	return 0;
 }
 
-static const struct device_instance_ops ops = { fake_save, fake_load };
+static const struct device_instance_ops ops = { fake_save, fake_load, NULL };
 
 static struct state_out save_list(const char *const *names, const uint32_t *vals, unsigned n)
 {
