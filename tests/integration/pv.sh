@@ -20,6 +20,18 @@ ticker_ticks() {
 	grep -Eq "$gen_re" "$ERR" || fail "no generation line after SIGTERM: $(tail -c 400 "$ERR")"
 }
 
+# `ticker R` says it is ready once, after `tick R`, and goes on ticking
+# (nothing is hooked to the ready write in a plain run).
+ticker_says_ready_once() {
+	needs kvm
+	bg_flint run "$(ini ticker 'cmdline = -- 2')" --stats
+	await 60 grep -qx 'tick 4' "$OUT" || fail "no 'tick 4': $(head -c 300 "$OUT") $(head -c 300 "$ERR")"
+	kill -TERM $FPID
+	wait_flint
+	expect_rc 130
+	grep -Eq '^  mmio write pv +1 ' "$ERR" || fail "not one ready exit: $(grep -c mmio "$ERR") mmio lines"
+}
+
 # The guest sees seq 1 and the generation --stats reports; the ready write
 # returns (one exit) and the run goes on.
 pvinfo_sees_its_page() {
@@ -64,6 +76,7 @@ guest_time_is_host_time() {
 }
 
 t ticker_ticks
+t ticker_says_ready_once
 t pvinfo_sees_its_page
 t generation_differs_between_runs
 t guest_time_is_host_time
