@@ -200,6 +200,13 @@ int main(int argc, char **argv)
 	}
 	free(sets);
 	free(control);
+	/* Nothing but QMP cont could ever start the guest. */
+	if (run.paused && !cfg.control_path) {
+		fprintf(stderr, "flint: --paused needs a control socket to be continued from: add "
+			"--control PATH (or [control] socket in %s)\n", file);
+		config_free(&cfg);
+		return FLINT_EXIT_USAGE;
+	}
 	stats_mark(&stats, MARK_CONFIG);
 	if (!strcmp(cmd, "check"))
 		status = flint_check(&cfg);

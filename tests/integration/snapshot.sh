@@ -151,43 +151,38 @@ save_helper_refuses_existing_files_and_symlinks() {
 	wait_vm
 }
 
+# refused FILE MESSAGE [options...]: restoring FILE stops with status 2
+# and MESSAGE, before the guest runs, and nothing crashed.
+refused() {
+	local snap=$1 msg=$2
+	shift 2
+	run "$FLINT" run "$(ini ticker)" --restore "$snap" "$@"
+	expect_rc 2
+	expect_err "$msg"
+	! grep -q "flint: vCPU\|Segmentation\|Assertion\|runtime error" "$ERR" || fail "crash: $(cat "$ERR")"
+}
+# patched NAME OFFSET BYTES: a copy of $TMP/h.snap with BYTES (printf) at OFFSET
+patched() {
+	cp "$TMP/h.snap" "$TMP/$1"
+	printf "$3" | dd of="$TMP/$1" bs=1 seek="$2" conv=notrunc 2>/dev/null
+}
 hostile_snapshot_files() {
 	needs kvm
 	ticker_snapshot "$TMP/h.snap"
-	local ini; ini=$(ini ticker)
 	head -c 3000 "$TMP/h.snap" >"$TMP/trunc.snap"
-	run "$FLINT" run "$ini" --restore "$TMP/trunc.snap"
-	expect_rc 2
-	expect_err "trunc.snap: "
-	cp "$TMP/h.snap" "$TMP/corrupt.snap"
-	printf 'XXXXXXXX' | dd of="$TMP/corrupt.snap" bs=1 seek=300 conv=notrunc 2>/dev/null
-	run "$FLINT" run "$ini" --restore "$TMP/corrupt.snap"
-	expect_rc 2
-	expect_err "corrupt.snap: "
-	run "$FLINT" run "$ini" --restore "$TMP/h.snap" --set machine.memory=128M
-	expect_rc 2
-	expect_err "h.snap: memory is 64 MiB, the configuration asks for 128 MiB"
-	run "$FLINT" run "$ini" --restore "$TMP/h.snap" --set machine.vcpus=2
-	expect_rc 2
-	expect_err "h.snap: 1 vCPU saved, the configuration asks for 2"
+	refused "$TMP/trunc.snap" "trunc.snap: truncated"
+	patched corrupt.snap 300 XXXXXXXX
+	refused "$TMP/corrupt.snap" "corrupt.snap: metadata checksum mismatch"
+	patched version.snap 8 '\x09'
+	refused "$TMP/version.snap" "version.snap: snapshot format version 9, this flint reads version 1"
+	refused "$TMP/h.snap" "h.snap: memory is 64 MiB, the configuration asks for 128 MiB" --set machine.memory=128M
+	refused "$TMP/h.snap" "h.snap: 1 vCPU saved, the configuration asks for 2" --set machine.vcpus=2
 	truncate -s 1M "$TMP/extra.img"
-	run "$FLINT" run "$ini" --restore "$TMP/h.snap" --set "drive.extra.path=$TMP/extra.img"
-	expect_rc 2
-	expect_err "h.snap: device drive: drive.extra missing from the snapshot"
-	cp "$TMP/h.snap" "$TMP/version.snap"
-	printf '\x09' | dd of="$TMP/version.snap" bs=1 seek=8 conv=notrunc 2>/dev/null
-	run "$FLINT" run "$ini" --restore "$TMP/version.snap"
-	expect_rc 2
-	expect_err "version.snap: "
+	refused "$TMP/h.snap" "h.snap: device drive: drive.extra missing from the snapshot" \
+		--set "drive.extra.path=$TMP/extra.img"
 	: >"$TMP/empty.snap"
-	run "$FLINT" run "$ini" --restore "$TMP/empty.snap"
-	expect_rc 2
-	expect_err "empty.snap: "
-	run "$FLINT" run "$ini" --restore "$TMP/none.snap"
-	expect_rc 2
-	expect_err "none.snap: cannot open the snapshot"
-	grep -q "flint: vCPU\|Segmentation\|Assertion" "$ERR" && fail "crash: $(cat "$ERR")"
-	true
+	refused "$TMP/empty.snap" "empty.snap: truncated"
+	refused "$TMP/none.snap" "none.snap: cannot open the snapshot"
 }
 
 # save_at_ready MIB: readyfill fills MIB MiB, says it is ready, is saved,
@@ -280,7 +275,17 @@ net_restored_on_another_tap() {
 	expect_rc 130
 }
 
+paused_needs_a_control_socket() {
+	run "$FLINT" run "$(ini hello)" --paused
+	expect_rc 2
+	expect_err "--paused needs a control socket"
+	run "$FLINT" check "$(ini hello)" --paused
+	expect_rc 2
+	expect_err "only go with run"
+}
+
 t paused_starts_at_cont
+t paused_needs_a_control_socket
 t ticker_restored_twice
 t restored_paused_waits_for_cont
 t restored_vm_under_seccomp_kill
