@@ -68,6 +68,15 @@ int save_at_ready_arm(struct machine *m, const char *path, char *err, size_t err
 			 errno == EEXIST ? ": a snapshot is only ever written to a new file" : "");
 		return -1;
 	}
+	/* Created before the jail, as flint's starting user: give it to the
+	 * user the VM runs as, as the save helper's files are. */
+	if ((m->cfg->jail.set_uid || m->cfg->jail.set_gid) &&
+	    fchown(m->ready_file_fd, m->cfg->jail.set_uid ? m->cfg->jail.uid : (uid_t)-1,
+		   m->cfg->jail.set_gid ? m->cfg->jail.gid : (gid_t)-1) < 0) {
+		snprintf(err, errlen, "--save-at-ready %s: cannot give it to [sandbox] uid/gid: %s", path,
+			 strerror(errno));
+		return -1;
+	}
 	m->ready_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->ready_fd < 0 || ev_add(&m->el, m->ready_fd, EPOLLIN, on_ready_event, m) < 0) {
 		snprintf(err, errlen, "--save-at-ready: %s", strerror(errno));
