@@ -248,7 +248,8 @@ net_restored_on_another_tap() {
 	needs kvm netns python3
 	NS=snap-net-$$
 	ip netns add "$NS" || fail "no netns"
-	trap '[ -n "$VPID" ] && kill "$VPID" 2>/dev/null; ip netns del "$NS" 2>/dev/null; rm -rf "$TMP"' EXIT
+	# This test's subshell only: the script's own trap removes $TMP.
+	trap '[ -n "$VPID" ] && kill "$VPID" 2>/dev/null; ip netns del "$NS" 2>/dev/null' EXIT
 	ip -n "$NS" link set lo up
 	ip -n "$NS" tuntap add snapa mode tap && ip -n "$NS" addr add 10.9.7.1/24 dev snapa && ip -n "$NS" link set snapa up
 	printf '[machine]\nmemory = 64M\n[kernel]\npath = %s\n[net.eth0]\ntap = snapa\nip = 10.9.7.2/24\n' \
