@@ -243,21 +243,29 @@ static int fd_find(const struct qmp_server *srv, const char *name)
 	return -1;
 }
 
-/* As QEMU's: the descriptor that came with this message gets a name. */
-CMD_FN(cmd_getfd)
+/* getfd's and closefd's one argument; NULL with err when missing or not a string. */
+static const char *fdname_arg(json_t *args, char *err, size_t errlen)
 {
-	struct qmp_server *srv = s->srv;
 	json_t *name = json_object_get(args, "fdname");
-	const char *n;
-	int slot;
 
-	(void)cls;
 	if (!json_is_string(name)) {
 		snprintf(err, errlen, name ? "Invalid parameter type for 'fdname', expected: string" :
 			 "Parameter 'fdname' is missing");
 		return NULL;
 	}
-	n = json_string_value(name);
+	return json_string_value(name);
+}
+
+/* As QEMU's: the descriptor that came with this message gets a name. */
+CMD_FN(cmd_getfd)
+{
+	struct qmp_server *srv = s->srv;
+	const char *n = fdname_arg(args, err, errlen);
+	int slot;
+
+	(void)cls;
+	if (!n)
+		return NULL;
 	if (!n[0] || strlen(n) >= QMP_FDNAME_MAX || (n[0] >= '0' && n[0] <= '9')) {
 		snprintf(err, errlen, "Parameter 'fdname' expects a name of 1 to %d characters not "
 			 "starting with a digit", QMP_FDNAME_MAX - 1);
@@ -287,18 +295,15 @@ CMD_FN(cmd_getfd)
 CMD_FN(cmd_closefd)
 {
 	struct qmp_server *srv = s->srv;
-	json_t *name = json_object_get(args, "fdname");
+	const char *n = fdname_arg(args, err, errlen);
 	int slot;
 
 	(void)cls;
-	if (!json_is_string(name)) {
-		snprintf(err, errlen, name ? "Invalid parameter type for 'fdname', expected: string" :
-			 "Parameter 'fdname' is missing");
+	if (!n)
 		return NULL;
-	}
-	slot = fd_find(srv, json_string_value(name));
+	slot = fd_find(srv, n);
 	if (slot < 0) {
-		snprintf(err, errlen, "File descriptor named '%s' not found", json_string_value(name));
+		snprintf(err, errlen, "File descriptor named '%s' not found", n);
 		return NULL;
 	}
 	close(srv->fds[slot].fd);

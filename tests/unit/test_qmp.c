@@ -231,6 +231,16 @@ TEST(every_command_in_table_answers)
 	rig_close(&r);
 }
 
+/* Sends req; the answer must contain text. */
+static void answers(struct rig *r, const char *req, const char *text)
+{
+	json_t *a = answer(r, req);
+
+	CHECK(a != NULL);
+	CHECK_CONTAINS(r->buf, text);
+	json_decref(a);
+}
+
 /* Saving needs a paused VM; a running one is refused naming stop, and
  * the path reaches the VM as it was given. */
 TEST(snapshot_save_needs_a_paused_vm)
@@ -245,15 +255,9 @@ TEST(snapshot_save_needs_a_paused_vm)
 	CHECK(!r.vm.saved[0]);
 	json_decref(a);
 	r.vm.state = QMP_VM_PAUSED;
-	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\"}");
-	CHECK_CONTAINS(r.buf, "exactly one of 'path'");
-	json_decref(a);
-	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":7}}");
-	CHECK_CONTAINS(r.buf, "expected: string");
-	json_decref(a);
-	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/exists\"}}");
-	CHECK_CONTAINS(r.buf, "File exists");
-	json_decref(a);
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\"}", "exactly one of 'path'");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":7}}", "expected: string");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/exists\"}}", "File exists");
 	r.vm.state = QMP_VM_PRELAUNCH;
 	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/s\"}}");
 	CHECK(a && json_object_get(a, "return"));
@@ -277,31 +281,21 @@ TEST(getfd_names_a_passed_descriptor_for_a_save)
 	rig_open(&r, true);
 	r.vm.state = QMP_VM_PAUSED;
 	r.vm.saved_fd = -1;
-	a = answer(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"snap\"}}");
-	CHECK_CONTAINS(r.buf, "No file descriptor supplied via SCM_RIGHTS");
-	json_decref(a);
+	answers(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"snap\"}}", "No file descriptor supplied via SCM_RIGHTS");
 	qmp_session_give_fd(r.s, fd);
-	a = answer(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"9x\"}}");
-	CHECK_CONTAINS(r.buf, "not starting with a digit");
-	json_decref(a);
+	answers(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"9x\"}}", "not starting with a digit");
 	a = answer(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"snap\"}}");
 	CHECK(a && json_object_get(a, "return"));
 	json_decref(a);
-	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"other\"}}");
-	CHECK_CONTAINS(r.buf, "File descriptor named 'other' not found");
-	json_decref(a);
-	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"snap\",\"path\":\"/s\"}}");
-	CHECK_CONTAINS(r.buf, "exactly one of");
-	json_decref(a);
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"other\"}}", "File descriptor named 'other' not found");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"snap\",\"path\":\"/s\"}}", "exactly one of");
 	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"snap\"}}");
 	CHECK(a && json_object_get(a, "return"));
 	CHECK(r.vm.saved_fd == fd);
 	json_decref(a);
 	/* used up: closed, and the name is gone */
 	CHECK(fcntl(fd, F_GETFD) < 0);
-	a = answer(&r, "{\"execute\":\"closefd\",\"arguments\":{\"fdname\":\"snap\"}}");
-	CHECK_CONTAINS(r.buf, "File descriptor named 'snap' not found");
-	json_decref(a);
+	answers(&r, "{\"execute\":\"closefd\",\"arguments\":{\"fdname\":\"snap\"}}", "File descriptor named 'snap' not found");
 	rig_close(&r);
 	qmp_server_close_fds(&r.srv);
 }
