@@ -41,6 +41,13 @@ struct machine {
 	/* Who stopped the VM from outside, as QMP's SHUTDOWN names it
 	 * ("host-signal", "host-qmp-quit"); NULL: the guest or a failure. */
 	const char *stop_by;
+	/* The guest's ready write (vmm/pv.c, include/flint/boot_abi.h) calls
+	 * this on the writing vCPU's thread, which is out of KVM_RUN until it
+	 * returns; the guest's write completes then, so a hook that wants
+	 * the VM paused must ask the main thread and return, not wait for
+	 * this vCPU to park.  NULL: the write just returns.  Set it before
+	 * the vCPUs start. */
+	void (*on_guest_ready)(struct machine *m);
 };
 
 /*
