@@ -85,8 +85,11 @@ struct device_module {
 	 * record that does not fit the spec (another device list, a bad
 	 * value) with a reason in err.  Both run on the main thread while
 	 * every vCPU is parked; save first completes any request it has
-	 * started (nothing half-served is ever saved).  NULL: the module has
-	 * no guest-visible state.
+	 * started (nothing half-served is ever saved), so it may write guest
+	 * memory: copy memory after every save.  load needs guest memory
+	 * mapped; what it re-raises (a kick, an unacknowledged interrupt)
+	 * goes through the event loop, which must not run before the vCPUs'
+	 * state is restored.  NULL: the module has no guest-visible state.
 	 */
 	int (*save)(void *state, struct state_out *out);
 	int (*load)(void *state, struct state_in *in, char *err, size_t errlen);
