@@ -443,14 +443,19 @@ static const char *set_vcpus(struct parser *p, const char *v)
 	return NULL;
 }
 
-/* Relative to the INI's folder, so a configuration works from any cwd. */
+/*
+ * A path in the file is relative to the file's folder, so a configuration
+ * works from any cwd; one given with --set was typed on a command line and
+ * is relative to where it was typed, as with every shell tool.
+ */
 static char *resolve(const struct parser *p, const char *path)
 {
-	size_t dl = path[0] == '/' ? 0 : strlen(p->dir), pl = strlen(path);
+	const char *dir = p->override ? "" : p->dir;
+	size_t dl = path[0] == '/' ? 0 : strlen(dir), pl = strlen(path);
 	char *r = malloc(dl + pl + 1);
 
 	if (r) {
-		memcpy(r, p->dir, dl);
+		memcpy(r, dir, dl);
 		memcpy(r + dl, path, pl + 1);
 	}
 	return r;
@@ -472,18 +477,8 @@ static const char *set_kernel_path(struct parser *p, const char *v)
 	return set_path(p, &p->c->kernel_path, v);
 }
 
-/* The file is opened at boot (and by `flint check`); its errors then point back here. */
 static const char *set_initrd(struct parser *p, const char *v)
 {
-	char *where;
-	int n;
-
-	n = p->override ? asprintf(&where, "--set %s", p->override)
-			: asprintf(&where, "%s:%d", p->c->source, p->line);
-	if (n < 0)
-		return "out of memory";
-	free(p->c->initrd_where);
-	p->c->initrd_where = where;
 	return set_path(p, &p->c->initrd_path, v);
 }
 
@@ -734,7 +729,7 @@ static struct config_net *cur_net(struct parser *p)
 static const char *set_net_tap(struct parser *p, const char *v)
 {
 	struct config_net *n = cur_net(p);
-	char *name, *where;
+	char *name;
 
 	if (strlen(v) > 15)
 		return "interface names are at most 15 bytes (IFNAMSIZ - 1)";
@@ -746,24 +741,10 @@ static const char *set_net_tap(struct parser *p, const char *v)
 			return p->why;
 		}
 	name = strdup(v);
-	if (p->override) {
-		size_t len = strlen(p->override) + 7;
-
-		where = malloc(len);
-		if (where)
-			snprintf(where, len, "--set %s", p->override);
-	} else if (asprintf(&where, "%s:%d", p->c->source, p->line) < 0) {
-		where = NULL;
-	}
-	if (!name || !where) {
-		free(name);
-		free(where);
+	if (!name)
 		return "out of memory";
-	}
 	free(n->tap);
-	free(n->tap_where);
 	n->tap = name;
-	n->tap_where = where;
 	return NULL;
 }
 
@@ -929,6 +910,99 @@ static void check_nets(struct parser *p)
 	p->line = 0;
 }
 
+/* ---- where each key was given ------------------------------------------ */
+
+/* The provenance table: (section, key, index) -> "FILE:LINE" or "--set S.K=V". */
+struct ini_origin {
+	struct config_origin ops;
+	char *source;               /* the INI path as given */
+	struct given {
+		const char *section, *key;  /* the `keys` row's own strings */
+		unsigned index;
+		char *where;
+	} *given;
+	unsigned n, cap;
+};
+
+static const char *ini_where(const struct config_origin *o, const char *section, const char *key,
+			     unsigned index)
+{
+	const struct ini_origin *io = (const struct ini_origin *)o;
+
+	for (unsigned i = 0; key && i < io->n; i++)
+		if (io->given[i].index == index && !strcmp(io->given[i].section, section) &&
+		    !strcmp(io->given[i].key, key))
+			return io->given[i].where;
+	return io->source;
+}
+
+static void ini_release(struct config_origin *o)
+{
+	struct ini_origin *io = (struct ini_origin *)o;
+
+	for (unsigned i = 0; i < io->n; i++)
+		free(io->given[i].where);
+	free(io->given);
+	free(io->source);
+	free(io);
+}
+
+static struct ini_origin *ini_origin_new(const char *source)
+{
+	struct ini_origin *io = calloc(1, sizeof(*io));
+
+	if (!io)
+		return NULL;
+	io->ops = (struct config_origin){ .where = ini_where, .release = ini_release };
+	io->source = strdup(source);
+	if (!io->source) {
+		free(io);
+		return NULL;
+	}
+	return io;
+}
+
+/* Remembers where k of the current instance was given (a later --set wins). */
+static const char *note_where(struct parser *p, const struct key_def *k)
+{
+	struct ini_origin *io = (struct ini_origin *)p->c->origin;
+	struct given *g = NULL;
+	char *where;
+	int n;
+
+	n = p->override ? asprintf(&where, "--set %s", p->override)
+			: asprintf(&where, "%s:%d", io->source, p->line);
+	if (n < 0)
+		return "out of memory";
+	for (unsigned i = 0; i < io->n && !g; i++)
+		if (io->given[i].index == p->cur->index && io->given[i].section == k->section &&
+		    io->given[i].key == k->name)
+			g = &io->given[i];
+	if (!g) {
+		if (io->n == io->cap) {
+			unsigned cap = io->cap ? 2 * io->cap : 32;
+			struct given *grown = realloc(io->given, cap * sizeof(*grown));
+
+			if (!grown) {
+				free(where);
+				return "out of memory";
+			}
+			io->given = grown;
+			io->cap = cap;
+		}
+		g = &io->given[io->n++];
+		*g = (struct given){ .section = k->section, .key = k->name, .index = p->cur->index };
+	}
+	free(g->where);
+	g->where = where;
+	return NULL;
+}
+
+const char *config_where(const struct config *c, const char *section, const char *key, unsigned index)
+{
+	return c->origin ? c->origin->where(c->origin, section, key, index) : c->source ? c->source : "configuration";
+}
+
 static bool apply(struct parser *p, struct instance *in, const struct key_def *k, const char *value)
 {
 	const char *why;
@@ -939,6 +1013,8 @@ static bool apply(struct parser *p, struct instance *in, const struct key_def *k
 		return false;
 	}
 	why = k->set(p, value);
+	if (!why && p->kind != LINE_CONTINUATION)
+		why = note_where(p, k);
 	if (why) {
 		fail(p, "[%s] %s = \"%.*s%s\": %s", in->label, k->name, SHOWN(value), why);
 		return false;
@@ -1204,16 +1280,16 @@ void config_free(struct config *c)
 	for (unsigned i = 0; i < c->nnets; i++) {
 		free(c->nets[i].name);
 		free(c->nets[i].tap);
-		free(c->nets[i].tap_where);
 	}
 	free(c->source);
 	free(c->kernel_path);
 	free(c->cmdline);
 	free(c->initrd_path);
-	free(c->initrd_where);
 	free(c->console_path);
 	free(c->jail.root);
 	free(c->control_path);
+	if (c->origin)
+		c->origin->release(c->origin);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -1253,9 +1329,10 @@ int config_load(struct config *c, const char *path, char *const *overrides, int 
 	c->seccomp = SECCOMP_MODE_TRAP;
 	c->source = strdup(path);
 	c->cmdline = strdup("");
+	c->origin = (struct config_origin *)ini_origin_new(path);
 	dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");
 	p.inst = alloc_instances();
-	if (!c->source || !c->cmdline || !dir || !p.inst) {
+	if (!c->source || !c->cmdline || !c->origin || !dir || !p.inst) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}

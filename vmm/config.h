@@ -26,16 +26,13 @@ enum console_input { CONSOLE_IN_NONE, CONSOLE_IN_STDIN };
 
 struct config_drive {
 	char *name;              /* NAME of [drive.NAME], 1..CONFIG_NAME_MAX characters */
-	char *path;              /* raw disk image, resolved against the INI's folder */
+	char *path;              /* raw disk image, resolved (see config_load) */
 	bool readonly;           /* default false */
 };
 
 struct config_net {
 	char *name;              /* NAME of [net.NAME] */
 	char *tap;               /* an existing tap interface (never created), at most 15 bytes */
-	/* Where tap was given, "config.ini:12" or "--set net.a.tap=t0": the
-	 * tap is opened at run time, and its errors must point here. */
-	char *tap_where;
 	uint8_t mac[6];          /* default: locally administered, from a hash of NAME */
 	uint16_t mtu;            /* CONFIG_MTU_MIN..MAX, default 1500 */
 	bool has_ip, has_gateway;
@@ -43,19 +40,32 @@ struct config_net {
 	unsigned prefix;         /* 1..32, with ip */
 };
 
+/*
+ * Where each key's value was given, for the messages of errors found later
+ * (a kernel, image, tap or socket that fails when opened): filled by the
+ * front end that read the configuration, which alone knows file names and
+ * lines.  where() answers "config.ini:7" or "--set kernel.initrd=x"; for a
+ * key given nowhere (a default), or key NULL, the source as a whole
+ * ("config.ini").
+ */
+struct config_origin {
+	const char *(*where)(const struct config_origin *o, const char *section, const char *key,
+			     unsigned index);
+	void (*release)(struct config_origin *o);
+};
+
 struct config {
 	char *source;            /* INI path as given, for messages */
 	uint64_t memory;         /* bytes, [machine] memory */
 	unsigned vcpus;          /* [machine] vcpus, 1..CONFIG_VCPUS_MAX */
-	char *kernel_path;       /* [kernel] path, resolved against the INI's folder */
+	char *kernel_path;       /* [kernel] path, resolved (see config_load) */
 	char *cmdline;           /* [kernel] cmdline, "" if none; continuation lines joined by ' ' */
-	char *initrd_path;       /* [kernel] initrd, resolved against the INI's folder; NULL if none */
-	char *initrd_where;      /* where it was set, for messages: "config.ini:4" or "--set kernel.initrd=x" */
+	char *initrd_path;       /* [kernel] initrd, resolved (see config_load); NULL if none */
 	enum console_output console_output;
-	char *console_path;      /* for CONSOLE_OUT_FILE, resolved against the INI's folder */
+	char *console_path;      /* for CONSOLE_OUT_FILE, resolved (see config_load) */
 	enum console_input console_input;
 	enum seccomp_mode seccomp;   /* [sandbox] seccomp, default trap */
-	/* [sandbox] chroot (resolved against the INI's folder), uid, gid,
+	/* [sandbox] chroot (resolved, see config_load), uid, gid,
 	 * namespaces; by default none of them. */
 	struct sandbox_jail jail;
 	struct config_drive drives[CONFIG_DRIVES_MAX];   /* in file order, then new ones from --set */
@@ -63,7 +73,12 @@ struct config {
 	char *control_path;      /* [control] socket (QMP), resolved; NULL: no control socket */
 	struct config_net nets[CONFIG_NETS_MAX];         /* in file order, then new ones from --set */
 	unsigned nnets;
+	struct config_origin *origin;  /* NULL: nothing to say where (a spec built in code) */
 };
+
+/* origin->where(), or "configuration" without an origin: never NULL.
+ * index tells [drive.NAME] (or [net.NAME]) instances apart; 0 otherwise. */
+const char *config_where(const struct config *c, const char *section, const char *key, unsigned index);
 
 /*
  * Parses `path`, then applies each override "section.key=value" in order
@@ -74,7 +89,8 @@ struct config {
  *     --set machine.vcpus=0: [machine] vcpus = "0": must be 1 to 64
  * Also checks what only the whole file can say (e.g. [kernel] path missing).
  * A --set may name a drive the file does not have: that adds it.
- * Relative paths, from the file or a --set, are relative to the INI's folder.
+ * Relative paths in the file are relative to the file's folder; those of a
+ * --set, typed on a command line, to the current folder (as any shell tool).
  * Does not touch the kernel or disk files beyond resolving their paths.
  * On failure *c holds nothing to free; on success release it with config_free().
  */

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "control.h"
 #include "exit_codes.h"
@@ -121,8 +122,18 @@ static const struct qmp_vm_ops vm_ops = {
 
 int control_vm_open(struct machine *m, char *err, size_t errlen)
 {
-	m->ctl = control_open(m->cfg->control_path, &m->el, &vm_ops, m, err, errlen);
-	return m->ctl ? 0 : -1;
+	char why[512];
+
+	m->ctl = control_open(m->cfg->control_path, &m->el, &vm_ops, m, why, sizeof(why));
+	if (m->ctl)
+		return 0;
+	/* The path's own errors say where it was configured; the host's
+	 * (socket, fork) are not the configuration's. */
+	if (!strncmp(why, "[control]", 9))
+		snprintf(err, errlen, "%s: %s", config_where(m->cfg, "control", "socket", 0), why);
+	else
+		snprintf(err, errlen, "%s", why);
+	return -1;
 }
 
 void control_vm_stopped(struct machine *m)

@@ -130,7 +130,8 @@ static int cmdline_setup(struct machine *m, char *err, size_t errlen)
 	n = snprintf(cmdline, sizeof(cmdline), "%s%s", m->params, m->cfg->cmdline ? m->cfg->cmdline : "");
 	if (n < 0 || (size_t)n >= sizeof(cmdline)) {
 		snprintf(err, errlen, "%s: [kernel] cmdline: too long with the monitor's %zu bytes of "
-			 "parameters (the limit is %llu bytes)", m->cfg->source, m->params_len,
+			 "parameters (the limit is %llu bytes)", config_where(m->cfg, "kernel", "cmdline", 0),
+			 m->params_len,
 			 (unsigned long long)FLINT_CMDLINE_SIZE - 1);
 		return -1;
 	}
@@ -226,6 +227,7 @@ static int vcpu_sandbox(struct vcpu *v, void *ctx)
 static int jail_enter(struct machine *m, char *err, size_t errlen)
 {
 	const struct sandbox_jail *j = &m->cfg->jail;
+	const char *key;
 	char why[512];
 
 	if (!j->namespaces && !j->root && !j->set_uid && !j->set_gid)
@@ -238,8 +240,8 @@ static int jail_enter(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: a set-up thread is still running (a bug in flint)");
 		return -1;
 	}
-	if (sandbox_jail_enter(j, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", m->cfg->source, why);
+	if (sandbox_jail_enter(j, &key, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", config_where(m->cfg, "sandbox", key, 0), why);
 		return -1;
 	}
 	return 0;
@@ -368,7 +370,7 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	static struct machine m; /* large (command-line buffer), and one per process */
 	struct pvh_image img = { 0 };
 	struct initrd_image initrd = { 0 };
-	char err[1024] = "";
+	char err[1024] = "", why[900];
 	int status = FLINT_EXIT_VMM, rc;
 
 	m = (struct machine){ .cfg = cfg, .signal_fd = -1, .tick_fd = -1, .el = { .epfd = -1, .urgent_epfd = -1 } };
@@ -384,9 +386,13 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	}
 	/* Errors in the kernel file, the images and the command line are the
 	 * user's to fix (status 2); the kernel goes first so they fail fast. */
-	if (pvh_load(&m.vm.mem, cfg->kernel_path, &img, err, sizeof(err)) < 0 ||
-	    (cfg->initrd_path && initrd_load(&m.vm.mem, cfg->initrd_path, cfg->initrd_where, img.hi,
-					     true, &initrd, err, sizeof(err)) < 0)) {
+	if (pvh_load(&m.vm.mem, cfg->kernel_path, &img, why, sizeof(why)) < 0) {
+		snprintf(err, sizeof(err), "%s: %s", config_where(cfg, "kernel", "path", 0), why);
+		status = FLINT_EXIT_USAGE;
+		goto out;
+	}
+	if (cfg->initrd_path && initrd_load(&m.vm.mem, cfg->initrd_path, config_where(cfg, "kernel", "initrd", 0),
+					    img.hi, true, &initrd, err, sizeof(err)) < 0) {
 		status = FLINT_EXIT_USAGE;
 		goto out;
 	}
