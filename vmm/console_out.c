@@ -164,7 +164,7 @@ int console_out_open(struct console_out *o, const struct config *cfg, char *err,
 	case CONSOLE_OUT_FILE:
 		if (console_out_open_file(o, cfg->console_path, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s: [console] output = file:%s: %s",
-				 config_where(cfg, "console", "output", 0), cfg->console_path, why);
+				 spec_where(cfg, "console", "output", 0), cfg->console_path, why);
 			return -1;
 		}
 		return 0;

@@ -130,7 +130,7 @@ int control_vm_open(struct machine *m, char *err, size_t errlen)
 	/* The path's own errors say where it was configured; the host's
 	 * (socket, fork) are not the configuration's. */
 	if (!strncmp(why, "[control]", 9))
-		snprintf(err, errlen, "%s: %s", config_where(m->cfg, "control", "socket", 0), why);
+		snprintf(err, errlen, "%s: %s", spec_where(m->cfg, "control", "socket", 0), why);
 	else
 		snprintf(err, errlen, "%s", why);
 	return -1;

@@ -31,7 +31,7 @@ struct virtio_blk *drive_open(const struct config *cfg, const struct config_driv
 
 	if (!b)
 		snprintf(err, errlen, "%s: [drive.%s] path = %s: %s",
-			 config_where(cfg, "drive", "path", (unsigned)(d - cfg->drives)), d->name, d->path, e);
+			 spec_where(cfg, "drive", "path", (unsigned)(d - cfg->drives)), d->name, d->path, e);
 	return b;
 }
 

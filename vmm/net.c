@@ -71,7 +71,7 @@ static void tap_error(const struct config *cfg, unsigned index, const char *why,
 {
 	const struct config_net *c = &cfg->nets[index];
 
-	snprintf(err, errlen, "%s: [net.%s] tap = \"%s\": %s", config_where(cfg, "net", "tap", index),
+	snprintf(err, errlen, "%s: [net.%s] tap = \"%s\": %s", spec_where(cfg, "net", "tap", index),
 		 c->name, c->tap, why);
 }
 

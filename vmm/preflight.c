@@ -44,9 +44,9 @@ static int check_kernel(const struct config *cfg, struct pvh_image *img)
 	}
 	rc = pvh_load(&m, cfg->kernel_path, img, err, sizeof(err));
 	if (rc < 0)
-		fprintf(stderr, "flint: %s: %s\n", config_where(cfg, "kernel", "path", 0), err);
+		fprintf(stderr, "flint: %s: %s\n", spec_where(cfg, "kernel", "path", 0), err);
 	if (rc == 0 && cfg->initrd_path) {
-		rc = initrd_load(&m, cfg->initrd_path, config_where(cfg, "kernel", "initrd", 0), img->hi, true,
+		rc = initrd_load(&m, cfg->initrd_path, spec_where(cfg, "kernel", "initrd", 0), img->hi, true,
 				 &initrd, err, sizeof(err));
 		if (rc < 0)
 			fprintf(stderr, "flint: %s\n", err);
@@ -55,7 +55,7 @@ static int check_kernel(const struct config *cfg, struct pvh_image *img)
 	if (rc < 0)
 		return FLINT_EXIT_USAGE;
 	if (initrd.size)
-		printf("%s: initrd %s: %llu bytes at 0x%llx\n", config_where(cfg, NULL, NULL, 0), cfg->initrd_path,
+		printf("%s: initrd %s: %llu bytes at 0x%llx\n", spec_where(cfg, NULL, NULL, 0), cfg->initrd_path,
 		       (unsigned long long)initrd.size, (unsigned long long)initrd.gpa);
 	return 0;
 }
@@ -107,7 +107,7 @@ static int check_host(const struct config *cfg)
 	if (cfg->vcpus <= limit)
 		return 0;
 	fprintf(stderr, "flint: %s: [machine] vcpus = %u: KVM on this host allows at most %u vCPUs "
-		"per VM (KVM_CAP_MAX_VCPUS); lower [machine] vcpus\n", config_where(cfg, "machine", "vcpus", 0),
+		"per VM (KVM_CAP_MAX_VCPUS); lower [machine] vcpus\n", spec_where(cfg, "machine", "vcpus", 0),
 		cfg->vcpus, limit);
 	return FLINT_EXIT_USAGE;
 }
@@ -119,7 +119,7 @@ static int check_console(const struct config *cfg)
 
 	if (cfg->console_output != CONSOLE_OUT_FILE || console_out_check_file(cfg->console_path, err, sizeof(err)) == 0)
 		return 0;
-	fprintf(stderr, "flint: %s: [console] output = file:%s: %s\n", config_where(cfg, "console", "output", 0),
+	fprintf(stderr, "flint: %s: [console] output = file:%s: %s\n", spec_where(cfg, "console", "output", 0),
 		cfg->console_path, err);
 	return FLINT_EXIT_USAGE;
 }
@@ -131,13 +131,13 @@ static int check_control(const struct config *cfg)
 
 	if (!cfg->control_path || control_check(cfg->control_path, err, sizeof(err)) == 0)
 		return 0;
-	fprintf(stderr, "flint: %s: %s\n", config_where(cfg, "control", "socket", 0), err);
+	fprintf(stderr, "flint: %s: %s\n", spec_where(cfg, "control", "socket", 0), err);
 	return FLINT_EXIT_USAGE;
 }
 
 static void jail_problem(void *ctx, const char *key, const char *msg)
 {
-	fprintf(stderr, "flint: %s: %s\n", config_where(ctx, "sandbox", key, 0), msg);
+	fprintf(stderr, "flint: %s: %s\n", spec_where(ctx, "sandbox", key, 0), msg);
 }
 
 /* [sandbox]: what entering the jail would refuse (not root, no such folder). */
@@ -193,7 +193,7 @@ int flint_check(const struct config *cfg)
 		return FLINT_EXIT_USAGE;
 	}
 	printf("%s: OK (kernel %s, entry 0x%x, %llu MiB, %u vCPU%s, %u drive%s, %u net%s)\n",
-	       config_where(cfg, NULL, NULL, 0), cfg->kernel_path, img.entry32,
+	       spec_where(cfg, NULL, NULL, 0), cfg->kernel_path, img.entry32,
 	       (unsigned long long)(cfg->memory >> 20), cfg->vcpus, cfg->vcpus == 1 ? "" : "s", cfg->ndrives,
 	       cfg->ndrives == 1 ? "" : "s", cfg->nnets, cfg->nnets == 1 ? "" : "s");
 	fputs(lines ? lines : "", stdout);

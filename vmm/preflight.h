@@ -2,7 +2,7 @@
 #ifndef FLINT_PREFLIGHT_H
 #define FLINT_PREFLIGHT_H
 
-#include "config.h"
+#include "spec.h"
 
 /*
  * Loads the kernel into scratch memory, opens every drive image as `flint

@@ -130,7 +130,7 @@ static int cmdline_setup(struct machine *m, char *err, size_t errlen)
 	n = snprintf(cmdline, sizeof(cmdline), "%s%s", m->params, m->cfg->cmdline ? m->cfg->cmdline : "");
 	if (n < 0 || (size_t)n >= sizeof(cmdline)) {
 		snprintf(err, errlen, "%s: [kernel] cmdline: too long with the monitor's %zu bytes of "
-			 "parameters (the limit is %llu bytes)", config_where(m->cfg, "kernel", "cmdline", 0),
+			 "parameters (the limit is %llu bytes)", spec_where(m->cfg, "kernel", "cmdline", 0),
 			 m->params_len,
 			 (unsigned long long)FLINT_CMDLINE_SIZE - 1);
 		return -1;
@@ -241,7 +241,7 @@ static int jail_enter(struct machine *m, char *err, size_t errlen)
 		return -1;
 	}
 	if (sandbox_jail_enter(j, &key, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", config_where(m->cfg, "sandbox", key, 0), why);
+		snprintf(err, errlen, "%s: %s", spec_where(m->cfg, "sandbox", key, 0), why);
 		return -1;
 	}
 	return 0;
@@ -387,11 +387,11 @@ int flint_run(const struct config *cfg, struct stats *stats)
 	/* Errors in the kernel file, the images and the command line are the
 	 * user's to fix (status 2); the kernel goes first so they fail fast. */
 	if (pvh_load(&m.vm.mem, cfg->kernel_path, &img, why, sizeof(why)) < 0) {
-		snprintf(err, sizeof(err), "%s: %s", config_where(cfg, "kernel", "path", 0), why);
+		snprintf(err, sizeof(err), "%s: %s", spec_where(cfg, "kernel", "path", 0), why);
 		status = FLINT_EXIT_USAGE;
 		goto out;
 	}
-	if (cfg->initrd_path && initrd_load(&m.vm.mem, cfg->initrd_path, config_where(cfg, "kernel", "initrd", 0),
+	if (cfg->initrd_path && initrd_load(&m.vm.mem, cfg->initrd_path, spec_where(cfg, "kernel", "initrd", 0),
 					    img.hi, true, &initrd, err, sizeof(err)) < 0) {
 		status = FLINT_EXIT_USAGE;
 		goto out;

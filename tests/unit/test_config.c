@@ -525,7 +525,7 @@ TEST(net_minimal_defaults)
 		char want[128];
 
 		snprintf(want, sizeof(want), "%s:5", t.ini);
-		CHECK(!strcmp(config_where(&c, "net", "tap", 0), want));
+		CHECK(!strcmp(spec_where(&c, "net", "tap", 0), want));
 	}
 	if (load_ok(KERNEL "[net.eth0]\ntap = other\n[net.eth1]\ntap = t1\n", NULL, 0, &c2, &t) != 0) {
 		CHECK(0);
@@ -587,7 +587,7 @@ TEST(net_set_adds_and_changes)
 	CHECK(c.nets[0].mtu == 4000);
 	CHECK(!strcmp(c.nets[1].name, "new") && !strcmp(c.nets[1].tap, "attach9"));
 	CHECK(c.nets[1].has_ip && c.nets[1].prefix == 12);
-	CHECK(!strcmp(config_where(&c, "net", "tap", 1), "--set net.new.tap=attach9"));
+	CHECK(!strcmp(spec_where(&c, "net", "tap", 1), "--set net.new.tap=attach9"));
 	config_free(&c);
 }
 
@@ -728,9 +728,9 @@ TEST(defaults)
 	CHECK(c.console_output == CONSOLE_OUT_STDOUT);
 	CHECK(c.console_path == NULL);
 	CHECK(c.console_input == CONSOLE_IN_NONE);
-	CHECK(!strcmp(c.source, t.ini));
+	CHECK(!strcmp(spec_where(&c, NULL, NULL, 0), t.ini));
 	config_free(&c);
-	CHECK(c.kernel_path == NULL && c.source == NULL);
+	CHECK(c.kernel_path == NULL && c.origin == NULL);
 	config_free(&c);  /* twice is harmless */
 }
 
@@ -1172,14 +1172,14 @@ TEST(where_each_key_was_given)
 		return;
 	}
 	snprintf(want, sizeof(want), "%s:2", t.ini);
-	CHECK(!strcmp(config_where(&c, "kernel", "path", 0), want));
+	CHECK(!strcmp(spec_where(&c, "kernel", "path", 0), want));
 	snprintf(want, sizeof(want), "%s:4", t.ini);
-	CHECK(!strcmp(config_where(&c, "drive", "path", 0), want));
-	CHECK(!strcmp(config_where(&c, "drive", "path", 1), "--set drive.b.path=/x.img"));
+	CHECK(!strcmp(spec_where(&c, "drive", "path", 0), want));
+	CHECK(!strcmp(spec_where(&c, "drive", "path", 1), "--set drive.b.path=/x.img"));
 	snprintf(want, sizeof(want), "%s:8", t.ini);
-	CHECK(!strcmp(config_where(&c, "control", "socket", 0), want));
-	CHECK(!strcmp(config_where(&c, "machine", "memory", 0), t.ini));
-	CHECK(!strcmp(config_where(&c, NULL, NULL, 0), t.ini));
+	CHECK(!strcmp(spec_where(&c, "control", "socket", 0), want));
+	CHECK(!strcmp(spec_where(&c, "machine", "memory", 0), t.ini));
+	CHECK(!strcmp(spec_where(&c, NULL, NULL, 0), t.ini));
 	config_free(&c);
 }
 
@@ -1267,7 +1267,7 @@ TEST(initrd_resolved_and_remembers_its_line)
 	snprintf(want, sizeof(want), "%s/images/root.cpio", t.dir);
 	CHECK(c.initrd_path && !strcmp(c.initrd_path, want));
 	snprintf(want, sizeof(want), "%s:4", t.ini);
-	CHECK(!strcmp(config_where(&c, "kernel", "initrd", 0), want));
+	CHECK(!strcmp(spec_where(&c, "kernel", "initrd", 0), want));
 	config_free(&c);
 }
 
@@ -1280,7 +1280,7 @@ TEST(initrd_absent_by_default)
 		return;
 	CHECK(c.initrd_path == NULL);
 	/* Given nowhere: the file as a whole. */
-	CHECK(!strcmp(config_where(&c, "kernel", "initrd", 0), t.ini));
+	CHECK(!strcmp(spec_where(&c, "kernel", "initrd", 0), t.ini));
 	config_free(&c);
 }
 
@@ -1293,7 +1293,7 @@ TEST(initrd_from_set_overrides_file)
 	if (load_ok(KERNEL "initrd = a.cpio\n", sets, 1, &c, &t))
 		return;
 	CHECK(c.initrd_path && !strcmp(c.initrd_path, "/abs/other.cpio"));
-	CHECK(!strcmp(config_where(&c, "kernel", "initrd", 0), "--set kernel.initrd=/abs/other.cpio"));
+	CHECK(!strcmp(spec_where(&c, "kernel", "initrd", 0), "--set kernel.initrd=/abs/other.cpio"));
 	config_free(&c);
 }
 
