@@ -104,6 +104,18 @@ example_copied_elsewhere_names_line() {
 	expect_rc 2
 	expect_err "flint: $TMP/c.ini:$line: [kernel] path = \"$TMP/build/guest/hello.elf\": cannot open: No such file or directory"
 }
+# run says the same, with the same place.
+run_names_where_too() {
+	local line
+	cp config.ini.example "$TMP/c.ini"
+	line=$(grep -n '^path = build/guest/hello.elf' config.ini.example | cut -d: -f1)
+	run "$FLINT" run "$TMP/c.ini"
+	expect_rc 2
+	expect_err "flint: $TMP/c.ini:$line: [kernel] path = \"$TMP/build/guest/hello.elf\": cannot open"
+	run "$FLINT" run config.ini.example --set control.socket=/nonexistent/dir/vm.sock
+	expect_rc 2
+	expect_err "flint: --set control.socket=/nonexistent/dir/vm.sock: [control] socket = /nonexistent/dir/vm.sock: No such file or directory"
+}
 # One rule: a --set path is relative to where it was typed.
 set_path_relative_to_cwd() {
 	local here=$PWD
@@ -127,7 +139,7 @@ bzimage_kernel_explained() {
 
 for f in check_lists_every_problem check_control_socket_from_set check_control_socket_in_use \
 	check_console_file_ok_leaves_nothing check_jail_needs_root check_without_kvm_is_a_note \
-	example_copied_elsewhere_names_line set_path_relative_to_cwd bzimage_kernel_explained; do
+	example_copied_elsewhere_names_line run_names_where_too set_path_relative_to_cwd bzimage_kernel_explained; do
 	t "$f"
 done
 exit $((failures > 0))
