@@ -32,6 +32,17 @@ static void base(struct config *s)
 	s->kernel_path = strdup("/k.elf");
 }
 
+/* A [net.NAME] as a front end would add it; the caller sets the rest. */
+static struct config_net *add_net(struct config *s, const char *name, const char *tap, unsigned mtu,
+				  uint8_t mac0)
+{
+	struct config_net *n = &s->nets[s->nnets++];
+
+	*n = (struct config_net){ .name = strdup(name), .tap = strdup(tap), .mtu = (uint16_t)mtu,
+				  .mac = { mac0, 0, 0, 0, 0, 1 } };
+	return n;
+}
+
 TEST(defaults_need_only_a_kernel)
 {
 	struct config s;
@@ -56,11 +67,8 @@ TEST(every_bad_value_named_with_its_key_and_index)
 	base(&s);
 	s.memory = 3;
 	s.vcpus = 65;
-	s.nnets = 2;
-	s.nets[0] = (struct config_net){ .name = strdup("a"), .tap = strdup("t0"), .mtu = 1500,
-					 .mac = { 0x52, 0, 0, 0, 0, 1 } };
-	s.nets[1] = (struct config_net){ .name = strdup("b"), .tap = strdup("bad/tap"), .mtu = 20,
-					 .mac = { 0x01, 0, 0, 0, 0, 1 } };
+	add_net(&s, "a", "t0", 1500, 0x52);
+	add_net(&s, "b", "bad/tap", 20, 0x01);
 	CHECK(spec_check(&s, collect, &seen) == 5);
 	CHECK(!strcmp(seen.p[0].key, "memory") && seen.p[0].kind == SPEC_BAD_VALUE);
 	CHECK_CONTAINS(seen.p[0].why, "must be 4M to 3G");
@@ -76,15 +84,18 @@ TEST(every_bad_value_named_with_its_key_and_index)
 TEST(rules_between_keys)
 {
 	struct config s;
+	struct config_net *n;
 	struct seen seen = { 0 };
 
 	base(&s);
-	s.nnets = 2;
-	s.nets[0] = (struct config_net){ .name = strdup("a"), .tap = strdup("t0"), .mtu = 1500,
-					 .mac = { 2 }, .has_gateway = true, .gateway = 0x0a000001 };
-	s.nets[1] = (struct config_net){ .name = strdup("b"), .tap = strdup("t0"), .mtu = 1500, .mac = { 2 },
-					 .has_ip = true, .ip = 0x0a000002, .prefix = 24,
-					 .has_gateway = true, .gateway = 0x0a000102 };
+	n = add_net(&s, "a", "t0", 1500, 2);
+	n->has_gateway = true;
+	n->gateway = 0x0a000001;
+	n = add_net(&s, "b", "t0", 1500, 2);
+	n->has_ip = n->has_gateway = true;
+	n->ip = 0x0a000002;
+	n->prefix = 24;
+	n->gateway = 0x0a000102;
 	s.ndrives = 1;
 	s.drives[0] = (struct config_drive){ .name = strdup("d") };
 	CHECK(spec_check(&s, collect, &seen) == 4);
