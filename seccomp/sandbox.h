@@ -104,8 +104,17 @@ struct sandbox_jail {
  * It needs root's capabilities (CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID,
  * CAP_SETGID); the messages say which one is missing.  Makes no system
  * call when j asks for nothing.  Returns 0, or -1 with a message in err
- * that names the [sandbox] key.
+ * that names the [sandbox] key, and the key itself in *key (if key is not
+ * NULL) for the caller to say where it was configured.
  */
-int sandbox_jail_enter(const struct sandbox_jail *j, char *err, size_t errlen);
+int sandbox_jail_enter(const struct sandbox_jail *j, const char **key, char *err, size_t errlen);
+/*
+ * What sandbox_jail_enter(j) would refuse here, found without doing any of
+ * it (`flint check`): a missing chroot directory, a capability this
+ * process lacks.  Calls report() once per failing [sandbox] key with the
+ * message sandbox_jail_enter() would give; returns how many.
+ */
+int sandbox_jail_check(const struct sandbox_jail *j,
+		       void (*report)(void *ctx, const char *key, const char *msg), void *ctx);
 
 #endif

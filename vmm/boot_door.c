@@ -53,7 +53,8 @@ static int cmdline_setup(struct machine *m, char *err, size_t errlen)
 	n = snprintf(cmdline, sizeof(cmdline), "%s%s", m->params, m->cfg->cmdline ? m->cfg->cmdline : "");
 	if (n < 0 || (size_t)n >= sizeof(cmdline)) {
 		snprintf(err, errlen, "%s: [kernel] cmdline: too long with the monitor's %zu bytes of "
-			 "parameters (the limit is %llu bytes)", m->cfg->source, m->params_len,
+			 "parameters (the limit is %llu bytes)", spec_where(m->cfg, "kernel", "cmdline", 0),
+			 m->params_len,
 			 (unsigned long long)FLINT_CMDLINE_SIZE - 1);
 		return -1;
 	}
@@ -65,15 +66,19 @@ int machine_boot(struct machine *m, int *status, char *err, size_t errlen)
 	const struct config *cfg = m->cfg;
 	struct pvh_image img = { 0 };
 	struct initrd_image initrd = { 0 };
+	char why[900];
 
 	if (machine_build_vm(m, VM_BACKING_ANONYMOUS, status, err, errlen) < 0)
 		return -1;
 	/* Errors in the kernel file, the images and the command line are the
 	 * user's to fix (status 2); the kernel goes first so they fail fast. */
 	*status = FLINT_EXIT_USAGE;
-	if (pvh_load(&m->vm.mem, cfg->kernel_path, &img, err, errlen) < 0 ||
-	    (cfg->initrd_path && initrd_load(&m->vm.mem, cfg->initrd_path, cfg->initrd_where, img.hi,
-					     true, &initrd, err, errlen) < 0))
+	if (pvh_load(&m->vm.mem, cfg->kernel_path, &img, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", spec_where(cfg, "kernel", "path", 0), why);
+		return -1;
+	}
+	if (cfg->initrd_path && initrd_load(&m->vm.mem, cfg->initrd_path, spec_where(cfg, "kernel", "initrd", 0),
+					    img.hi, true, &initrd, err, errlen) < 0)
 		return -1;
 	m->stats_gpa = img.stats_gpa;
 	if (machine_build_devices(m, status, err, errlen) < 0)

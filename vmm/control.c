@@ -2,6 +2,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "path_check.h"
 #include "sandbox.h"
 
 _Static_assert(CONTROL_MAX_CLIENTS + 1 <= SANDBOX_FD_HEADROOM,
@@ -210,17 +212,23 @@ static void on_listen(void *ctx, uint32_t events)
 	flush_client(cl); /* the greeting */
 }
 
-/* 0 if nothing is at path or a dead socket was removed; -1 with err. */
-static int clear_stale(const char *path, char *err, size_t errlen)
+/*
+ * 0 if nothing is at path or a dead socket was removed; -1 with err.
+ * check_only (`flint check`) removes nothing, and where nothing is yet it
+ * asks whether bind() could create the path.
+ */
+static int clear_stale(const char *path, bool check_only, char *err, size_t errlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, rc;
 
 	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
+		int e = errno == ENOENT && check_only ? path_creatable(path) : errno == ENOENT ? 0 : errno;
+
+		if (!e)
 			return 0;
-		snprintf(err, errlen, "[control] socket = %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "[control] socket = %s: %s", path, strerror(e));
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
@@ -242,6 +250,8 @@ static int clear_stale(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	/* Refused: a socket nobody listens on, left by a flint that was killed. */
+	if (errno == ECONNREFUSED && check_only)
+		return 0;
 	if (errno != ECONNREFUSED || unlink(path) < 0) {
 		snprintf(err, errlen, "[control] socket = %s: %s", path, strerror(errno));
 		return -1;
@@ -293,6 +303,21 @@ static int start_janitor(const char *path, const struct stat *made, char *err, s
 	return p[1];
 }
 
+/* The path fits in sockaddr_un: 0, or -1 with err. */
+static int check_length(const char *path, char *err, size_t errlen)
+{
+	if (strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path))
+		return 0;
+	snprintf(err, errlen, "[control] socket = %s: longer than %zu bytes (a Unix socket "
+		 "path limit; use a shorter one)", path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	return -1;
+}
+
+int control_check(const char *path, char *err, size_t errlen)
+{
+	return check_length(path, err, errlen) < 0 ? -1 : clear_stale(path, true, err, errlen);
+}
+
 struct control *control_open(const char *path, struct event_loop *el, const struct qmp_vm_ops *ops,
 			     void *ctx, char *err, size_t errlen)
 {
@@ -302,12 +327,7 @@ struct control *control_open(const char *path, struct event_loop *el, const stru
 	mode_t old;
 	int fd;
 
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		snprintf(err, errlen, "[control] socket = %s: longer than %zu bytes (a Unix socket "
-			 "path limit; use a shorter one)", path, sizeof(a.sun_path) - 1);
-		return NULL;
-	}
-	if (clear_stale(path, err, errlen) < 0)
+	if (check_length(path, err, errlen) < 0 || clear_stale(path, false, err, errlen) < 0)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c) {

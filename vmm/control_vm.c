@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -152,14 +153,24 @@ static const struct qmp_vm_ops vm_ops = {
 
 static int control_vm_open(struct machine *m, char *err, size_t errlen)
 {
+	char why[512];
+
 	if (!m->cfg->control_path)
 		return 0;
 	/* Before the jail: the helper keeps the host's view of paths. */
 	m->saver = save_helper_start(&m->cfg->jail, m->cfg->seccomp, err, errlen);
 	if (!m->saver)
 		return -1;
-	m->ctl = control_open(m->cfg->control_path, &m->el, &vm_ops, m, err, errlen);
-	return m->ctl ? 0 : -1;
+	m->ctl = control_open(m->cfg->control_path, &m->el, &vm_ops, m, why, sizeof(why));
+	if (m->ctl)
+		return 0;
+	/* The path's own errors say where it was configured; the host's
+	 * (socket, fork) are not the configuration's. */
+	if (!strncmp(why, "[control]", 9))
+		snprintf(err, errlen, "%s: %s", spec_where(m->cfg, "control", "socket", 0), why);
+	else
+		snprintf(err, errlen, "%s", why);
+	return -1;
 }
 
 static int control_vm_fds(const struct machine *m, int *fds, int max)

@@ -30,7 +30,8 @@ struct virtio_blk *drive_open(const struct config *cfg, const struct config_driv
 	struct virtio_blk *b = virtio_blk_open(d->path, d->readonly, e, sizeof(e));
 
 	if (!b)
-		snprintf(err, errlen, "%s: [drive.%s] path = %s: %s", cfg->source, d->name, d->path, e);
+		snprintf(err, errlen, "%s: [drive.%s] path = %s: %s",
+			 spec_where(cfg, "drive", "path", (unsigned)(d - cfg->drives)), d->name, d->path, e);
 	return b;
 }
 

@@ -66,19 +66,13 @@ static int bad_usage(const char *fmt, const char *arg)
 	return FLINT_EXIT_USAGE;
 }
 
-/* --control PATH is [control] socket = PATH, but relative to the current
- * folder, as a command-line path is expected to be (a --set path is
- * relative to the INI's folder). */
+/* --control PATH is --set control.socket=PATH: like every path typed on
+ * the command line, relative to the current folder. */
 static char *control_override(const char *path)
 {
-	char cwd[4096], *r;
-	bool rel = path[0] != '/';
+	char *r;
 
-	if (rel && !getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	if (asprintf(&r, "control.socket=%s%s%s", rel ? cwd : "", rel ? "/" : "", path) < 0)
-		return NULL;
-	return r;
+	return asprintf(&r, "control.socket=%s", path) < 0 ? NULL : r;
 }
 
 static int seccomp_dump_cmd(const char *role, const char *extra)
@@ -146,7 +140,7 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			if (control || !(control = control_override(optarg)))
-				return bad_usage("%s", control ? "--control given twice" : "--control: cannot resolve the path against the current folder");
+				return bad_usage("%s", control ? "--control given twice" : "out of memory");
 			sets[nsets++] = control;
 			break;
 		case 'p':

@@ -67,10 +67,12 @@ int net_ip_param(const struct config_net *n, unsigned index, char *buf, size_t l
 }
 
 /* "config.ini:12: [net.eth0] tap = "t0": why", the form config errors take. */
-static void tap_error(const struct config_net *c, const char *why, char *err, size_t errlen)
+static void tap_error(const struct config *cfg, unsigned index, const char *why, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s: [net.%s] tap = \"%s\": %s", c->tap_where ? c->tap_where : "?", c->name,
-		 c->tap, why);
+	const struct config_net *c = &cfg->nets[index];
+
+	snprintf(err, errlen, "%s: [net.%s] tap = \"%s\": %s", spec_where(cfg, "net", "tap", index),
+		 c->name, c->tap, why);
 }
 
 static void on_tap(void *ctx, uint32_t events)
@@ -90,7 +92,7 @@ static int net_setup_one(struct machine *m, struct net_if *n, const struct confi
 	snprintf(n->name, sizeof(n->name), "net.%s", c->name);
 	n->tap = tap_open(c->tap, &n->offload, why, sizeof(why));
 	if (n->tap < 0) {
-		tap_error(c, why, err, errlen);
+		tap_error(m->cfg, (unsigned)(c - m->cfg->nets), why, err, errlen);
 		return -1;
 	}
 	memcpy(p.mac, c->mac, sizeof(p.mac));
@@ -244,20 +246,25 @@ const struct device_module net_module = {
 	.state_version = 1,
 };
 
-int net_check(const struct config *cfg, FILE *out, char *err, size_t errlen)
+int net_check(const struct config *cfg, FILE *out, FILE *errs)
 {
 	bool offload[CONFIG_NETS_MAX];
+	int status = 0;
 
 	for (unsigned i = 0; i < cfg->nnets; i++) {
-		char why[512];
+		char why[512], err[1024];
 		int fd = tap_open(cfg->nets[i].tap, &offload[i], why, sizeof(why));
 
 		if (fd < 0) {
-			tap_error(&cfg->nets[i], why, err, errlen);
-			return -1;
+			tap_error(cfg, i, why, err, sizeof(err));
+			fprintf(errs, "flint: %s\n", err);
+			status = -1;
+			continue;
 		}
 		close(fd);
 	}
+	if (status < 0)
+		return -1;
 	for (unsigned i = 0; i < cfg->nnets; i++) {
 		const struct config_net *n = &cfg->nets[i];
 		char param[96];

@@ -101,6 +101,7 @@ static int vcpu_sandbox(struct vcpu *v, void *ctx)
 static int jail_enter(struct machine *m, char *err, size_t errlen)
 {
 	const struct sandbox_jail *j = &m->cfg->jail;
+	const char *key;
 	char why[512];
 
 	if (!j->namespaces && !j->root && !j->set_uid && !j->set_gid)
@@ -113,8 +114,8 @@ static int jail_enter(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: a set-up thread is still running (a bug in flint)");
 		return -1;
 	}
-	if (sandbox_jail_enter(j, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", m->cfg->source, why);
+	if (sandbox_jail_enter(j, &key, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", spec_where(m->cfg, "sandbox", key, 0), why);
 		return -1;
 	}
 	return 0;

@@ -12,27 +12,11 @@
 
 #include "cpuid_cache.h"
 #include "exit_codes.h"
+#include "kvm_access.h"
 #include "stats.h"
 
 /* IOAPIC pins KVM reserves routes for when user space owns the IOAPIC. */
 #define SPLIT_IRQCHIP_PINS 24
-
-static int open_kvm(char *err, size_t errlen)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd >= 0)
-		return fd;
-	if (errno == ENOENT)
-		snprintf(err, errlen, "/dev/kvm: no such device: KVM is not available here "
-			 "(load kvm_intel, kvm_amd or kvm_pvm, or enable virtualization)");
-	else if (errno == EACCES || errno == EPERM)
-		snprintf(err, errlen, "/dev/kvm: permission denied: add yourself to the group "
-			 "that owns it (usually: sudo usermod -aG kvm $USER, then log in again)");
-	else
-		snprintf(err, errlen, "/dev/kvm: %s", strerror(errno));
-	return -1;
-}
 
 static int check_caps(struct vm *vm, char *err, size_t errlen)
 {
@@ -186,7 +170,7 @@ int vm_create_backed(struct vm *vm, uint64_t memory, unsigned nvcpus, struct vm_
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	vm_pause_init(vm);
-	vm->kvm_fd = open_kvm(err, errlen);
+	vm->kvm_fd = kvm_open(err, errlen);
 	if (vm->kvm_fd < 0 || check_caps(vm, err, errlen) < 0)
 		return -1;
 	if (check_vcpus(vm, nvcpus, err, errlen) < 0)
