@@ -15,6 +15,7 @@
 #include "sandbox.h"
 #include "stats.h"
 #include "teardown.h"
+#include "version.h"
 
 /* The one list of commands: --help, `flint help`, `flint` alone and the
  * unknown-command error all print it, so they cannot disagree. */
@@ -162,7 +163,8 @@ int main(int argc, char **argv)
 		case 'h':
 			return usage(stdout);
 		case 'V':
-			printf("flint %s\n", FLINT_VERSION);
+			printf("flint %s%s%s%s\n", FLINT_VERSION, *FLINT_GIT_DESCRIBE ? " (git " : "",
+			       FLINT_GIT_DESCRIBE, *FLINT_GIT_DESCRIBE ? ")" : "");
 			return 0;
 		default:
 			fprintf(stderr, "Try 'flint --help'.\n");
