@@ -94,6 +94,13 @@ sdk_app_outside_tree() {
 		cc $(pkg-config --cflags --libs flint-guest) -o greet.elf greet.c &&
 		cc -Wall -Wextra -Werror -O2 greet.c $(pkg-config --cflags --libs flint-guest) -o greet2.elf) \
 		>"$TMP/cc.log" 2>&1 || fail "cc: $(cat "$TMP/cc.log")"
+	# Every installed header stands alone under the SDK's flags.
+	local h
+	for h in $(cd "$P/include/flint/guest" && find . -name '*.h' | sed 's|^\./||'); do
+		echo "#include <$h>" | PKG_CONFIG_PATH=$P/lib/pkgconfig \
+			cc $(PKG_CONFIG_PATH=$P/lib/pkgconfig pkg-config --cflags flint-guest) -Wall -Werror \
+			-x c -c -o /dev/null - 2>"$TMP/h.log" || fail "<$h> alone: $(cat "$TMP/h.log")"
+	done
 	printf '[kernel]\npath = greet.elf\ncmdline = WHO=reader -- 7\n' >"$app/greet.ini"
 	needs kvm
 	run "$P/bin/flint" run "$app/greet.ini"
