@@ -33,8 +33,8 @@ static const struct policy_rule vcpu_rules[] = {
 	/* The vCPU fd is the only KVM descriptor this thread uses. */
 	IOCTL(KVM_RUN, "run the guest until its next exit; before a snapshot, once with immediate_exit "
 	      "to complete an in-flight port or MMIO access"),
-	IOCTL(KVM_GET_MSRS, "--stats: read the guest TSC once, next to the host clock; snapshot: the MSRs"),
-	IOCTL(KVM_GET_TSC_KHZ, "--stats: the guest TSC rate, to put guest stamps on the host timeline"),
+	IOCTL(KVM_GET_MSRS, "statistics: read the guest TSC once, next to the host clock; snapshot: the MSRs"),
+	IOCTL(KVM_GET_TSC_KHZ, "statistics: the guest TSC rate, to put guest stamps on the host timeline"),
 	IOCTL(KVM_GET_REGS, "register dump when the vCPU fails (triple fault, KVM error); snapshot"),
 	IOCTL(KVM_GET_SREGS, "register dump when the vCPU fails; snapshot (hosts without SREGS2)"),
 	/* Snapshots (vmm/vcpu_state.c): each vCPU saves its own state on its
@@ -53,7 +53,7 @@ static const struct policy_rule vcpu_rules[] = {
 	/* Exits are handled on this thread: devices run here. */
 	ALLOW(write, "console output, stderr messages, the stop eventfd, irqfd pulses"),
 	ALLOW(futex, "pthread mutexes (coalesced ring, device state)"),
-	ALLOW(clock_gettime, "--stats stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
+	ALLOW(clock_gettime, "statistics' stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
 	ALLOW(timerfd_settime, "restart the event loop's idle tick: console output waits for it"),
 
 	/* The kick: main sends SIGUSR1 to get the thread out of KVM_RUN. */
@@ -85,7 +85,7 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(read, "stop eventfd, tick timerfd, signalfd, stdin, control clients' commands"),
 	ALLOW(write, "console output, stderr messages, eventfds"),
 	ALLOW(futex, "pthread mutexes, pthread_join"),
-	ALLOW(clock_gettime, "--stats stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
+	ALLOW(clock_gettime, "statistics' stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
 
 	/* Devices whose queues the event loop serves (ioeventfd). */
 	ALLOW(preadv, "virtio-blk read"),

@@ -396,8 +396,14 @@ static const char *set_memory(struct parser *p, const char *v)
 
 	if (config_parse_size(v, &bytes, &why) < 0)
 		return why;
-	if ((why = spec_memory_why(bytes, p->why)))
+	if ((why = spec_memory_why(bytes, p->why))) {
+		/* "64" meant as MiB is the likely slip: say what it was read as. */
+		size_t n = strlen(why);
+
+		if (why == p->why && v[0] && v[strspn(v, "0123456789")] == '\0')
+			snprintf(p->why + n, sizeof(p->why) - n, " (a plain number is bytes: write %sM for MiB)", v);
 		return why;
+	}
 	p->c->memory = bytes;
 	return NULL;
 }
