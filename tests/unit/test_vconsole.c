@@ -50,25 +50,6 @@ static void on_blocked(void *ctx) { (void)ctx; blocked_calls++; }
 static void on_failed(void *ctx, int err) { (void)ctx, (void)err; failed_calls++; }
 static void on_done(void *ctx) { (void)ctx; done_calls++; }
 
-static void bring_up(uint64_t features)
-{
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < 2; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QN);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
-		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x1000);
-		wr(VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x2000);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
-}
 
 /* in_fd/out_fd: -2 means "a fresh non-blocking pipe". */
 static void setup_fds(int in_fd, int out_fd, uint64_t features)
@@ -90,7 +71,7 @@ static void setup_fds(int in_fd, int out_fd, uint64_t features)
 	CHECK(dev != NULL);
 	t = virtio_mmio_create(&mem, "console", &virtio_console_ops, dev, &host);
 	CHECK(t != NULL);
-	bring_up(features);
+	mmio_bring_up(features, 2, QN, RING(0), RING(1) - RING(0));
 }
 
 static void setup(void)
