@@ -81,6 +81,31 @@ assert v["in_bytes"] == 3 and v["out_bytes"] == 3 and v["out_dropped"] == 0, v' 
 		fail "stats: $(tail -1 "$ERR")"
 }
 
+# A guest that never reads while input keeps coming (sleep posts its 8
+# receive buffers at start and never takes them back): flint fills them,
+# leaves the rest in the pipe and idles.  The input is watched
+# edge-triggered, so the RX handler runs once per arrival, not in a loop
+# (level-triggered, it ran 1.7 million times in 2.5 s here); it counts
+# each run that found no buffer (rx_no_buffer), which is what is checked:
+# this host's CPU-time accounting reads 0 even for a spinning thread.
+deaf_guest_does_not_spin() {
+	needs kvm
+	local ini
+	ini=$(ini sleep "cmdline = -- 2500" "[console]" "device = virtio" "input = stdin")
+	rc=0
+	# An endless writer: it blocks once the pipe is full, and dies of SIGPIPE when flint exits.
+	python3 -c 'import os
+b = b"x" * 65536
+while True: os.write(1, b)' 2>/dev/null | timeout 60 "$FLINT" run --stats=json "$ini" >"$OUT" 2>"$ERR" ||
+		rc=$?
+	expect_rc 0
+	expect_out "slept 2500 ms"
+	tail -1 "$ERR" | python3 -c '
+import json, sys
+v = json.load(sys.stdin)["virtio_console"]
+assert v["in_bytes"] == 8 * 32768 and 1 <= v["rx_no_buffer"] <= 64, v' || fail "stats: $(tail -1 "$ERR")"
+}
+
 # Without the device the same guest reads and writes the UART (a UART has
 # no end of input: upper stops after BYTES).
 upper_uart_fallback() {
@@ -122,6 +147,7 @@ t upper_files
 t upper_no_input
 t stderr_on_uart
 t stats_json_counts
+t deaf_guest_does_not_spin
 t upper_uart_fallback
 t upper_qemu
 exit $((failures > 0))
