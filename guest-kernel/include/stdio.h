@@ -23,14 +23,16 @@
 typedef struct flint_file FILE;
 typedef long long fpos_t;
 
-/* stdin reads nothing (end of file at once: the guest has no console
- * input yet); stdout and stderr both go to the console. */
+/* stdin and stdout are the virtio-console when the monitor offers one,
+ * else the UART; stderr is always the UART (lib/stdstreams.c).  printf,
+ * puts and putchar write to stdout. */
 extern FILE *const stdin;
 extern FILE *const stdout;
 extern FILE *const stderr;
 
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+int vdprintf(int fd, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
@@ -64,7 +66,7 @@ int fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 int vfprintf(FILE *f, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 int fflush(FILE *f);
 
-/* Writes out what the console holds now (printf flushes at '\n' itself). */
+/* Writes out what the UART holds now (printf flushes at '\n' itself). */
 void console_flush(void);
 
 #endif

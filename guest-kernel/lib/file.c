@@ -1,6 +1,7 @@
 /*
  * FILE streams: read-only files over the POSIX calls (lib/posix_fs.c, the
- * VFS beneath), and the console as stdout and stderr.  A file stream
+ * VFS beneath), and the console's descriptors as stdin, stdout and
+ * stderr (lib/stdstreams.c: the virtio-console or the UART).  A file stream
  * keeps one BUFSIZ buffer, so fgets and fgetc cost a VFS call per 4 KiB,
  * not per byte; reads larger than the buffer go straight to read().
  */
@@ -12,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kernel/console.h"
+#include "lib/stdstreams.h"
 
-enum kind { FILE_VFS, FILE_CONSOLE, FILE_EMPTY };
+enum kind { FILE_VFS, FILE_CONSOLE };
 
 struct flint_file {
 	enum kind kind;
@@ -25,7 +26,7 @@ struct flint_file {
 	unsigned char buf[BUFSIZ];
 };
 
-static struct flint_file std_in = { .kind = FILE_EMPTY, .fd = 0, .unget = EOF };
+static struct flint_file std_in = { .kind = FILE_VFS, .fd = 0, .unget = EOF }; /* read(0): the console */
 static struct flint_file std_out = { .kind = FILE_CONSOLE, .fd = 1, .unget = EOF };
 static struct flint_file std_err = { .kind = FILE_CONSOLE, .fd = 2, .unget = EOF };
 FILE *const stdin = &std_in;
@@ -67,6 +68,8 @@ int fclose(FILE *f)
 {
 	int rc = 0;
 
+	if (f == stdin)
+		return 0;  /* static, and descriptor 0 is the console's */
 	if (f->kind != FILE_VFS)
 		return fflush(f);
 	rc = close(f->fd);
@@ -80,12 +83,8 @@ static bool refill(FILE *f)
 	ssize_t n;
 
 	if (f->kind != FILE_VFS) {
-		if (f->kind == FILE_CONSOLE) {
-			f->err = true;
-			errno = EBADF;
-		} else {
-			f->eof = true;
-		}
+		f->err = true;
+		errno = EBADF;
 		return false;
 	}
 	n = read(f->fd, f->buf, sizeof(f->buf));
@@ -251,7 +250,10 @@ size_t fwrite(const void *buf, size_t size, size_t n, FILE *f)
 		f->err = true;
 		return 0;
 	}
-	console_write(buf, len);
+	if (write(f->fd, buf, len) < 0) {
+		f->err = true;
+		return 0;
+	}
 	return n;
 }
 
@@ -259,7 +261,12 @@ int fputc(int c, FILE *f)
 {
 	if (!writable(f))
 		return EOF;
-	console_putc((char)c);
+	char ch = (char)c;
+
+	if (write(f->fd, &ch, 1) < 0) {
+		f->err = true;
+		return EOF;
+	}
 	return (unsigned char)c;
 }
 
@@ -269,13 +276,16 @@ int fputs(const char *s, FILE *f)
 {
 	if (!writable(f))
 		return EOF;
-	console_write(s, strlen(s));
+	if (write(f->fd, s, strlen(s)) < 0) {
+		f->err = true;
+		return EOF;
+	}
 	return 0;
 }
 
 int vfprintf(FILE *f, const char *fmt, va_list ap)
 {
-	return writable(f) ? vprintf(fmt, ap) : -1;
+	return writable(f) ? vdprintf(f->fd, fmt, ap) : -1;
 }
 
 int fprintf(FILE *f, const char *fmt, ...)
@@ -292,6 +302,6 @@ int fprintf(FILE *f, const char *fmt, ...)
 int fflush(FILE *f)
 {
 	if (!f || f->kind == FILE_CONSOLE)
-		console_flush();
+		stdstreams_flush(f ? f->fd : -1);
 	return 0;
 }
