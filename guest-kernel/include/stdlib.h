@@ -20,6 +20,9 @@ unsigned long long strtoull(const char *s, char **end, int base);
 int atoi(const char *s);
 long atol(const char *s);
 
+/* The container's environment (flint-oci's arguments file); NULL if unset. */
+char *getenv(const char *name);
+
 void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
 /* Flushes the console and powers the VM off with this status. */
