@@ -79,6 +79,7 @@ unit-tests: $(UNIT_TESTS)
 
 include guest-kernel/guest.mk
 include rootfs/rootfs.mk
+include oci/oci.mk
 
 test: deps-test
 	$(MAKE) all unit-tests
