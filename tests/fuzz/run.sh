@@ -70,13 +70,13 @@ for t in $targets; do
 		$cc $flags -o "$out/make_vcpu_state_seeds" tests/fuzz/make_vcpu_state_seeds.c hw/state.c
 		"$out/make_vcpu_state_seeds" "$out/seeds-$t"
 		max_len=16384 ;;
-	*)
-		echo "run.sh: unknown fuzz target $t" >&2
-		exit 2 ;;
 	fuzz_oci_spec)
 		$cc $flags $fuzz -Ioci -o "$out/$t" tests/fuzz/fuzz_oci_spec.c oci/spec.c -ljansson
 		cp tests/oci/*.json "$out/seeds-$t/"
 		max_len=16384 ;;
+	*)
+		echo "run.sh: unknown fuzz target $t" >&2
+		exit 2 ;;
 	esac
 	"$out/$t" -max_total_time="${FUZZ_TIME:-30}" -max_len=$max_len -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$out/$t-" "$out/corpus-$t" "$out/seeds-$t"
