@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "hooks.h"
 #include "log.h"
+#include "net.h"
 #include "qmp_client.h"
 #include "spec.h"
 #include "state.h"
@@ -221,6 +222,15 @@ int cmd_delete(const struct globals *g, int argc, char **argv)
 	}
 	if (strcmp(status, "stopped"))
 		stop_vm(&c);
+	/* The namespace may be gone already (the engine removed it): then so is the tap. */
+	if (c.netns[0]) {
+		int back;
+
+		if (netns_enter(c.netns, &back, err, sizeof(err)) == 0) {
+			net_teardown();
+			netns_leave(back);
+		}
+	}
 	st = state_json(&c);
 	json_object_set_new(st, "status", json_string("stopped"));
 	if (hooks_run(c.spec_hooks, "poststop", st, err, sizeof(err)) < 0)

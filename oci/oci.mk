@@ -6,6 +6,6 @@ OCI_OBJS := $(OCI_SRCS:%.c=build/obj/%.o)
 
 all: build/flint-oci
 build/flint-oci: $(OCI_OBJS)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -ljansson -lmnl
 
 # The config.json parser under libFuzzer (make fuzz; tests/fuzz/run.sh fuzz_oci_spec).

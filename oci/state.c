@@ -110,6 +110,7 @@ int state_load(const char *root, const char *id, struct container *c, char *err,
 	snprintf(c->bundle, sizeof(c->bundle), "%s", json_string_value(json_object_get(j, "bundle")) ?: "");
 	snprintf(c->status, sizeof(c->status), "%s", json_string_value(json_object_get(j, "status")) ?: "stopped");
 	snprintf(c->created, sizeof(c->created), "%s", json_string_value(json_object_get(j, "created")) ?: "");
+	snprintf(c->netns, sizeof(c->netns), "%s", json_string_value(json_object_get(j, "netns")) ?: "");
 	c->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
 	c->start_time = (unsigned long long)json_integer_value(json_object_get(j, "start_time"));
 	if ((v = json_object_get(j, "annotations")))
@@ -150,6 +151,8 @@ int state_save(struct container *c, char *err, size_t errlen)
 
 	if (j && c->annotations)
 		json_object_set(j, "annotations", c->annotations);
+	if (j && c->netns[0])
+		json_object_set_new(j, "netns", json_string(c->netns));
 	if (j && c->spec_hooks)
 		json_object_set(j, "hooks", c->spec_hooks);
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;

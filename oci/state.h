@@ -22,6 +22,7 @@ struct container {
 	pid_t pid;                   /* the flint process; 0 before it exists */
 	unsigned long long start_time; /* /proc/PID/stat field 22: tells a reused pid apart */
 	char status[16];             /* recorded: creating, created, running, paused */
+	char netns[PATH_MAX];        /* the namespace whose eth0 the guest took; empty: none */
 	char created[40];            /* RFC 3339 */
 	json_t *annotations;         /* owned */
 	json_t *spec_hooks;          /* config.json's hooks, kept for start and delete; owned */

@@ -5,7 +5,7 @@
 # flint-oci is tested under; heavy, so only .ci/run installs them and
 # tests/integration/podman.sh SKIPs without them)
 set -eu
-build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev zlib1g-dev python3 e2fsprogs"
+build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev libmnl-dev zlib1g-dev python3 e2fsprogs"
 test="$build time util-linux qemu-system-x86 clang curl iproute2 iputils-ping"
 bench="$test hyperfine wrk"
 oci="podman conmon runc netavark iptables"

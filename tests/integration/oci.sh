@@ -225,12 +225,42 @@ test_podman_bundle() {
 	needs kvm
 	# the config.json Podman 4.3 writes (namespaces, mounts, seccomp, rlimits...): accepted
 	mkdir -p "$TMP/pb/rootfs" && cp build/guest/hello.elf "$TMP/pb/rootfs/"
-	sed 's|"path": "/run/netns/[^"]*"|"path": "/nonexistent"|' tests/oci/podman.json >"$TMP/pb/config.json"
+	# its network namespace without a path: a new, empty one, so no NIC
+	sed 's|"path": "/run/netns/[^"]*", *||' tests/oci/podman.json >"$TMP/pb/config.json"
 	R create --bundle "$TMP/pb" pod1 >"$TMP/vm.out" 2>"$ERR" || fail "create: $(cat "$ERR")"
 	R start pod1
 	await 30 is_status pod1 stopped
 	grep -q 'Hello from Flint' "$TMP/vm.out" || fail "output: $(cat "$TMP/vm.out")"
 	R delete pod1
+}
+
+test_network() {
+	needs kvm netns curl
+	local ns=flint-oci-$$
+	ip netns add $ns
+	ip link add fo$$ type veth peer name eth0 netns $ns
+	ip addr add 10.98.0.1/24 dev fo$$ && ip link set fo$$ up
+	ip -n $ns addr add 10.98.0.2/24 dev eth0 && ip -n $ns link set eth0 up
+	ip -n $ns route add default via 10.98.0.1
+	bundle b httpd -- "\"linux\":{\"namespaces\":[{\"type\":\"network\",\"path\":\"/run/netns/$ns\"}]}"
+	R create --bundle "$TMP/b" n1 >"$TMP/vm.out" 2>"$ERR" || fail "create: $(cat "$ERR")"
+	grep -q "^mac = $(ip netns exec $ns cat /sys/class/net/eth0/address)\$" "$ROOT/n1/flint.ini" ||
+		fail "the guest does not take eth0's MAC: $(cat "$ROOT/n1/flint.ini")"
+	R start n1
+	await 30 grep -q 'listening' "$TMP/vm.out" || fail "httpd did not start: $(cat "$TMP/vm.out")"
+	curl -s -m 10 http://10.98.0.2/ | grep -q 'Hello from a Flint guest' || fail "no answer from the guest"
+	R delete --force n1
+	[ -z "$(ip -n $ns link show flint-eth0 2>/dev/null)" ] || fail "tap left behind"
+	ip netns exec $ns tc qdisc show dev eth0 | grep -qv ingress || fail "ingress qdisc left behind"
+	# a namespace without eth0 (podman --network none): no NIC
+	ip -n $ns link del eth0
+	R create --bundle "$TMP/b" n2 >/dev/null
+	! grep -q 'net\.' "$ROOT/n2/flint.ini" || fail "a NIC without eth0"
+	R delete n2
+	# a namespace that does not exist: refused
+	bundle b hello -- '"linux":{"namespaces":[{"type":"network","path":"/run/netns/nonexistent-flint"}]}'
+	run "$OCI" --root "$ROOT" create --bundle "$TMP/b" n3
+	refused "network namespace /run/netns/nonexistent-flint: No such file or directory"
 }
 
 t test_lifecycle
@@ -243,4 +273,6 @@ t test_racing_creates
 t test_refused_commands
 t test_hostile_configs
 t test_podman_bundle
+t test_network
+ip netns del flint-oci-$$ 2>/dev/null; ip link del fo$$ 2>/dev/null
 exit $((failures > 0))
