@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # flint-oci under Podman (Debian's podman, conmon, runc; SKIP without
 # them): run --rm with the guest's status, ps -a's exit code, stop, kill,
-# pause/unpause.  Images come from --rootfs alone (no registry here).
+# pause/unpause, -p 18080:80 to the httpd guest (netavark).  Images come from --rootfs alone (no registry here).
 # Podman's default ulimits (1048576 open files) fail without
 # CAP_SYS_RESOURCE on this host, hence --ulimit.
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +56,18 @@ test_stop_kill_pause() {
 		fail "kill: exit code $(podman inspect --format '{{.State.ExitCode}}' "$NAME")"
 }
 
+test_port_forward() {
+	needs kvm root podman conmon curl
+	rootfs; cp build/guest/httpd.elf "$TMP/rootfs/"; name http
+	[ -x /usr/lib/podman/netavark ] || { echo "needs netavark" >"$SKIP_FILE"; exit 77; }
+	printf '[network]\nnetwork_backend = "netavark"\n' >"$TMP/containers.conf"
+	CONTAINERS_CONF=$TMP/containers.conf P run -d --name "$NAME" --ulimit nofile=1024:1024 -p 18080:80 \
+		--rootfs "$TMP/rootfs" /httpd.elf >/dev/null
+	await 60 sh -c "podman logs $NAME | grep -q listening" || fail "httpd did not start: $(podman logs "$NAME" 2>&1)"
+	curl -s -m 10 http://127.0.0.1:18080/ | grep -q 'Hello from a Flint guest' || fail "no answer through -p"
+	podman rm -f "$NAME" >/dev/null
+}
+
 test_linux_image_refused() {
 	needs root podman conmon
 	mkdir -p "$TMP/linux" && cp /bin/true "$TMP/linux/"
@@ -67,5 +79,6 @@ test_linux_image_refused() {
 t test_run_rm
 t test_ps_exit_code
 t test_stop_kill_pause
+t test_port_forward
 t test_linux_image_refused
 exit $((failures > 0))
