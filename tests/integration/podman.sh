@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # flint-oci under Podman (Debian's podman, conmon, runc; SKIP without
 # them): run --rm with the guest's status, ps -a's exit code, stop, kill,
-# pause/unpause, -p 18080:80 to the httpd guest (netavark).  Images come from --rootfs alone (no registry here).
-# Podman's default ulimits (1048576 open files) fail without
-# CAP_SYS_RESOURCE on this host, hence --ulimit.
+# pause/unpause, -p 18080:80 to the httpd guest (netavark).  Images come
+# from --rootfs alone (no registry here).  --ulimit as runc would need it
+# here (README): flint-oci ignores rlimits, the bundle stays runc's.
 . "$(dirname "$0")/lib.sh"
 OCI=$PWD/build/flint-oci
 P() { podman --runtime "$OCI" "$@"; }
-RUNOPTS=(--ulimit nofile=1024:1024 --network none --rootfs)
+RUNOPTS=(--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network none --rootfs)
 NAMES=()
 trap 'for n in "${NAMES[@]}"; do podman rm -f "$n" >/dev/null 2>&1; done; rm -rf "$TMP"' EXIT
 
