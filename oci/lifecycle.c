@@ -38,6 +38,22 @@ static int no_options(int argc, char **argv)
 	return 0;
 }
 
+/* The command's one flag (-LETTER or --NAME, with a value if has_arg); -1 for any other. */
+static int one_flag(int argc, char **argv, char letter, const char *name, int has_arg, const char **value)
+{
+	const struct option opts[] = { { name, has_arg, NULL, letter }, { NULL, 0, NULL, 0 } };
+	const char spec[] = { '+', letter, has_arg ? ':' : '\0', '\0' };
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long_only(argc, argv, spec, opts, NULL)) != -1) {
+		if (ch != letter)
+			return -1;
+		*value = has_arg ? optarg : name;
+	}
+	return 0;
+}
+
 static int load(const struct globals *g, const char *id, struct container *c)
 {
 	char err[512];
@@ -136,15 +152,12 @@ static int parse_signal(const char *s)
 
 int cmd_kill(const struct globals *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
+	const char *status, *all = NULL; /* one process: --all changes nothing */
 	struct container c;
-	const char *status;
-	int sig, ch, rc = 1;
+	int sig, rc = 1;
 
-	optind = 1;
-	while ((ch = getopt_long_only(argc, argv, "+a", opts, NULL)) != -1)
-		if (ch == '?')
-			return 2;
+	if (one_flag(argc, argv, 'a', "all", no_argument, &all) < 0)
+		return 2;
 	if (argc - optind < 1 || argc - optind > 2) {
 		oci_error("kill: \"kill\" requires 1 or 2 arguments (the container id, a signal)");
 		return 2;
@@ -187,21 +200,15 @@ static void stop_vm(struct container *c)
 
 int cmd_delete(const struct globals *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+	const char *id, *status, *force_flag = NULL;
 	struct container c;
-	bool force = false;
-	const char *id, *status;
+	bool force;
 	char err[512];
 	json_t *st;
-	int ch;
 
-	optind = 1;
-	while ((ch = getopt_long_only(argc, argv, "+f", opts, NULL)) != -1) {
-		if (ch == 'f')
-			force = true;
-		else
-			return 2;
-	}
+	if (one_flag(argc, argv, 'f', "force", no_argument, &force_flag) < 0)
+		return 2;
+	force = force_flag != NULL;
 	if (!(id = one_id(argc, argv)))
 		return 2;
 	if (state_load(g->root, id, &c, err, sizeof(err)) < 0) {
@@ -247,19 +254,12 @@ int cmd_delete(const struct globals *g, int argc, char **argv)
 
 int cmd_ps(const struct globals *g, int argc, char **argv)
 {
-	static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
 	const char *format = "table", *id;
 	struct container c;
 	bool alive;
-	int ch;
 
-	optind = 1;
-	while ((ch = getopt_long_only(argc, argv, "+f:", opts, NULL)) != -1) {
-		if (ch == 'f')
-			format = optarg;
-		else
-			return 2;
-	}
+	if (one_flag(argc, argv, 'f', "format", required_argument, &format) < 0)
+		return 2;
 	if (strcmp(format, "table") && strcmp(format, "json")) {
 		oci_error("invalid format option");
 		return 2;
