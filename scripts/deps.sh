@@ -8,7 +8,7 @@ set -eu
 build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev libmnl-dev zlib1g-dev python3 e2fsprogs"
 test="$build time util-linux qemu-system-x86 clang curl iproute2 iputils-ping"
 bench="$test hyperfine wrk"
-oci="podman conmon runc netavark iptables"
+oci="podman conmon runc netavark iptables containerd"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
