@@ -4,6 +4,8 @@
 /* Each runc command; argv[0] is the command's name.  Return the exit status. */
 struct globals {
 	const char *root;
+	const char *log; /* --log FILE, NULL if none */
+	int log_json;    /* --log-format json */
 };
 
 int cmd_create(const struct globals *g, int argc, char **argv);

@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "console.h"
 #include "cpio_write.h"
+#include "delegate.h"
 #include "ini_gen.h"
 #include "guest_elf.h"
 #include "hooks.h"
@@ -71,7 +72,7 @@ static int read_config(const char *bundle, char **text, size_t *len, char *err, 
 }
 
 /* The guest ELF inside the root, resolved as the guest would: never outside it. */
-static int open_guest(int root_fd, const char *name, const char *field, char *err, size_t errlen)
+static int open_guest(int root_fd, const char *name, const char *field, bool *not_flint, char *err, size_t errlen)
 {
 	struct open_how how = { .flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	struct stat st;
@@ -85,9 +86,11 @@ static int open_guest(int root_fd, const char *name, const char *field, char *er
 		return -1;
 	}
 	if (!guest_elf_is_flint(fd)) {
+		*not_flint = true;
 		snprintf(err, errlen, "config.json: %s \"%.200s\": not a Flint guest (an x86-64 ELF with a PVH "
 			 "entry note); flint-oci runs only Flint guests, since a Linux program would run "
-			 "without the VM's isolation: run this container with runc", field, name);
+			 "without the VM's isolation: run this container with runc, or annotate it "
+			 "org.flint.runc=true to have flint-oci hand it to runc", field, name);
 		close(fd);
 		return -1;
 	}
@@ -275,7 +278,7 @@ int cmd_create(const struct globals *g, int argc, char **argv)
 	char err[1024], root[PATH_MAX], bundle[PATH_MAX], *text = NULL;
 	int root_fd = -1, kernel_fd = -1, tty = -1, netns_back = -1, rc = 1;
 	struct net_info net = { 0 };
-	bool claimed = false;
+	bool claimed = false, not_flint = false;
 	pid_t pid = -1;
 	uint64_t initrd = 0;
 	size_t len;
@@ -307,8 +310,24 @@ int cmd_create(const struct globals *g, int argc, char **argv)
 		goto fail;
 	}
 	kernel_fd = open_guest(root_fd, s.ann_kernel ? s.ann_kernel : s.args[0],
-			       s.ann_kernel ? "annotations[\"org.flint.kernel\"]" : "process.args[0]", err,
-			       sizeof(err));
+			       s.ann_kernel ? "annotations[\"org.flint.kernel\"]" : "process.args[0]", &not_flint,
+			       err, sizeof(err));
+	if (kernel_fd < 0 && not_flint && s.ann_runc) {
+		/* an id Flint holds is not given to runc too */
+		struct stat st;
+		char mine[PATH_MAX + 256];
+
+		snprintf(mine, sizeof(mine), "%s/%s", g->root, o.id);
+		if (stat(mine, &st) == 0) {
+			snprintf(err, sizeof(err), "container with given ID already exists");
+			goto fail;
+		}
+		close(root_fd);
+		spec_free(&s);
+		free(text);
+		delegate_exec(g, argc, argv);
+		return 1;
+	}
 	if (kernel_fd < 0)
 		goto fail;
 	/* Moved above 2: the INI names it, and fd 0-2 belong to the console. */
@@ -317,6 +336,10 @@ int cmd_create(const struct globals *g, int argc, char **argv)
 
 		close(kernel_fd);
 		kernel_fd = moved;
+	}
+	if (delegate_has(g, o.id)) {
+		snprintf(err, sizeof(err), "container with given ID already exists");
+		goto fail;
 	}
 	if (state_claim(g->root, o.id, &c, err, sizeof(err)) < 0)
 		goto fail;

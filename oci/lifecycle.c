@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "delegate.h"
 #include "hooks.h"
 #include "log.h"
 #include "net.h"
@@ -54,11 +55,22 @@ static int one_flag(int argc, char **argv, char letter, const char *name, int ha
 	return 0;
 }
 
-static int load(const struct globals *g, const char *id, struct container *c)
+/* The container, or for one runc holds, runc running this very command. */
+static int load_or_delegate(const struct globals *g, const char *id, struct container *c, int argc, char **argv,
+			    char *err, size_t errlen)
+{
+	if (state_load(g->root, id, c, err, errlen) == 0)
+		return 0;
+	if (!strcmp(err, "container does not exist") && delegate_has(g, id))
+		delegate_exec(g, argc, argv);
+	return -1;
+}
+
+static int load(const struct globals *g, const char *id, struct container *c, int argc, char **argv)
 {
 	char err[512];
 
-	if (state_load(g->root, id, c, err, sizeof(err)) < 0) {
+	if (load_or_delegate(g, id, c, argc, argv, err, sizeof(err)) < 0) {
 		oci_error("%s", err);
 		return -1;
 	}
@@ -87,7 +99,7 @@ int cmd_start(const struct globals *g, int argc, char **argv)
 
 	if (no_options(argc, argv) < 0 || !(id = one_id(argc, argv)))
 		return 2;
-	if (load(g, id, &c) < 0)
+	if (load(g, id, &c, argc, argv) < 0)
 		return 1;
 	status = state_status(&c);
 	if (!strcmp(status, "created")) {
@@ -117,7 +129,7 @@ int cmd_state(const struct globals *g, int argc, char **argv)
 
 	if (no_options(argc, argv) < 0 || !(id = one_id(argc, argv)))
 		return 2;
-	if (load(g, id, &c) < 0)
+	if (load(g, id, &c, argc, argv) < 0)
 		return 1;
 	j = state_json(&c);
 	s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
@@ -167,7 +179,7 @@ int cmd_kill(const struct globals *g, int argc, char **argv)
 		oci_error("unknown signal \"%s\"", argv[optind + 1]);
 		return 2;
 	}
-	if (load(g, argv[optind], &c) < 0)
+	if (load(g, argv[optind], &c, argc, argv) < 0)
 		return 1;
 	status = state_status(&c);
 	if (!strcmp(status, "stopped"))
@@ -211,7 +223,7 @@ int cmd_delete(const struct globals *g, int argc, char **argv)
 	force = force_flag != NULL;
 	if (!(id = one_id(argc, argv)))
 		return 2;
-	if (state_load(g->root, id, &c, err, sizeof(err)) < 0) {
+	if (load_or_delegate(g, id, &c, argc, argv, err, sizeof(err)) < 0) {
 		/* runc: deleting a container that does not exist is fine with --force */
 		if (force && !strcmp(err, "container does not exist"))
 			return 0;
@@ -264,7 +276,7 @@ int cmd_ps(const struct globals *g, int argc, char **argv)
 		oci_error("invalid format option");
 		return 2;
 	}
-	if (!(id = one_id(argc, argv)) || load(g, id, &c) < 0)
+	if (!(id = one_id(argc, argv)) || load(g, id, &c, argc, argv) < 0)
 		return 1;
 	alive = strcmp(state_status(&c), "stopped") != 0;
 	if (!strcmp(format, "json"))
@@ -286,7 +298,7 @@ int cmd_pause(const struct globals *g, int argc, char **argv)
 
 	if (no_options(argc, argv) < 0 || !(id = one_id(argc, argv)))
 		return 2;
-	if (load(g, id, &c) < 0)
+	if (load(g, id, &c, argc, argv) < 0)
 		return 1;
 	status = state_status(&c);
 	if (strcmp(status, pause ? "running" : "paused"))
@@ -320,7 +332,8 @@ int cmd_features(const struct globals *g, int argc, char **argv)
 	       "  \"annotations\": {\n"
 	       "    \"org.flint.memory\": \"guest memory, as [machine] memory (overrides linux.resources.memory.limit)\",\n"
 	       "    \"org.flint.vcpus\": \"vCPUs, as [machine] vcpus (overrides linux.resources.cpu)\",\n"
-	       "    \"org.flint.kernel\": \"the guest ELF inside root.path (default: process.args[0])\"\n"
+	       "    \"org.flint.kernel\": \"the guest ELF inside root.path (default: process.args[0])\",\n"
+	       "    \"org.flint.runc\": \"true: a container that is not a Flint guest is handed to runc\"\n"
 	       "  }\n"
 	       "}\n");
 	return 0;

@@ -32,6 +32,9 @@ static const char usage[] =
 	"  features              what this runtime supports, as JSON\n"
 	"  exec, update, checkpoint, restore, run, list, events, spec: not supported\n"
 	"\n"
+	"A container that is not a Flint guest is refused, unless its annotation\n"
+	"org.flint.runc = \"true\" hands it to runc ($FLINT_OCI_RUNC, state beside --root).\n"
+	"\n"
 	"Global flags:\n"
 	"  --root DIR            state folder (default /run/flint-oci)\n"
 	"  --log FILE            also write errors to FILE\n"
@@ -71,8 +74,8 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 int main(int argc, char **argv)
 {
 	struct globals g = { .root = "/run/flint-oci" };
-	const char *log = NULL, *v;
-	int json = 0, i;
+	const char *v;
+	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i] + (argv[i][1] == '-' ? 2 : 1);
@@ -90,13 +93,13 @@ int main(int argc, char **argv)
 		if ((v = flag_value(argc, argv, &i, "root")))
 			g.root = v;
 		else if ((v = flag_value(argc, argv, &i, "log")))
-			log = v;
+			g.log = v;
 		else if ((v = flag_value(argc, argv, &i, "log-format"))) {
 			if (strcmp(v, "text") && strcmp(v, "json")) {
 				fprintf(stderr, "flint-oci: --log-format %s: use text or json\n", v);
 				return 2;
 			}
-			json = !strcmp(v, "json");
+			g.log_json = !strcmp(v, "json");
 		} else if (flag_value(argc, argv, &i, "rootless") || flag_value(argc, argv, &i, "criu")) {
 			continue;
 		} else {
@@ -104,7 +107,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	log_open(log, json);
+	log_open(g.log, g.log_json);
 	if (i == argc) {
 		fputs(usage, stderr);
 		return 2;

@@ -134,6 +134,12 @@ static int parse_annotations(json_t *ann, struct spec *s, char *err, size_t errl
 			return fail(err, errlen, "annotations[\"%.64s\"]: not a string", key);
 		if (strncmp(key, "org.flint.", 10))
 			continue;
+		if (!strcmp(key, "org.flint.runc")) {
+			if (strcmp(json_string_value(v), "true") && strcmp(json_string_value(v), "false"))
+				return fail(err, errlen, "annotations[\"org.flint.runc\"]: \"true\" or \"false\"");
+			s->ann_runc = !strcmp(json_string_value(v), "true");
+			continue;
+		}
 		if (!strcmp(key, "org.flint.memory"))
 			dst = &s->ann_memory;
 		else if (!strcmp(key, "org.flint.vcpus"))

@@ -31,6 +31,7 @@ struct spec {
 	const char *ann_memory;     /* org.flint.memory: an INI size ("128M") */
 	const char *ann_vcpus;      /* org.flint.vcpus */
 	const char *ann_kernel;     /* org.flint.kernel: the guest ELF inside the root, instead of args[0] */
+	bool ann_runc;              /* org.flint.runc = "true": a non-Flint container goes to runc */
 	const char *netns_path;     /* linux.namespaces network path; NULL: none */
 	json_t *annotations;        /* borrowed from root; NULL if absent */
 	json_t *hooks;              /* borrowed from root, checked: run by hooks.c; NULL if absent */

@@ -70,10 +70,22 @@ test_port_forward() {
 
 test_linux_image_refused() {
 	needs root podman conmon
-	mkdir -p "$TMP/linux" && cp /bin/true "$TMP/linux/"
+	mkdir -p "$TMP/linux"
+	printf 'int main(void) { return 0; }\n' >"$TMP/true.c"
+	printf '#include <unistd.h>\nint main(void) { pause(); return 0; }\n' >"$TMP/sleep.c"
+	gcc -static -o "$TMP/linux/true" "$TMP/true.c" && gcc -static -o "$TMP/linux/sleep" "$TMP/sleep.c"
 	run podman --runtime "$OCI" run --rm "${RUNOPTS[@]}" "$TMP/linux" /true
 	[ "$rc" -ne 0 ] || fail "a Linux program ran"
 	expect_err 'not a Flint guest'
+	# the explicit opt-in hands it to runc, for every command
+	run podman --runtime "$OCI" run --rm --annotation org.flint.runc=true "${RUNOPTS[@]}" "$TMP/linux" /true
+	expect_rc 0
+	name runc
+	P run -d --name "$NAME" --annotation org.flint.runc=true "${RUNOPTS[@]}" "$TMP/linux" /sleep 600 >/dev/null
+	state_is "$NAME" running || fail "runc container not running"
+	podman stop -t 1 "$NAME" >/dev/null 2>&1 # PID 1 ignores SIGTERM: killed
+	state_is "$NAME" exited || fail "runc container not stopped"
+	podman rm "$NAME" >/dev/null
 }
 
 t test_run_rm
