@@ -107,6 +107,9 @@ int cmd_start(const struct globals *g, int argc, char **argv)
 			strcpy(c.status, "running");
 			rc = state_save(&c, err, sizeof(err)) < 0 ? (oci_error("%s", err), 1) : 0;
 			st = state_json(&c);
+			/* what the hook is told, even if a short guest has already exited */
+			json_object_set_new(st, "status", json_string("running"));
+			json_object_set_new(st, "pid", json_integer(c.pid));
 			if (rc == 0 && hooks_run(c.spec_hooks, "poststart", st, err, sizeof(err)) < 0)
 				oci_warn("%s", err);
 			json_decref(st);
@@ -231,8 +234,9 @@ int cmd_delete(const struct globals *g, int argc, char **argv)
 		return 1;
 	}
 	status = state_status(&c);
-	/* runc deletes a created container (never started) without --force */
-	if (!strcmp(status, "running") || !strcmp(status, "paused")) {
+	/* The runtime spec: deleting a container that is not stopped is an
+	 * error (runc deletes a created one; the validation suite says no). */
+	if (strcmp(status, "stopped")) {
 		if (!force) {
 			oci_error("cannot delete container %s that is not stopped: %s", id, status);
 			state_close(&c);

@@ -46,7 +46,7 @@ test_lifecycle() {
 	[ ! -e "$ROOT/c1" ] || fail "state left behind"
 	# the id is free again
 	R create --bundle "$TMP/b" c1 >/dev/null
-	R delete c1
+	R delete --force c1
 }
 
 test_environment() {
@@ -92,8 +92,10 @@ test_sigterm_and_created_delete() {
 	needs kvm
 	bundle b sleep 60000
 	R create --bundle "$TMP/b" --pid-file "$TMP/pid" t1 >"$TMP/vm.out" 2>&1
-	# a created container is deleted without --force (runc does the same)
-	R delete t1
+	# a created container is not stopped: delete needs --force (the runtime spec; runc differs)
+	run "$OCI" --root "$ROOT" delete t1
+	refused "cannot delete container t1 that is not stopped: created"
+	R delete --force t1
 	[ ! -e "$ROOT/t1" ] || fail "state left"
 	! alive "$(cat "$TMP/pid")" || fail "the VM survived delete"
 	R create --bundle "$TMP/b" t1 >"$TMP/vm.out" 2>&1
@@ -256,7 +258,7 @@ test_network() {
 	ip -n $ns link del eth0
 	R create --bundle "$TMP/b" n2 >/dev/null
 	! grep -q 'net\.' "$ROOT/n2/flint.ini" || fail "a NIC without eth0"
-	R delete n2
+	R delete --force n2
 	# a namespace that does not exist: refused
 	bundle b hello -- '"linux":{"namespaces":[{"type":"network","path":"/run/netns/nonexistent-flint"}]}'
 	run "$OCI" --root "$ROOT" create --bundle "$TMP/b" n3
