@@ -89,28 +89,51 @@ static int qmp(struct container *c, const char *cmd)
 	return 0;
 }
 
-int cmd_start(const struct globals *g, int argc, char **argv)
+/* QMP cmd to the VM, then the recorded status becomes `to`; 0, or 1 with a message. */
+static int transition(struct container *c, const char *cmd, const char *to)
 {
-	struct container c;
-	const char *id, *status;
 	char err[512];
-	json_t *st;
-	int rc = 1;
+
+	if (qmp(c, cmd) < 0)
+		return 1;
+	snprintf(c->status, sizeof(c->status), "%s", to);
+	if (state_save(c, err, sizeof(err)) < 0) {
+		oci_error("%s", err);
+		return 1;
+	}
+	return 0;
+}
+
+/* A command that takes no flags and one id: the container loaded, or an exit status. */
+static int load_only_id(const struct globals *g, int argc, char **argv, struct container *c)
+{
+	const char *id;
 
 	if (no_options(argc, argv) < 0 || !(id = one_id(argc, argv)))
 		return 2;
-	if (load(g, id, &c, argc, argv) < 0)
-		return 1;
+	return load(g, id, c, argc, argv) < 0 ? 1 : 0;
+}
+
+int cmd_start(const struct globals *g, int argc, char **argv)
+{
+	struct container c;
+	const char *status;
+	char err[512];
+	json_t *st;
+	int rc;
+
+	if ((rc = load_only_id(g, argc, argv, &c)) != 0)
+		return rc;
+	rc = 1;
 	status = state_status(&c);
 	if (!strcmp(status, "created")) {
-		if (qmp(&c, "cont") == 0) {
-			strcpy(c.status, "running");
-			rc = state_save(&c, err, sizeof(err)) < 0 ? (oci_error("%s", err), 1) : 0;
+		rc = transition(&c, "cont", "running");
+		if (rc == 0) {
 			st = state_json(&c);
 			/* what the hook is told, even if a short guest has already exited */
 			json_object_set_new(st, "status", json_string("running"));
 			json_object_set_new(st, "pid", json_integer(c.pid));
-			if (rc == 0 && hooks_run(c.spec_hooks, "poststart", st, err, sizeof(err)) < 0)
+			if (hooks_run(c.spec_hooks, "poststart", st, err, sizeof(err)) < 0)
 				oci_warn("%s", err);
 			json_decref(st);
 		}
@@ -126,14 +149,12 @@ int cmd_start(const struct globals *g, int argc, char **argv)
 int cmd_state(const struct globals *g, int argc, char **argv)
 {
 	struct container c;
-	const char *id;
 	json_t *j;
 	char *s;
+	int rc;
 
-	if (no_options(argc, argv) < 0 || !(id = one_id(argc, argv)))
-		return 2;
-	if (load(g, id, &c, argc, argv) < 0)
-		return 1;
+	if ((rc = load_only_id(g, argc, argv, &c)) != 0)
+		return rc;
 	j = state_json(&c);
 	s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
 	if (s)
@@ -296,20 +317,15 @@ int cmd_pause(const struct globals *g, int argc, char **argv)
 {
 	bool pause = !strcmp(argv[0], "pause");
 	struct container c;
-	const char *id, *status;
-	char err[512];
-	int rc = 1;
+	int rc;
 
-	if (no_options(argc, argv) < 0 || !(id = one_id(argc, argv)))
-		return 2;
-	if (load(g, id, &c, argc, argv) < 0)
-		return 1;
-	status = state_status(&c);
-	if (strcmp(status, pause ? "running" : "paused"))
+	if ((rc = load_only_id(g, argc, argv, &c)) != 0)
+		return rc;
+	if (strcmp(state_status(&c), pause ? "running" : "paused")) {
 		oci_error(pause ? "container not running" : "container not paused");
-	else if (qmp(&c, pause ? "stop" : "cont") == 0) {
-		strcpy(c.status, pause ? "paused" : "running");
-		rc = state_save(&c, err, sizeof(err)) < 0 ? (oci_error("%s", err), 1) : 0;
+		rc = 1;
+	} else {
+		rc = transition(&c, pause ? "stop" : "cont", pause ? "paused" : "running");
 	}
 	state_close(&c);
 	return rc;
