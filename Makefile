@@ -80,6 +80,8 @@ build/tests/test_guest_virtq: tests/unit/test_guest_virtq.c guest-kernel/drivers
 	$(GUEST_UNIT)
 build/tests/test_guest_timer: tests/unit/test_guest_timer.c guest-kernel/kernel/timer.c
 	$(GUEST_UNIT)
+build/tests/test_guest_args_file: tests/unit/test_guest_args_file.c guest-kernel/kernel/args_file_parse.c
+	$(GUEST_UNIT)
 build/tests/test_guest_pv: tests/unit/test_guest_pv.c guest-kernel/kernel/pv.c guest-kernel/kernel/walltime.c \
 		guest-kernel/kernel/random.c
 	$(GUEST_UNIT) -Iinclude
@@ -91,6 +93,7 @@ unit-tests: $(UNIT_TESTS)
 
 include guest-kernel/guest.mk
 include rootfs/rootfs.mk
+include oci/oci.mk
 
 test: deps-test
 	$(MAKE) all unit-tests

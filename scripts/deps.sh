@@ -1,16 +1,20 @@
 #!/bin/sh
 # Makes sure the Debian packages a target needs are installed.  As root it
 # installs what is missing; otherwise it prints the apt-get line and fails.
-# Usage: scripts/deps.sh build|test|bench
+# Usage: scripts/deps.sh build|test|bench|oci  (oci: the container engines
+# flint-oci is tested under; heavy, so only .ci/run installs them and
+# tests/integration/podman.sh SKIPs without them)
 set -eu
-build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev zlib1g-dev python3 e2fsprogs"
+build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev libmnl-dev zlib1g-dev python3 e2fsprogs"
 test="$build time util-linux qemu-system-x86 clang curl iproute2 iputils-ping pkg-config mandoc"
 bench="$test hyperfine wrk"
+oci="podman conmon runc netavark iptables containerd"
 case "${1:-build}" in
 build) want=$build ;;
 test) want=$test ;;
 bench) want=$bench ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+oci) want=$oci ;;
+*) echo "usage: $0 build|test|bench|oci" >&2; exit 2 ;;
 esac
 missing=
 for p in $want; do

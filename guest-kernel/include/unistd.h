@@ -18,4 +18,7 @@ off_t lseek(int fd, off_t off, int whence);
 int close(int fd);
 ssize_t readlink(const char *path, char *buf, size_t len);
 
+/* NAME=VALUE strings from flint-oci's arguments file; NULL without one. */
+extern char **environ;
+
 #endif

@@ -10,6 +10,7 @@
 #include <flint/boot_abi.h>
 
 #include "arch/x86_64/cpu.h"
+#include "kernel/args_file.h"
 #include "kernel/boot_stats.h"
 #include "kernel/cmdline.h"
 #include "lib/stdstreams.h"
@@ -45,6 +46,7 @@ _Noreturn void flint_start(const struct hvm_start_info *si)
 	if (!argv)
 		panic("no memory for argv (heap %p-%p)", (void *)heap_start, (void *)heap_end);
 	stdstreams_init();
+	args_file_load(&argc, &argv);
 	flint_boot_stats.tsc_main = rdtsc();
 	exit(main(argc, argv));
 }

@@ -1,5 +1,7 @@
 /*
- * getenv: the environment is the kernel parameters of the form
+ * getenv: the environment is environ first (a container's, which
+ * flint-oci hands in through the arguments file, kernel/args_file.c),
+ * then the kernel parameters of the form
  * NAME=VALUE (the words before `--`), as Linux hands the parameters it
  * does not know to init's environment.  NAME is a C identifier, so
  * `virtio_mmio.device=` and `fs.mount=` stay out; the monitor's own
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include <flint.h>
+#include <unistd.h>
 
 static bool env_name(const char *s)
 {
@@ -29,6 +32,12 @@ char *getenv(const char *name)
 
 	if (!name || !env_name(name))
 		return NULL;
+	for (char **e = environ; e && *e; e++) {
+		size_t n = strlen(name);
+
+		if (!strncmp(*e, name, n) && (*e)[n] == '=')
+			return *e + n + 1;
+	}
 	for (unsigned n = 0; (v = cmdline_param_nth(name, n)); n++)
 		/* A bare word NAME is a flag, not a variable: cmdline_param
 		 * gives "" for it, pointing at the word's end, not after '='. */

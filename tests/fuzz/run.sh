@@ -10,6 +10,7 @@
 #                and net, named module records) a snapshot restore runs
 #   fuzz_snapshot the snapshot file reader (snap_read, snap_check, mapping)
 #   fuzz_vcpu_state the vCPU and VM record loaders (vcpu_state_load, vm_state_load)
+#   fuzz_oci_spec flint-oci's config.json parser (spec_parse)
 # FUZZ_TARGETS picks some ("fuzz_config fuzz_pvh").  New inputs accumulate
 # in build/fuzz/corpus-TARGET; a crash leaves build/fuzz/TARGET-crash-* and
 # makes this script fail.  Replay one with
@@ -21,7 +22,7 @@ out=build/fuzz
 cc=${CLANG:-clang}
 flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
-targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state}
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_oci_spec}
 mkdir -p "$out"
 
 for t in $targets; do
@@ -74,6 +75,10 @@ for t in $targets; do
 		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_vcpu_state.c vmm/vcpu_state.c hw/state.c
 		$cc $flags -o "$out/make_vcpu_state_seeds" tests/fuzz/make_vcpu_state_seeds.c hw/state.c
 		"$out/make_vcpu_state_seeds" "$out/seeds-$t"
+		max_len=16384 ;;
+	fuzz_oci_spec)
+		$cc $flags $fuzz -Ioci -o "$out/$t" tests/fuzz/fuzz_oci_spec.c oci/spec.c -ljansson
+		cp tests/oci/*.json "$out/seeds-$t/"
 		max_len=16384 ;;
 	*)
 		echo "run.sh: unknown fuzz target $t" >&2
