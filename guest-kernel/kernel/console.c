@@ -27,7 +27,9 @@
 #define UART_THR 0
 #define UART_FCR 2
 #define UART_LCR 3
+#define UART_RBR 0
 #define UART_LSR 5
+#define LSR_DR 0x01
 #define LSR_THRE 0x20
 #define FCR_ENABLE_AND_CLEAR 0x07
 #define LCR_8N1 0x03
@@ -169,6 +171,13 @@ void console_flush(void)
 			uart_out(UART_THR, (uint8_t)buf[off + i]);
 	}
 	used = 0;
+}
+
+int console_getc_nowait(void)
+{
+	if (uart.dead || !(uart_in(UART_LSR) & LSR_DR))
+		return -1;
+	return uart_in(UART_RBR);
 }
 
 void console_putc(char c)

@@ -17,6 +17,10 @@ void console_putc(char c);
 void console_write(const char *s, size_t n);
 void console_flush(void);
 
+/* The next byte of console input, or -1 if none has come (one LSR read:
+ * an exit to the monitor on Flint, so poll it sparingly). */
+int console_getc_nowait(void);
+
 /* True when output goes through Flint's buffer extension (one exit per flush). */
 bool console_has_ext(void);
 

@@ -42,9 +42,11 @@ run spew "-- 300" 0 '^spew 0000000299 abcdefghijklmnopqrstuvwxyz0123456789ABCDEF
 # Under QEMU the extension's ID register reads 0: the probe falls back.
 run selftest "" 0 '^selftest: console 16550A$'
 run selftest "earlycon=uart8250,io,0x3f8" 0 '^selftest: console 16550A$'
-# ... and the probe is one read there (QEMU logs it), never a write.
+# ... and the probe only reads there, never writes.  QEMU logs the read
+# (TCG as one of size 8, KVM as two of size 4): seeing it shows the log
+# would show a write too.
 out=$($QEMU -d guest_errors -kernel "$G/hello.elf" -append "$TSC" 2>&1)
-if printf '%s\n' "$out" | grep -q '^Invalid read at addr 0xD0000010, size 8' &&
+if printf '%s\n' "$out" | grep -q '^Invalid read at addr 0xD000001[0-7], size' &&
 	! printf '%s\n' "$out" | grep -qi 'invalid write at addr 0xd00000'; then
 	echo "ok: the console extension's probe only reads"
 else
