@@ -121,7 +121,7 @@ tap_floor_answers() {
 	ip -n "$ns" link set bp0 up
 	ip netns exec "$ns" build/bench/tapecho bp0 10.79.0.2 >"$TMP/te" 2>&1 &
 	floor_pid=$!
-	for _ in $(seq 50); do grep -q listening "$TMP/te" && break; sleep 0.1; done
+	await 30 grep -q listening "$TMP/te" || fail "tapecho did not come up: $(cat "$TMP/te")"
 	run ip netns exec "$ns" ping -c 20 -i 0.01 -s 1000 -W 1 10.79.0.2
 	expect_rc 0
 	expect_out " 0% packet loss"
