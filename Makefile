@@ -80,7 +80,7 @@ test: deps-test
 	tests/run.sh
 
 bench: deps-bench
-	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy
+	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy build/bench/noop build/bench/launch
 	tests/bench/run.sh
 
 clean:
