@@ -23,6 +23,7 @@
 #include "net_module.h"
 #include "stats.h"
 #include "tap.h"
+#include "teardown.h"
 #include "virtio_attach.h"
 
 struct net_if {
@@ -164,7 +165,11 @@ static void nets_stop(void *state)
 		virtio_attach_destroy(n->a);
 		if (n->dev)
 			virtio_net_destroy(n->dev);
-		if (n->tap >= 0)
+		/* Closing a tap waits for an RCU grace period (tun_detach's
+		 * synchronize_net: ~1 ms here).  The teardown helper closes it
+		 * with the VM's descriptors, off the path the parent waits for;
+		 * tap_open() waits briefly for a tap still being let go. */
+		if (n->tap >= 0 && !teardown_helper_running())
 			close(n->tap);
 	}
 	free(ns);
