@@ -222,7 +222,8 @@ static void *console_setup(struct machine *m, char *err, size_t errlen)
 	}
 	if (machine_add_param(m, "earlycon=uart8250,mmio,0x%llx",
 			      (unsigned long long)FLINT_UART_MMIO_GPA) < 0 ||
-	    machine_add_param(m, "console=ttyS0") < 0) {
+	    machine_add_param(m, "console=ttyS0") < 0 ||
+	    machine_add_param(m, FLINT_CONBUF_PARAM "=%u", FLINT_UART_EXT_MAX) < 0) {
 		snprintf(err, errlen, "console: command line full");
 		goto fail;
 	}
