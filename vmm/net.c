@@ -93,6 +93,7 @@ static int net_setup_one(struct machine *m, unsigned index, struct net_if *n, co
 		tap_error(c, why, err, errlen);
 		return -1;
 	}
+	teardown_helper_close_first(n->tap);
 	memcpy(p.mac, c->mac, sizeof(p.mac));
 	p.offload = n->offload;
 	n->dev = virtio_net_create(&p, n->tap);
