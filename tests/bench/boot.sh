@@ -34,7 +34,10 @@ if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && ip netns add "$ns" 2>/dev
 fi
 
 echo "== start-up, whole process: flint, a static do-nothing binary, QEMU microvm (hyperfine -N, $runs runs each, one run)"
-"${inns[@]}" hyperfine -N --style basic --warmup 10 --runs "$runs" -i --export-json "$out/start.json" \
+# Back to back is the launch rate's business (tests/bench/launch.sh).
+echo "   (hyperfine --prepare 'sleep 0.005': each run starts once the last one's teardown is over)"
+"${inns[@]}" hyperfine -N --style basic --warmup 10 --runs "$runs" -i --prepare "sleep 0.005" \
+	--export-json "$out/start.json" \
 	-n noop build/bench/noop -n hello "$hello" \
 	-n drive "$hello --set drive.d.path=$out/start.img" "${nic[@]}" \
 	-n seccomp-off "$hello --set sandbox.seccomp=off" \
