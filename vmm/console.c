@@ -269,6 +269,8 @@ static void console_report(struct console *c)
 
 	uart_flush(c->uart);
 	uart_get_counters(c->uart, &n);
+	/* What out_fd still would not take is lost with the process. */
+	n.dropped += n.unwritten;
 	if (n.dropped) {
 		atomic_store(&c->m->output_lost, true);
 		if (!n.out_err)
