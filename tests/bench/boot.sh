@@ -33,24 +33,35 @@ if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && ip netns add "$ns" 2>/dev
 	inns=(ip netns exec "$ns") nic=(-n nic "$hello --set net.eth0.tap=fstart0")
 fi
 
-echo "== start-up, whole process: flint, a static do-nothing binary, QEMU microvm (hyperfine -N, $runs runs each, one run)"
-# Back to back is the launch rate's business (tests/bench/launch.sh).
-echo "   (hyperfine --prepare 'sleep 0.005': each run starts once the last one's teardown is over)"
-"${inns[@]}" hyperfine -N --style basic --warmup 10 --runs "$runs" -i --prepare "sleep 0.005" \
-	--export-json "$out/start.json" \
-	-n noop build/bench/noop -n hello "$hello" \
-	-n drive "$hello --set drive.d.path=$out/start.img" "${nic[@]}" \
-	-n seccomp-off "$hello --set sandbox.seccomp=off" \
-	-n qemu-microvm "$qemu" >"$out/start.txt" 2>"$out/start.err"
-python3 - "$out/start.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+rounds=10
+echo "== start-up, whole process: flint, a static do-nothing binary, QEMU microvm (hyperfine -N, $rounds rounds of $((runs / rounds)) runs each)"
+# hyperfine runs one command's batch after another's, and a noisy host
+# drifts between batches: short rounds, the commands' order turning each
+# round, every sample pooled per command, so drift hits them all alike.
+# Each run starts once the last one's teardown (in its helper, after the
+# exit) is over; back to back is the launch rate's business (launch.sh).
+echo "   (each round: hyperfine --prepare 'sleep 0.005', so each run starts once the last one's teardown is over)"
+cmds=(-n noop build/bench/noop -n hello "$hello" -n drive "$hello --set drive.d.path=$out/start.img"
+	"${nic[@]}" -n seccomp-off "$hello --set sandbox.seccomp=off" -n qemu-microvm "$qemu")
+rm -f "$out"/start-*.json
+for r in $(seq "$rounds"); do
+	"${inns[@]}" hyperfine -N --style basic --warmup 3 --runs $((runs / rounds)) -i --prepare "sleep 0.005" \
+		--export-json "$out/start-$r.json" "${cmds[@]}" >"$out/start.txt" 2>"$out/start.err"
+	cmds=("${cmds[@]:3}" "${cmds[@]:0:3}") # -n NAME CMD: the first goes last next round
+done
+python3 - "$out"/start-*.json <<'PY'
+import json, statistics, sys
+times = {}
+for path in sys.argv[1:]:
+    for x in json.load(open(path))["results"]:
+        times.setdefault(x["command"], []).extend(x["times"])
+r = {n: {"median": statistics.median(t), "min": min(t), "n": len(t)} for n, t in times.items()}
 ms = lambda n: r[n]["median"] * 1e3 if n in r else None
 def verdict(ok):
     return "met" if ok else "NOT met"
-print(f"  {'command':14} {'median ms':>10} {'min ms':>8}")
+print(f"  {'command':14} {'median ms':>10} {'min ms':>8} {'runs':>5}")
 for n in r:
-    print(f"  {n:14} {ms(n):10.3f} {r[n]['min'] * 1e3:8.3f}")
+    print(f"  {n:14} {ms(n):10.3f} {r[n]['min'] * 1e3:8.3f} {r[n]['n']:5d}")
 h, noop = ms("hello"), ms("noop")
 rows = [("hello, median", f"{h:.3f} ms", "<= 2.0 ms", h <= 2.0),
         ("hello / do-nothing binary", f"{h / noop:.2f}x", "<= 3.2x", h / noop <= 3.2)]
@@ -64,7 +75,7 @@ d = h - ms("seccomp-off")
 rows.append(("seccomp trap: over off", f"{d:+.3f} ms", "<= +0.15 ms", d <= 0.15))
 q = h / ms("qemu-microvm")
 rows.append(("hello / QEMU microvm", f"{q:.3f}x", "<= 0.1x", q <= 0.1))
-print(f"  {'what (one hyperfine run)':28} {'flint':>12}  target")
+print(f"  {'what (medians, same runs)':28} {'flint':>12}  target")
 for what, fig, target, ok in rows:
     print(f"  {what:28} {fig:>12}  {target}: {'not judged' if ok is None else verdict(ok)}")
 PY
