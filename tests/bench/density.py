@@ -7,7 +7,9 @@ Starts K `flint run INI` (a guest that prints "sleeping" and then sleeps
 longer than this takes), waits until every one has said "sleeping", then
 measures over a 5 s window the host CPU all of them use together, and the
 host memory they hold: the drop in MemAvailable since before the first
-start, and the sum of their processes' Pss (the teardown helper included).
+start (the kernel's share too: KVM's structures, page tables, stacks),
+and the sum of their processes' Pss (each VM's teardown helper shares
+its memory, so it is counted once).
 Stops early, and says so, if MemAvailable would fall under 4 GiB.  Ends
 every VM it started (SIGTERM, then SIGKILL), and no other process.
 Prints `METRIC flint VALUE` sample lines for summary.py, then a
@@ -95,7 +97,8 @@ try:
     pids = [v.pid for v in up]
     hel = helpers(pids)
     avail1 = meminfo("MemAvailable")
-    pss = sum(pss_kib(p) for p in pids + hel)
+    # The helpers share their VM's memory (CLONE_VM): the same Pss again.
+    pss = sum(pss_kib(p) for p in pids)
     c0 = sum(ticks(p) for p in pids + hel)
     w0 = time.monotonic()
     time.sleep(5)
