@@ -6,7 +6,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp
-LDLIBS  := -linih -lseccomp -ljansson -lpthread
+LDLIBS  := -linih -lseccomp -ljansson -lz -lpthread
 SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # The first goal is the default: bare `make` builds the monitor and every
@@ -44,6 +44,20 @@ flint: build/flint
 build/flint: $(OBJS)
 	$(CC) $(CFLAGS) -static $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# --version adds `git describe` when built from this repository's own git
+# checkout (a tarball, or a tree unpacked inside some other repository,
+# gets the plain VERSION).  The header is rewritten only when the text
+# changes, and only main.c includes it, so a commit relinks, not rebuilds.
+GIT_DESCRIBE := $(shell [ "$$(git -C . rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	git describe --tags --always --dirty 2>/dev/null)
+.PHONY: FORCE
+build/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define FLINT_GIT_DESCRIBE "$(GIT_DESCRIBE)"' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+build/obj/vmm/main.o: build/gen/version.h
+build/obj/vmm/main.o: CPPFLAGS_ALL += -Ibuild/gen
+
 build/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
@@ -66,6 +80,9 @@ build/tests/test_guest_virtq: tests/unit/test_guest_virtq.c guest-kernel/drivers
 	$(GUEST_UNIT)
 build/tests/test_guest_timer: tests/unit/test_guest_timer.c guest-kernel/kernel/timer.c
 	$(GUEST_UNIT)
+build/tests/test_guest_pv: tests/unit/test_guest_pv.c guest-kernel/kernel/pv.c guest-kernel/kernel/walltime.c \
+		guest-kernel/kernel/random.c
+	$(GUEST_UNIT) -Iinclude
 
 unit-tests: $(UNIT_TESTS)
 
@@ -80,7 +97,7 @@ test: deps-test
 	tests/run.sh
 
 bench: deps-bench
-	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy build/bench/noop build/bench/launch
+	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy build/bench/snapshot_file build/bench/noop build/bench/launch
 	tests/bench/run.sh
 
 clean:
@@ -91,5 +108,6 @@ include tests/tsan.mk
 include tests/qmp/qmp.mk
 include tests/fs.mk
 include tests/bench/bench.mk
+include install.mk
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

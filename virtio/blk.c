@@ -103,6 +103,16 @@ static int image_size(int fd, const char *path, uint64_t *size, char *err, size_
 			 path, end ? "smaller than one sector" : "empty", (long long)end);
 		return -1;
 	}
+	/* The guest sees whole sectors only: a tail would be silently out of
+	 * its reach (QEMU rounds down without a word). */
+	if (end % SECTOR) {
+		snprintf(err, errlen,
+			 "image %s is %lld bytes, not a whole number of 512-byte sectors: the last %lld "
+			 "bytes would be out of the guest's reach (pad it: truncate -s %lld %s)",
+			 path, (long long)end, (long long)(end % SECTOR),
+			 (long long)(end - end % SECTOR + SECTOR), path);
+		return -1;
+	}
 	*size = (uint64_t)end;
 	return 0;
 }
@@ -477,6 +487,29 @@ static void blk_reset(void *dev)
 	b->xfer.active = false;
 }
 
+/*
+ * Before a snapshot: the transfer that the call budget cut short is
+ * finished now, whole, and returned to the driver; nothing new is taken.
+ */
+static void blk_quiesce(void *dev, struct virtq *q)
+{
+	struct virtio_blk *b = dev;
+	uint64_t unlimited = UINT64_MAX;
+	uint8_t st;
+
+	if (!b->xfer.active)
+		return;
+	transfer_slice(b, &unlimited, &st);
+	b->xfer.active = false;
+	complete(b, q, st, st == VIRTIO_BLK_S_OK && !b->xfer.write ? b->xfer.len : 0);
+	virtq_notify_driver(q);
+}
+
+bool virtio_blk_readonly(const struct virtio_blk *b)
+{
+	return b->readonly;
+}
+
 static uint64_t blk_features(void *dev)
 {
 	const struct virtio_blk *b = dev;
@@ -505,4 +538,5 @@ const struct virtio_dev_ops virtio_blk_ops = {
 	.config_read = blk_config_read,
 	.queue_notify = blk_queue_notify,
 	.reset = blk_reset,
+	.quiesce = blk_quiesce,
 };

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "console_out.h"
+#include "device_state.h"
 #include "machine.h"
 #include "stats.h"
 #include "uart.h"
@@ -220,17 +221,23 @@ static void *console_setup(struct machine *m, char *err, size_t errlen)
 			goto fail;
 		}
 	}
+	return c;
+fail:
+	console_stop(c);
+	return NULL;
+}
+
+static int console_announce(void *state, struct machine *m, char *err, size_t errlen)
+{
+	(void)state;
 	if (machine_add_param(m, "earlycon=uart8250,mmio,0x%llx",
 			      (unsigned long long)FLINT_UART_MMIO_GPA) < 0 ||
 	    machine_add_param(m, "console=ttyS0") < 0 ||
 	    machine_add_param(m, FLINT_CONBUF_PARAM "=%u", FLINT_UART_EXT_MAX) < 0) {
 		snprintf(err, errlen, "console: command line full");
-		goto fail;
+		return -1;
 	}
-	return c;
-fail:
-	console_stop(c);
-	return NULL;
+	return 0;
 }
 
 static void console_tick(void *state)
@@ -316,11 +323,56 @@ static int console_fds(void *state, int *fds, int max)
 	return n;
 }
 
+/*
+ * Snapshots: the UART's registers and receiver.  Output the guest wrote
+ * before the save belongs to this run: it is written out now (or, when
+ * the reader is not keeping up, as soon as it can be, by this process)
+ * and never saved, so a restored VM prints only what it writes after.
+ * stdin bytes the UART had no room for stay this process's input.
+ */
+static int console_save_one(void *obj, struct state_out *out)
+{
+	struct console *c = obj;
+
+	console_flush_output(c);
+	return uart_save(c->uart, out);
+}
+
+static int console_load_one(void *obj, struct state_in *in, char *err, size_t errlen)
+{
+	struct console *c = obj;
+
+	return uart_load(c->uart, in, err, errlen);
+}
+
+static unsigned console_instance(void *state, struct device_instance *v)
+{
+	*v = (struct device_instance){ "console", state, NULL };
+	return 1;
+}
+
+static const struct device_instance_ops console_state_ops = { console_save_one, console_load_one,
+							      console_instance };
+
+static int console_save(void *state, struct state_out *out)
+{
+	return device_state_save_module(&console_state_ops, state, out);
+}
+
+static int console_load(void *state, struct state_in *in, char *err, size_t errlen)
+{
+	return device_state_load_module(&console_state_ops, state, in, err, errlen);
+}
+
 const struct device_module console_module = {
 	.name = "console",
 	.setup = console_setup,
+	.announce = console_announce,
 	.tick = console_tick,
 	.tick_wanted = console_tick_wanted,
 	.stop = console_stop,
 	.fds = console_fds,
+	.save = console_save,
+	.load = console_load,
+	.state_version = 1,
 };

@@ -1,6 +1,6 @@
 # The host-side helpers of `make bench` (tests/bench/*.sh), built into
 # build/bench/.  Included from the top Makefile.
-BENCH_TOOLS := build/bench/tapecho build/bench/udprtt
+BENCH_TOOLS := build/bench/tapecho build/bench/udprtt build/bench/vm_floor
 
 $(BENCH_TOOLS): build/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
@@ -18,3 +18,9 @@ build/bench/noop: tests/bench/noop.c
 build/bench/launch: tests/bench/launch.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 $(WARN) -pthread -o $@ $<
+
+# The snapshot file and vCPU state costs (tests/bench/snapshot_file.sh):
+# links the monitor's own code, as the unit tests do.
+build/bench/snapshot_file: tests/bench/snapshot_file.c $(filter-out build/obj/vmm/main.o,$(OBJS))
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS)
