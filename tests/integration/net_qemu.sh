@@ -54,9 +54,15 @@ start_vm u udpecho "$TAP_U" $U 10.0.0.1 "" || { for n in $NAMES; do echo "FAIL $
 U_START=$SECONDS
 
 net_ping() {
-	# 200 echo requests 10 ms apart (root may go below 200 ms), none lost.
-	in_ns timeout 30 ping -c 200 -i 0.01 -W 2 -q $U >"$TMP/ping" || fail "ping: $(cat "$TMP/ping")"
-	grep -q " 0% packet loss" "$TMP/ping" || fail "ping lost packets: $(cat "$TMP/ping")"
+	# 200 echo requests 10 ms apart (root may go below 200 ms).  ICMP has
+	# no retry: on a loaded host one may be lost outside the guest (make
+	# test on a loaded KVM host lost 1 of 200, the 200 taking 3.3 s instead
+	# of 2); more than one is the guest's doing.
+	local got
+	in_ns timeout 30 ping -c 200 -i 0.01 -W 2 -q $U >"$TMP/ping"
+	got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$TMP/ping")
+	[ "${got:-0}" -ge 199 ] || fail "ping lost packets: $(cat "$TMP/ping")"
+	echo "  $(tail -2 "$TMP/ping" | head -1)" >&2
 	echo "  $(tail -1 "$TMP/ping")" >&2
 }
 
