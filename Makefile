@@ -100,7 +100,7 @@ test: deps-test
 	tests/run.sh
 
 bench: deps-bench
-	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy build/bench/snapshot_file
+	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy build/bench/snapshot_file build/bench/noop build/bench/launch
 	tests/bench/run.sh
 
 clean:

@@ -151,6 +151,7 @@ static const struct policy_rule main_rules[] = {
 static const struct policy_rule teardown_rules[] = {
 	ALLOW(poll, "wait until the monitor's pidfd says its thread group has exited"),
 	ALLOW(restart_syscall, "the wait resumes after a stop/continue signal"),
+	ALLOW(close, "the taps first, before the exit frees the VM: the next VM on a tap waits for it"),
 	ALLOW(exit_group, "leave once the monitor is gone; the VM is freed on the way out"),
 };
 

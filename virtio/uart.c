@@ -546,7 +546,8 @@ void uart_get_counters(struct uart *u, struct uart_counters *c)
 {
 	pthread_mutex_lock(&u->lock);
 	*c = (struct uart_counters){ .ext_buffers = u->ext_buffers, .ext_bad = u->ext_bad,
-				     .dropped = u->dropped, .out_err = u->out_err };
+				     .dropped = u->dropped, .out_err = u->out_err,
+				     .unwritten = output_enabled(u) ? u->tx_len : 0 };
 	pthread_mutex_unlock(&u->lock);
 }
 

@@ -133,6 +133,7 @@ struct uart_counters {
 	uint64_t ext_buffers;  /* buffers taken through the extension */
 	uint64_t ext_bad;      /* extension writes dropped: buffer outside RAM, len 0 or too long */
 	uint64_t dropped;      /* output bytes that never reached out_fd (it would block, or failed) */
+	uint64_t unwritten;    /* output bytes still buffered, waiting for out_fd to take them */
 	int out_err;           /* errno of the write failure; 0 if none */
 };
 

@@ -237,7 +237,8 @@ static int console_announce(void *state, struct machine *m, char *err, size_t er
 	(void)state;
 	if (machine_add_param(m, "earlycon=uart8250,mmio,0x%llx",
 			      (unsigned long long)FLINT_UART_MMIO_GPA) < 0 ||
-	    machine_add_param(m, "console=ttyS0") < 0) {
+	    machine_add_param(m, "console=ttyS0") < 0 ||
+	    machine_add_param(m, FLINT_CONBUF_PARAM "=%u", FLINT_UART_EXT_MAX) < 0) {
 		snprintf(err, errlen, "console: command line full");
 		return -1;
 	}
@@ -280,6 +281,8 @@ static void console_report(struct console *c)
 
 	uart_flush(c->uart);
 	uart_get_counters(c->uart, &n);
+	/* What out_fd still would not take is lost with the process. */
+	n.dropped += n.unwritten;
 	if (n.dropped) {
 		atomic_store(&c->m->output_lost, true);
 		if (!n.out_err)

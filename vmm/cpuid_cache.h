@@ -17,7 +17,7 @@
 #include <stddef.h>
 
 /* What the answer depends on: boot id, kernel release, KVM API version
- * and the identity (inode, load time) of each loaded KVM module. */
+ * and the identity (sysfs inode) of each loaded KVM module. */
 struct cpuid_cache_key {
 	char text[512];
 };

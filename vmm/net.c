@@ -24,6 +24,7 @@
 #include "net_module.h"
 #include "stats.h"
 #include "tap.h"
+#include "teardown.h"
 #include "virtio_attach.h"
 
 struct net_if {
@@ -95,6 +96,7 @@ static int net_setup_one(struct machine *m, struct net_if *n, const struct confi
 		tap_error(m->cfg, (unsigned)(c - m->cfg->nets), why, err, errlen);
 		return -1;
 	}
+	teardown_helper_close_first(n->tap);
 	memcpy(p.mac, c->mac, sizeof(p.mac));
 	p.offload = n->offload;
 	n->dev = virtio_net_create(&p, n->tap);
@@ -163,7 +165,11 @@ static void nets_stop(void *state)
 		virtio_attach_destroy(n->a);
 		if (n->dev)
 			virtio_net_destroy(n->dev);
-		if (n->tap >= 0)
+		/* Closing a tap waits for an RCU grace period (tun_detach's
+		 * synchronize_net: ~1 ms here).  The teardown helper closes it
+		 * with the VM's descriptors, off the path the parent waits for;
+		 * tap_open() waits briefly for a tap still being let go. */
+		if (n->tap >= 0 && !teardown_helper_running())
 			close(n->tap);
 	}
 	free(ns);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net.h"
@@ -41,6 +42,28 @@ static const char *kind_of(const char *name)
 	return flags & IFF_TUN ? "it is a tun (layer 3) device, not a tap" : "it is not a tap device";
 }
 
+/*
+ * TUNSETIFF, waiting up to TAP_BUSY_WAIT_MS while the tap is busy: a VM
+ * that has just exited leaves its tap to its teardown helper, which lets
+ * it go a millisecond or so later (vmm/teardown.h), and a VM restarted on
+ * the same tap at once must not be refused for that.  A tap that is
+ * really in use is still refused, that much later.
+ */
+#define TAP_BUSY_WAIT_MS 500
+static int tunsetiff(int fd, struct ifreq *ifr)
+{
+	/* Looked at every 50 us: the helper lets go ~1 ms after its VM exits. */
+	for (int tries = 0;; tries++) {
+		struct timespec gap = { 0, 50000 };
+
+		if (ioctl(fd, TUNSETIFF, ifr) == 0)
+			return 0;
+		if (errno != EBUSY || tries == TAP_BUSY_WAIT_MS * 20)
+			return -1;
+		nanosleep(&gap, NULL);
+	}
+}
+
 int tap_open(const char *name, bool *offload, char *err, size_t errlen)
 {
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
@@ -63,7 +86,7 @@ int tap_open(const char *name, bool *offload, char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(ifr.ifr_name, name, strlen(name) + 1);
-	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+	if (tunsetiff(fd, &ifr) < 0) {
 		int e = errno;
 
 		close(fd);

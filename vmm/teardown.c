@@ -23,7 +23,15 @@ static struct {
 	bool running;
 	struct sock_fprog prog;       /* built by the monitor: the helper only installs it */
 	struct sock_filter insns[SECCOMP_PROGRAM_MAX];
+	int first[TEARDOWN_FIRST_MAX]; /* closed before the exit frees the VM */
+	int nfirst;
 } helper = { .pidfd = -1 };
+
+void teardown_helper_close_first(int fd)
+{
+	if (fd >= 0 && helper.nfirst < TEARDOWN_FIRST_MAX)
+		helper.first[helper.nfirst++] = fd;
+}
 
 int teardown_helper_prepare(char *err, size_t errlen)
 {
@@ -52,6 +60,10 @@ static int helper_main(void *arg)
 	/* Readable once every thread of the monitor has exited. */
 	while (syscall(SYS_poll, &p, 1, -1) != 1)
 		;
+	/* exit_group frees the memory (and KVM's view of it) before it
+	 * closes descriptors: these go first. */
+	for (int i = 0; i < helper.nfirst; i++)
+		syscall(SYS_close, helper.first[i]);
 	syscall(SYS_exit_group, 0);
 	return 0;
 }

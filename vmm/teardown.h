@@ -38,6 +38,16 @@ int teardown_helper_prepare(char *err, size_t errlen);
  */
 int teardown_helper_start(enum seccomp_mode mode, char *err, size_t errlen);
 
+/*
+ * fd is to be closed first, as soon as the monitor has exited and before
+ * the helper's own exit frees the VM's memory (which takes a while): for
+ * a tap, which the next VM on it waits for.  At most TEARDOWN_FIRST_MAX;
+ * more are closed with the rest.  The caller still closes fd itself when
+ * no helper runs.
+ */
+#define TEARDOWN_FIRST_MAX 8
+void teardown_helper_close_first(int fd);
+
 /* Whether a helper is waiting: then exit through teardown_exit(). */
 bool teardown_helper_running(void);
 

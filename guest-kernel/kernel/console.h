@@ -22,6 +22,9 @@ void console_flush(void);
  * has no end of input: this never returns 0 for n > 0.
  */
 size_t console_read(void *buf, size_t n);
+/* The next byte of console input, or -1 if none has come (one LSR read:
+ * an exit to the monitor on Flint, so poll it sparingly). */
+int console_getc_nowait(void);
 
 /* True when output goes through Flint's buffer extension (one exit per flush). */
 bool console_has_ext(void);

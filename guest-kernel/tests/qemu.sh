@@ -54,8 +54,10 @@ logged() {
 		fails=$((fails + 1))
 	fi
 }
-# ... and the probe is one read there (QEMU logs it), never a write.
-logged hello '^Invalid read at addr 0xD0000010, size 8' 'invalid write at addr 0xd00000' \
+# ... and the probe only reads there, never writes.  QEMU logs the read
+# (TCG as one of size 8, KVM as two of size 4): seeing it shows the log
+# would show a write too.
+logged hello '^Invalid read at addr 0xD000001[0-7], size' 'invalid write at addr 0xd00000' \
 	"the console extension's probe only reads"
 
 # No pv page under QEMU: no seq, generation or wall clock, and flint_ready()

@@ -43,11 +43,15 @@
  *   with len 0, len > FLINT_UART_EXT_MAX or any byte outside RAM is
  *   dropped (and counted by the monitor); other widths are ignored.
  * Both are outside the UART's coalesced-write zone, so TX always exits.
+ * Flint also puts FLINT_CONBUF_PARAM=<FLINT_UART_EXT_MAX> on the kernel
+ * command line: a guest that finds it there (and the UART at Flint's
+ * address) may skip the ID read, an exit.
  */
 #define FLINT_UART_EXT_ID      0x10
 #define FLINT_UART_EXT_TX      0x18
 #define FLINT_UART_EXT_MAGIC   0x54584c46u   /* "FLXT" */
 #define FLINT_UART_EXT_MAX     4096u
+#define FLINT_CONBUF_PARAM     "flint.conbuf"
 #define FLINT_VIRTIO_MMIO_GPA  0xD0001000ull /* device i at + i * FLINT_VIRTIO_MMIO_STRIDE */
 #define FLINT_VIRTIO_MMIO_STRIDE 0x1000ull
 #define FLINT_VIRTIO_MMIO_SIZE 0x200ull

@@ -9,6 +9,16 @@ $(BENCH_TOOLS): build/bench/%: tests/bench/%.c
 # Built with everything: tests/integration/bench_parse.sh runs them.
 all: $(BENCH_TOOLS)
 
+# The floor of a whole process (static, does nothing) and the launcher
+# that times starts back to back: make bench's start-up and launch rows.
+build/bench/noop: tests/bench/noop.c
+	@mkdir -p $(@D)
+	$(CC) -O2 $(WARN) -static -o $@ $<
+
+build/bench/launch: tests/bench/launch.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 $(WARN) -pthread -o $@ $<
+
 # The snapshot file and vCPU state costs (tests/bench/snapshot_file.sh):
 # links the monitor's own code, as the unit tests do.
 build/bench/snapshot_file: tests/bench/snapshot_file.c $(filter-out build/obj/vmm/main.o,$(OBJS))

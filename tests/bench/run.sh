@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: one section per area, each a script that also runs alone:
-#   tests/bench/boot.sh     hello boot, the sandbox's cost, RSS, virtio-blk
+#   tests/bench/boot.sh     start-up (hello, with a drive, a NIC), the sandbox's cost, RSS, virtio-blk
+#   tests/bench/launch.sh   launch rate (2 launchers) and idle density
 #   tests/bench/net.sh      ICMP, UDP, HTTP and bulk TCP vs QEMU and the tap's floor
 #   tests/bench/rootfs.sh   a 64 MiB file from ext4 and the initrd vs the host
 #   tests/bench/qmp.sh      the control socket (when it exists)
@@ -17,6 +18,7 @@ section() {
 	echo
 }
 section tests/bench/boot.sh
+section tests/bench/launch.sh
 section tests/bench/net.sh
 section tests/bench/rootfs.sh
 section tests/bench/snapshot_file.sh

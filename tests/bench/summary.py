@@ -9,7 +9,8 @@ peer's and the floor's names the rows use); lines starting with # and
 anything after the third field are ignored.  A ROW is
 `METRIC|LABEL|PEER|FLOOR|TARGET`: PEER and FLOOR name a WHO or are `-`.
 TARGET is `<=X` or `>=X` (flint's median itself), `ratio<=X` or
-`ratio>=X` (flint's median over the peer's), or `-`.  A row without flint
+`ratio>=X` (flint's median over the peer's), several of those joined by
+`&` (met when all are), or `-`.  A row without flint
 samples (no KVM) shows the others and judges nothing.
 """
 import statistics, sys
@@ -43,6 +44,13 @@ def fmt(v):
 def judge(target, flint, peer):
     if target == "-":
         return "", None
+    if "&" in target:
+        parts = [judge(t, flint, peer) for t in target.split("&")]
+        descs = [d.rsplit(": ", 1)[0] for d, _ in parts]
+        oks = [ok for _, ok in parts]
+        if None in oks:
+            return " and ".join(descs) + ": not judged", None
+        return " and ".join(descs) + (": met" if all(oks) else ": NOT met"), all(oks)
     kind, _, num = target.partition("=")
     op, x = kind[-1], float(num)
     ratio = kind.startswith("ratio")

@@ -96,13 +96,16 @@ initrd_MBps host 2000.03"
 summary_judges_only_with_flint() {
 	printf 'x flint 2\nx flint 4\nx flint 3\nx qemu 10\ny qemu 5\nz flint 0\nw flint 1.5\nw host 1\n' >"$TMP/s"
 	run python3 tests/bench/summary.py "$TMP/s" "x|X|qemu|-|ratio<=0.5" "y|Y|qemu|-|ratio>=2" \
-		"z|Z|-|-|<=0" "w|W|host|-|ratio>=2" "v|V|qemu|-|-"
+		"z|Z|-|-|<=0" "w|W|host|-|ratio>=2" "v|V|qemu|-|-" "x|A|qemu|-|<=3&ratio<=0.5" "x|B|qemu|-|<=2&ratio<=0.5"
 	expect_rc 0
 	grep -E '^  X +3\.00 +10\.00 +— +0\.300 +3 +flint/peer <= 0\.5: met$' "$OUT" >/dev/null || fail "X row: $(cat "$OUT")"
 	grep -E '^  Y +missing +5\.00 .*not judged \(no flint figure\)$' "$OUT" >/dev/null || fail "Y row: $(cat "$OUT")"
 	grep -E '^  Z +0 .*<= 0: met$' "$OUT" >/dev/null || fail "Z row: $(cat "$OUT")"
 	grep -E '^  W +1\.50 +1\.00 .*flint/peer >= 2: NOT met$' "$OUT" >/dev/null || fail "W row: $(cat "$OUT")"
 	grep -E '^  V +missing +— ' "$OUT" >/dev/null || fail "V row: $(cat "$OUT")"
+	# two targets on one row: met only when both are
+	grep -E '^  A .*<= 3 and flint/peer <= 0\.5: met$' "$OUT" >/dev/null || fail "A row: $(cat "$OUT")"
+	grep -E '^  B .*<= 2 and flint/peer <= 0\.5: NOT met$' "$OUT" >/dev/null || fail "B row: $(cat "$OUT")"
 }
 tap_floor_answers() {
 	needs netns
@@ -121,7 +124,7 @@ tap_floor_answers() {
 	ip -n "$ns" link set bp0 up
 	ip netns exec "$ns" build/bench/tapecho bp0 10.79.0.2 >"$TMP/te" 2>&1 &
 	floor_pid=$!
-	for _ in $(seq 50); do grep -q listening "$TMP/te" && break; sleep 0.1; done
+	await 30 grep -q listening "$TMP/te" || fail "tapecho did not come up: $(cat "$TMP/te")"
 	run ip netns exec "$ns" ping -c 20 -i 0.01 -s 1000 -W 1 10.79.0.2
 	expect_rc 0
 	expect_out " 0% packet loss"

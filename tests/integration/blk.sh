@@ -30,9 +30,12 @@ import json, sys
 d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 notifies = d["ioeventfd_notifies"]
 writes = sum(e["count"] for e in d["exits"] if e["reason"] == "mmio write drive.data")
-# Every request is notified through the ioeventfd; the only register writes
-# that exit are the driver's set-up (status, features, queue addresses).
-assert notifies >= 4, d
+# No request exits: the only register writes that reach user space are the
+# driver's set-up (status, features, queue addresses: 25), against the
+# thousands of requests blkcheck makes; every kick goes to the ioeventfd.
+# How many kicks there are is timing's business (a host that polls fast
+# needs few), but the first request has nobody polling and needs one.
+assert notifies >= 1, d
 assert writes <= 40, (writes, d)
 PY
 }
@@ -64,12 +67,9 @@ second_vm_cannot_share_image() {
 	first=$!
 	# Until the first VM holds its lock (a POSIX lock conflicts with flint's
 	# OFD lock), however slow this machine starts it.
-	for _ in $(seq 300); do
-		python3 -c 'import fcntl, sys; fcntl.lockf(open(sys.argv[1], "rb"), fcntl.LOCK_SH | fcntl.LOCK_NB)' \
-			"$TMP/s.img" 2>/dev/null || break
-		kill -0 $first 2>/dev/null || fail "the first VM exited before taking its lock"
-		sleep 0.1
-	done
+	image_free() { python3 -c 'import fcntl, sys; fcntl.lockf(open(sys.argv[1], "rb"), fcntl.LOCK_SH | fcntl.LOCK_NB)' "$1"; }
+	await 60 eval '! image_free "$TMP/s.img" || ! kill -0 $first' || fail "the first VM never locked its image"
+	kill -0 $first 2>/dev/null || fail "the first VM exited before taking its lock"
 	run "$FLINT" run "$(blkini blkcheck "$TMP/s.img" false)"
 	kill $first; wait $first 2>/dev/null || true
 	expect_rc 2
@@ -126,7 +126,7 @@ check_locked_image() {
 	python3 -c 'import fcntl,sys,time; f=open(sys.argv[1],"r+"); fcntl.lockf(f, fcntl.LOCK_EX); print("locked", flush=True); time.sleep(30)' \
 		"$TMP/l.img" >"$TMP/holder" &
 	holder=$!
-	for _ in $(seq 50); do grep -q locked "$TMP/holder" && break; sleep 0.1; done
+	await 30 grep -q locked "$TMP/holder" || fail "the holder never locked the image"
 	run "$FLINT" check "$(blkini blkcheck "$TMP/l.img" false)"
 	kill $holder; wait $holder 2>/dev/null || true
 	expect_rc 2

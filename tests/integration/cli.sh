@@ -66,11 +66,12 @@ drive_not_whole_sectors_refused() {
 	run "$FLINT" check config.ini.example --set "drive.d.path=$TMP/even.img"
 	expect_rc 0
 }
-# boot_sleeper [flint run options...]: a sleeping guest with a control socket.
+# boot_sleeper [flint run options...]: a guest that sleeps until the test
+# quits it (or timeout's 60 s), with a control socket.
 boot_sleeper() {
 	needs kvm
 	rm -f "$SOCK"
-	timeout 60 "$FLINT" run "$(ini sleep "cmdline = -- 20000")" --control "$SOCK" "$@" >"$OUT" 2>"$ERR" &
+	timeout 60 "$FLINT" run "$(ini sleep "cmdline = -- 600000")" --control "$SOCK" "$@" >"$OUT" 2>"$ERR" &
 	VPID=$!
 	await 30 test -S "$SOCK" || fail "no control socket: $(cat "$ERR")"
 }

@@ -7,12 +7,12 @@ CHECK=tests/qmp/qmp_check.py
 VPID=
 trap '[ -n "$VPID" ] && kill "$VPID" 2>/dev/null; rm -rf "$TMP"' EXIT
 
-# boot_sleeper [flint run options...]: a guest that sleeps 20 s, with a
-# control socket; its pid in $VPID.
+# boot_sleeper [flint run options...]: a guest that sleeps (until the test
+# quits it, or timeout's 60 s), with a control socket; its pid in $VPID.
 boot_sleeper() {
 	needs kvm
 	local ini
-	ini=$(ini sleep "cmdline = -- 20000")
+	ini=$(ini sleep "cmdline = -- 600000")
 	rm -f "$SOCK"
 	timeout 60 "$FLINT" run "$ini" --control "$SOCK" "$@" >"$OUT" 2>"$ERR" &
 	VPID=$!
@@ -74,14 +74,22 @@ guest_poweroff_sends_shutdown() {
 	needs kvm python3
 	QEMU_PY=$(tests/qmp/fetch_qemu_qmp.sh 2>/dev/null) || { echo "needs QEMU's qemu.qmp" >"$SKIP_FILE"; exit 77; }
 	export QEMU_PY
-	local ini
-	# Long enough for python to start and negotiate on a slow host.
-	ini=$(ini sleep "cmdline = -- 6000")
+	local ini py
+	# The guest powers off when a byte comes on its console, sent once the
+	# client has negotiated: however long python takes to start.
+	ini=$(ini sleep "cmdline = -- input" "[console]" "input = stdin")
+	mkfifo "$TMP/in"
 	rm -f "$SOCK"
-	timeout 60 "$FLINT" run "$ini" --control "$SOCK" >/dev/null 2>"$ERR" &
+	timeout 60 "$FLINT" run "$ini" --control "$SOCK" <"$TMP/in" >/dev/null 2>"$ERR" &
 	VPID=$!
+	exec 3>"$TMP/in"
 	await 30 test -S "$SOCK" || fail "no control socket: $(cat "$ERR")"
-	timeout 20 python3 "$CHECK" shutdown "$SOCK" >"$OUT"
+	timeout 60 python3 "$CHECK" shutdown "$SOCK" >"$OUT" &
+	py=$!
+	await 60 grep -q negotiated "$OUT" || fail "the client did not negotiate: $(cat "$OUT")"
+	echo x >&3
+	exec 3>&-
+	wait "$py" || fail "the client: status $?; stdout: $(cat "$OUT")"
 	expect_out '{"guest": true, "reason": "guest-shutdown"}'
 	rc=0
 	wait "$VPID" || rc=$?
@@ -97,7 +105,7 @@ same_answers_as_qemu() {
 	timeout 60 qemu-system-x86_64 -M microvm,acpi=off -accel kvm -cpu max,-arch-capabilities -m 64M \
 		-nodefaults -no-user-config -display none -serial none \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel build/guest/sleep.elf \
-		-append "-- 20000" -qmp "unix:$qsock,server,nowait" &
+		-append "-- 600000" -qmp "unix:$qsock,server,nowait" &
 	await 30 test -S "$qsock" || fail "QEMU made no QMP socket"
 	timeout 30 python3 "$CHECK" transcript "$qsock" >"$TMP/qemu.json"
 	wait

@@ -43,23 +43,18 @@ vm_start() {
 		-netdev "tap,id=n0,ifname=$TAP,script=no,downscript=no,vhost=off" \
 		-device virtio-net-device,netdev=n0 -kernel build/guest/httpd.elf \
 		-append "$TSC ip=$H::10.0.3.1:255.255.255.0::eth0:off $append" "$@" >"$TMP/vm.qemu" 2>&1 &
-	for i in $(seq 150); do
-		grep -q "listening" "$TMP/vm.serial" 2>/dev/null && return 0
-		kill -0 $! 2>/dev/null || break
-		sleep 0.1
-	done
+	local job=$!
+	await 120 eval 'grep -q listening "$TMP/vm.serial" || ! kill -0 $job' &&
+		grep -q listening "$TMP/vm.serial" && return 0
 	fail "httpd did not come up; serial: $(cat "$TMP/vm.serial"); qemu: $(cat "$TMP/vm.qemu")"
 }
 # Each test runs in a subshell: the VM is found again through QEMU's pid file.
 vm_stop() {
-	local pid i
+	local pid
 	[ -f "$TMP/vm.pid" ] || return 0
 	pid=$(cat "$TMP/vm.pid")
 	kill "$pid" 2>/dev/null
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	await 30 eval '! kill -0 "$pid"' || true
 	rm -f "$TMP/vm.pid"
 }
 DRIVE() { echo "-drive id=d0,file=$1,format=raw,if=none,readonly=on -device virtio-blk-device,drive=d0"; }
@@ -311,12 +306,14 @@ httpd_files_flint() {
 	printf '[machine]\nmemory = 64M\n[kernel]\npath = %s\ninitrd = %s\ncmdline = root=initrd -- root=/\n[net.eth0]\ntap = %s\nip = %s/24\ngateway = 10.0.3.1\n' \
 		"$PWD/build/guest/httpd.elf" "$PWD/$CPIO" "$TAP" "$H" >"$cfg"
 	vm_stop
-	in_ns timeout 300 "$FLINT" run "$cfg" >"$TMP/flint.out" 2>"$TMP/flint.err" &
+	# Not through in_ns (a function: $! would be a subshell, and killing it
+	# would leave flint running): ip execs timeout, which passes SIGTERM on.
+	ip netns exec "$NS" timeout 300 "$FLINT" run "$cfg" >"$TMP/flint.out" 2>"$TMP/flint.err" &
 	echo $! >"$TMP/flint.pid"
 	await 60 grep -q listening "$TMP/flint.out" || fail "flint: $(cat "$TMP/flint.out" "$TMP/flint.err")"
 	all_files_match "$TREE" ""
 	[ "$(code "$URL/%2e%2e/etc/passwd")" = 400 ] || fail "%2e%2e through flint"
-	kill "$(cat "$TMP/flint.pid")"; wait 2>/dev/null; rm -f "$TMP/flint.pid"
+	kill "$(cat "$TMP/flint.pid")"; wait "$(cat "$TMP/flint.pid")" 2>/dev/null || true; rm -f "$TMP/flint.pid"
 }
 
 t httpd_files_initrd

@@ -67,9 +67,13 @@ sleeping() {
 }
 # bg_flint ARGS...: starts flint in the background (stdout $OUT, stderr
 # $ERR), its pid in $FPID, killed if it is still running after 60 s;
-# wait_flint then leaves its exit status in $rc.
-bg_flint() {
-	"$FLINT" "$@" >"$OUT" 2>"$ERR" &
+# wait_flint then leaves its exit status in $rc.  bg_run CMD... does the
+# same for a command that execs flint (`ip netns exec NS build/flint ...`),
+# so $FPID is flint's own pid.  Never background a shell function to kill
+# it later: its pid is a subshell's, and the process it started lives on.
+bg_flint() { bg_run "$FLINT" "$@"; }
+bg_run() {
+	"$@" >"$OUT" 2>"$ERR" &
 	FPID=$!
 	(sleep 60; kill -9 $FPID) 2>/dev/null &
 	WATCHDOG=$!

@@ -58,6 +58,9 @@ print(sent)
 EOF
 }
 tap_dropped() { in_ns cat "/sys/class/net/$1/statistics/tx_dropped"; }
+# tap_tx TAP: frames the host has sent out of TAP (toward the VM), dropped ones too
+tap_tx() { in_ns awk '{ n += $1 } END { print n }' "/sys/class/net/$1/statistics/tx_packets" "/sys/class/net/$1/statistics/tx_dropped"; }
+tap_sent_since() { [ "$(tap_tx "$1")" -gt "$2" ]; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # pct TICKS SECONDS: TICKS of CPU time as a percentage of one core over SECONDS
 pct() { awk -v t="$1" -v s="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%d", t * 100 / (hz * s) }'; }
@@ -74,10 +77,7 @@ qemu_vm() {
 		-device "virtio-net-device,netdev=n0,mac=$MAC" -kernel build/guest/udpecho.elf \
 		-append "$TSC ip=$ip::${ip%.*}.1:255.255.255.0::eth0:off $params" >"$TMP/$name.qemu" 2>&1 &
 	echo $! >"$TMP/$name.job"
-	for _ in $(seq 100); do
-		grep -q "listening" "$TMP/$name.serial" 2>/dev/null && [ -s "$TMP/$name.pid" ] && return 0
-		sleep 0.1
-	done
+	await 60 eval 'grep -q listening "$TMP/$name.serial" && [ -s "$TMP/$name.pid" ]' && return 0
 	fail "udpecho did not come up; serial: $(cat "$TMP/$name.serial" 2>/dev/null); qemu: $(cat "$TMP/$name.qemu")"
 }
 
@@ -141,32 +141,27 @@ net_flood_starved_qemu() {
 
 net_flood_deaf_flint() {
 	needs kvm
-	local ini sock=$TMP/vm.sock pid job t0 used st
+	local ini sock=$TMP/vm.sock pid t0 p0 used
 	ini=$(ini udpecho "cmdline = virtio_net.rx_buffers=0" "[net.eth0]" "tap = $TAP_F" \
 		"mac = $MAC" "ip = 10.0.6.2/24" "gateway = 10.0.6.1")
-	in_ns timeout 60 "$FLINT" run "$ini" --stats=json --control "$sock" >"$OUT" 2>"$ERR" &
-	job=$!
+	bg_run ip netns exec "$NS" "$FLINT" run "$ini" --stats=json --control "$sock"
+	pid=$FPID
 	await 60 grep -q listening "$OUT" || true
 	grep -q "posting 0 of 256 receive buffers" "$OUT" || fail "guest: $(cat "$OUT" "$ERR")"
-	# flint runs under ip netns exec and timeout: find it by its command line,
-	# the oldest of those (its janitor and teardown helper share it).
-	pid=$(pgrep -o -f "^$FLINT run $ini" || true)
-	[ -n "$pid" ] || fail "no flint process under $job"
-	t0=$(ticks "$pid")
+	t0=$(ticks "$pid") p0=$(tap_tx "$TAP_F")
 	flood "$TAP_F" $FLOOD_S >"$TMP/sent" &
-	sleep 1
+	await 30 tap_sent_since "$TAP_F" "$p0" || fail "the flood never started"
 	# Mid-flood the control socket still answers.
-	run "$FLINT" ctl "$sock" query-status
-	expect_out '"status": "running"'
+	"$FLINT" ctl "$sock" query-status >"$TMP/status" || fail "flint ctl failed mid-flood"
+	grep -qF '"status": "running"' "$TMP/status" || fail "mid-flood: $(cat "$TMP/status")"
 	wait $! || fail "the flood sender failed"
 	used=$(( $(ticks "$pid") - t0 ))
 	echo "  flood: $(cat "$TMP/sent") frames in $FLOOD_S s; flint used $used ticks ($(pct "$used" $FLOOD_S)% of a core)" >&2
 	# Edge-triggered on the tap and no buffer to read into: flint waits for the guest, not the tap.
 	[ "$(pct "$used" $FLOOD_S)" -lt 20 ] || fail "flint used $(pct "$used" $FLOOD_S)% of a core"
 	kill -TERM "$pid"
-	st=0
-	wait $job || st=$?
-	[ "$st" -eq 130 ] || fail "flint's status after SIGTERM is $st, want 130; stderr: $(tail -c 600 "$ERR")"
+	wait_flint
+	[ "$rc" -eq 130 ] || fail "flint's status after SIGTERM is $rc, want 130; stderr: $(tail -c 600 "$ERR")"
 	python3 - "$ERR" <<'PY'
 import json, sys
 d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])

@@ -21,7 +21,7 @@ start_fake() {
 	"$FAKE" "$SOCK" "$@" 2>"$TMP/fake.err" &
 	FPID=$!
 	track "$FPID"
-	for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.02; done
+	await 30 test -S "$SOCK" && return 0
 	fail "fake server did not start: $(cat "$TMP/fake.err")"
 }
 # stop_fake: quits it; its exit status in $frc (130: stopped from outside)
@@ -74,7 +74,7 @@ socket_is_private_and_removed_at_exit() {
 	start_fake
 	[ "$(stat -c %a "$SOCK")" = 600 ] || fail "socket mode $(stat -c %a "$SOCK"), want 600"
 	stop_fake
-	for _ in $(seq 50); do [ -e "$SOCK" ] || break; sleep 0.02; done
+	await 10 test ! -e "$SOCK" || true
 	[ ! -e "$SOCK" ] || fail "socket still there after exit"
 }
 
@@ -82,7 +82,7 @@ socket_removed_even_after_sigkill() {
 	start_fake
 	kill -KILL "$FPID"
 	wait "$FPID" 2>/dev/null || true
-	for _ in $(seq 50); do [ -e "$SOCK" ] || break; sleep 0.02; done
+	await 10 test ! -e "$SOCK" || true
 	[ ! -e "$SOCK" ] || fail "socket left behind by a killed server"
 }
 
@@ -119,20 +119,21 @@ flint_run_refuses_bad_control_path() {
 	expect_rc 0
 }
 
+# all_exits: the fake vCPUs' exit count so far
+all_exits() { "$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p'; }
+# exits_above N: the count has gone past N
+exits_above() { [ "$(all_exits)" -gt "$1" ]; }
 live_stats_and_pause_stop_the_vcpus() {
-	local a b c
+	local a b
 	start_fake --stats --vcpus 2
-	sleep 0.05
+	await 30 exits_above 0 || fail "no exits counted before the pause"
 	"$FLINT" ctl "$SOCK" stop >/dev/null
-	a=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
+	a=$(all_exits)
 	sleep 0.1
-	b=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
-	[ -n "$a" ] && [ "$a" -gt 0 ] || fail "no exits counted before the pause ($a)"
+	b=$(all_exits)
 	[ "$a" = "$b" ] || fail "exits went on while paused: $a then $b"
 	"$FLINT" ctl "$SOCK" cont >/dev/null
-	sleep 0.1
-	c=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
-	[ "$c" -gt "$b" ] || fail "exits did not resume: $b then $c"
+	await 30 exits_above "$b" || fail "exits did not resume: $b then $(all_exits)"
 	# flint timed that pause itself: one, request to last vCPU parked
 	"$FLINT" ctl "$SOCK" x-flint-query-stats | python3 -c '
 import json, sys
@@ -156,14 +157,18 @@ assert 0 < p["last_ns"] == p["min_ns"] == p["max_ns"] == p["median_ns"] < 2e9, p
 shutdown_events_name_the_cause() {
 	needs python3
 	qemu_py
-	start_fake --poweroff-after 3000
-	timeout 20 python3 "$CHECK" shutdown "$SOCK" >"$OUT"
+	start_fake
+	timeout 60 python3 "$CHECK" shutdown "$SOCK" >"$OUT" &
+	local w=$!
+	await 30 grep -q negotiated "$OUT" || fail "the client did not negotiate: $(cat "$OUT")"
+	kill -USR2 "$FPID"  # the fake guest powers off
+	wait "$w" || fail "the client: status $?"
 	expect_out '{"guest": true, "reason": "guest-shutdown"}'
 	wait "$FPID" || fail "server exited $? after the guest's power-off (want 0)"
 	start_fake
-	timeout 20 python3 "$CHECK" shutdown "$SOCK" >"$OUT" &
-	local w=$!
-	for _ in $(seq 100); do grep -q negotiated "$OUT" && break; sleep 0.02; done
+	timeout 60 python3 "$CHECK" shutdown "$SOCK" >"$OUT" &
+	w=$!
+	await 30 grep -q negotiated "$OUT" || fail "the client did not negotiate: $(cat "$OUT")"
 	kill -TERM "$FPID"
 	wait "$w"
 	expect_out '{"guest": false, "reason": "host-signal"}'
@@ -181,10 +186,8 @@ hostile_clients_leave_the_others_served() {
 	expect_out 'ok a new client after all that'
 	kill -0 "$FPID" || fail "server died: $(cat "$TMP/fake.err")"
 	# and the "VM" ran on throughout: its vCPUs still count exits
-	a=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
-	sleep 0.1
-	b=$("$FLINT" ctl "$SOCK" x-flint-query-stats | sed -n 's/.*"all_exits": \([0-9]*\).*/\1/p')
-	[ "$b" -gt "$a" ] || fail "the vCPUs stopped counting: $a then $b"
+	a=$(all_exits)
+	await 30 exits_above "$a" || fail "the vCPUs stopped counting: $a then $(all_exits)"
 	stop_fake
 	[ "$frc" -eq 130 ] || fail "server exited $frc: $(cat "$TMP/fake.err")"
 }
@@ -219,11 +222,11 @@ same_answers_as_qemu() {
 	khz=$(awk -F': *' '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
 	timeout 60 qemu-system-x86_64 -M microvm,acpi=off -accel tcg -cpu max -m 64M -nodefaults \
 		-no-user-config -display none -serial none -device isa-debug-exit,iobase=0xf4,iosize=4 \
-		-kernel build/guest/sleep.elf -append "tsc_khz=$khz -- 50000" \
+		-kernel build/guest/sleep.elf -append "tsc_khz=$khz -- 600000" \
 		-qmp "unix:$qsock,server,nowait" 2>"$TMP/qemu.err" &
 	qpid=$!
 	track "$qpid"
-	for _ in $(seq 100); do [ -S "$qsock" ] && break; sleep 0.05; done
+	await 30 test -S "$qsock" || fail "QEMU made no QMP socket: $(cat "$TMP/qemu.err")"
 	# flint ctl is a QMP client like any other: QEMU answers it too.
 	run "$FLINT" ctl "$qsock" query-status
 	expect_rc 0

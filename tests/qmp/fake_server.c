@@ -1,6 +1,6 @@
 /*
  * build/tests/qmp_fake_server SOCKET [--vcpus N] [--seccomp MODE]
- *                            [--poweroff-after MS] [--stats]
+ *                            [--stats]
  *
  * flint's control socket over a VM without KVM, so the QMP path can be
  * tested on machines with no /dev/kvm.  Everything but the guest is
@@ -11,12 +11,15 @@
  * policy kills the server with SIGSYS and a message).  What is fake: each
  * "vCPU" thread sleeps 1 ms where a real one would be in KVM_RUN, and
  * counts one exit each time; a kick interrupts the sleep as it would
- * KVM_RUN.  With --poweroff-after MS, vCPU 0 powers the "guest" off (exit
- * status 0) after MS milliseconds.
+ * KVM_RUN.  SIGUSR2 stands for whatever a guest would power off on: vCPU 0
+ * then powers the "guest" off (exit status 0), when the test is ready for
+ * it rather than after a guessed time.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +40,7 @@
 
 static struct machine m;
 static struct config cfg;
-static unsigned poweroff_ms;
+static atomic_bool poweroff_wanted;
 
 static const struct bus_ops no_ops;
 
@@ -45,7 +48,6 @@ static void *fake_vcpu(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
-	uint64_t start = stats_now_ns();
 	sigset_t set;
 
 	__atomic_store_n(&v->tid, (int)gettid(), __ATOMIC_RELAXED);
@@ -66,7 +68,7 @@ static void *fake_vcpu(void *arg)
 			continue;
 		if (vm->stats)
 			exit_table_add(&v->exits, v->id ? "mmio write fake" : "pio write fake", 1000);
-		if (v->id == 0 && poweroff_ms && stats_now_ns() - start > poweroff_ms * 1000000ull) {
+		if (v->id == 0 && atomic_load(&poweroff_wanted)) {
 			stats_mark(vm->stats, MARK_POWEROFF);
 			vm_stop(vm, 0);
 		}
@@ -87,6 +89,10 @@ static void on_signal(void *ctx, uint32_t events)
 	(void)ctx, (void)events;
 	if (read(m.signal_fd, &si, sizeof(si)) != sizeof(si))
 		return;
+	if (si.ssi_signo == SIGUSR2) {
+		atomic_store(&poweroff_wanted, true);
+		return;
+	}
 	if (!atomic_load(&m.vm.stopping))
 		m.stop_by = "host-signal";
 	vm_stop(&m.vm, FLINT_EXIT_INTERRUPTED);
@@ -95,7 +101,7 @@ static void on_signal(void *ctx, uint32_t events)
 static int usage(void)
 {
 	fprintf(stderr, "usage: qmp_fake_server SOCKET [--vcpus N] [--seccomp kill|trap|log|off] "
-		"[--poweroff-after MS] [--stats]\n");
+		"[--stats]\n");
 	return 2;
 }
 
@@ -104,7 +110,6 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "vcpus", required_argument, NULL, 'v' },
 		{ "seccomp", required_argument, NULL, 's' },
-		{ "poweroff-after", required_argument, NULL, 'p' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ 0 },
 	};
@@ -123,8 +128,6 @@ int main(int argc, char **argv)
 			nvcpus = (unsigned)atoi(optarg);
 		else if (c == 's' && seccomp_mode_parse(optarg, &mode) == 0)
 			;
-		else if (c == 'p')
-			poweroff_ms = (unsigned)atoi(optarg);
 		else if (c == 'S')
 			want_stats = true;
 		else
@@ -152,6 +155,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR2);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	m.signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (ev_init(&m.el) < 0 || m.vm.stop_fd < 0 || m.signal_fd < 0 ||

@@ -45,8 +45,10 @@ def raw_line(f):
 
 
 async def wait_event(client, name):
+    # No deadline of its own: the caller bounds the whole wait (an event
+    # comes when the guest makes it, which may be long after the last one).
     while True:
-        ev = await asyncio.wait_for(client.events.get(), 5)
+        ev = await client.events.get()
         if ev["event"] == name:
             return ev
 
@@ -81,10 +83,10 @@ async def transcript(path):
     statuses = []
     statuses.append(await c.execute("query-status"))
     t["stop"] = await c.execute("stop")
-    stop = await wait_event(c, "STOP")
+    stop = await asyncio.wait_for(wait_event(c, "STOP"), 30)
     statuses.append(await c.execute("query-status"))
     t["cont"] = await c.execute("cont")
-    await wait_event(c, "RESUME")
+    await asyncio.wait_for(wait_event(c, "RESUME"), 30)
     statuses.append(await c.execute("query-status"))
     t["status"] = statuses
     t["event"] = shape(stop)
@@ -305,7 +307,7 @@ async def wait_shutdown(path):
     c = QMPClient("shutdown")
     await c.connect(path)
     print("negotiated", flush=True)
-    ev = await asyncio.wait_for(wait_event(c, "SHUTDOWN"), 30)
+    ev = await asyncio.wait_for(wait_event(c, "SHUTDOWN"), 60)
     print(json.dumps(ev["data"], sort_keys=True), flush=True)
     try:
         await c.disconnect()

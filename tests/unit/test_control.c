@@ -106,7 +106,7 @@ static void rig_close(struct rig *r)
 	ev_fini(&r->el);
 	/* the helper removes the socket once the pipe's last writer is gone:
 	 * this process still holds it in no other place */
-	for (int i = 0; i < 100 && access(r->path, F_OK) == 0; i++)
+	for (int i = 0; i < 1000 && access(r->path, F_OK) == 0; i++)
 		usleep(10000);
 	CHECK(access(r->path, F_OK) < 0);
 	unlink(r->path);
@@ -279,7 +279,7 @@ TEST(refuses_files_and_live_sockets_replaces_stale_ones)
 		CHECK(c != NULL);
 		control_close(c);
 	}
-	for (int i = 0; i < 100 && access(path, F_OK) == 0; i++)
+	for (int i = 0; i < 1000 && access(path, F_OK) == 0; i++)
 		usleep(10000);
 	CHECK(access(path, F_OK) < 0);
 	ev_fini(&el);

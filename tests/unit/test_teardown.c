@@ -66,7 +66,7 @@ static pid_t child_of(pid_t parent)
 	struct dirent *e;
 	pid_t found = -1;
 
-	for (int tries = 0; found < 0 && tries < 200; tries++) {
+	for (int tries = 0; found < 0 && tries < 2000; tries++) {
 		rewinddir(d);
 		while ((e = readdir(d))) {
 			char path[300], buf[512], *p;
@@ -139,8 +139,8 @@ TEST(helper_is_filtered_and_blocks_signals)
 			CHECK(blk & 1ull << (sigs[i] - 1));
 	}
 	CHECK(write(m.go, "x", 1) == 1);
-	CHECK(reap_within(m.pid, 2000) >= 0);
-	CHECK(reap_within(h, 2000) >= 0);
+	CHECK(reap_within(m.pid, 20000) >= 0);
+	CHECK(reap_within(h, 20000) >= 0);
 	close(m.out);
 	close(m.go);
 }
@@ -156,14 +156,14 @@ TEST(parent_gets_status_output_and_eof)
 
 	CHECK(h > 0);
 	CHECK(write(m.go, "x", 1) == 1);
-	st = reap_within(m.pid, 2000);
+	st = reap_within(m.pid, 20000);
 	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 7);
 	/* All the output, then end of file although the helper may live on. */
 	while ((n = read(m.out, buf + got, sizeof(buf) - 1 - got)) > 0)
 		got += (size_t)n;
 	buf[got] = 0;
 	CHECK(n == 0 && !strcmp(buf, "hello from the monitor\n"));
-	st = reap_within(h, 2000);
+	st = reap_within(h, 20000);
 	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(m.out);
 	close(m.go);
@@ -177,9 +177,9 @@ TEST(helper_follows_a_killed_monitor)
 
 	CHECK(h > 0);
 	kill(m.pid, SIGKILL);
-	st = reap_within(m.pid, 2000);
+	st = reap_within(m.pid, 20000);
 	CHECK(st >= 0 && WIFSIGNALED(st));
-	st = reap_within(h, 2000);
+	st = reap_within(h, 20000);
 	CHECK(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	close(m.out);
 	close(m.go);

@@ -529,6 +529,13 @@ TEST(blocked_fd_keeps_output_for_later)
 	errno = 0;
 	CHECK(uart_flush(u) == -1 && errno == EAGAIN);
 	CHECK(uart_output_pending(u));
+	/* Kept, not dropped: but counted as unwritten, which an exit now would lose. */
+	{
+		struct uart_counters c;
+
+		uart_get_counters(u, &c);
+		CHECK(c.unwritten == 6 && c.dropped == 0);
+	}
 	while (filled) {
 		size_t want = filled < sizeof(junk) ? filled : sizeof(junk);
 		size_t got = drain(p[0], junk, want);
@@ -540,6 +547,12 @@ TEST(blocked_fd_keeps_output_for_later)
 	}
 	CHECK(uart_flush(u) == 0);
 	CHECK(!uart_output_pending(u));
+	{
+		struct uart_counters c;
+
+		uart_get_counters(u, &c);
+		CHECK(c.unwritten == 0 && c.dropped == 0);
+	}
 	CHECK(drain(p[0], buf, sizeof(buf)) == 6);
 	CHECK(!memcmp(buf, "later\n", 6));
 	uart_destroy(u);
