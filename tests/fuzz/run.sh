@@ -77,7 +77,8 @@ for t in $targets; do
 		"$out/make_vcpu_state_seeds" "$out/seeds-$t"
 		max_len=16384 ;;
 	fuzz_oci_spec)
-		$cc $flags $fuzz -Ioci -o "$out/$t" tests/fuzz/fuzz_oci_spec.c oci/spec.c -ljansson
+		# -Ioci first: its spec.h (the bundle) is not the monitor's vmm/spec.h.
+		$cc -Ioci $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_oci_spec.c oci/spec.c -ljansson
 		cp tests/oci/*.json "$out/seeds-$t/"
 		max_len=16384 ;;
 	*)
