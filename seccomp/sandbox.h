@@ -22,6 +22,7 @@ enum sandbox_role {
 	SANDBOX_ROLE_MAIN,  /* the event loop, after set-up */
 	SANDBOX_ROLE_VCPU,  /* one per vCPU: KVM_RUN and its exits */
 	SANDBOX_ROLE_TEARDOWN, /* the helper that outlives the monitor (vmm/teardown.c) */
+	SANDBOX_ROLE_SAVE_HELPER, /* creates snapshot files for the monitor (vmm/save_helper.c) */
 	SANDBOX_ROLE_COUNT,
 };
 
@@ -32,7 +33,7 @@ enum sandbox_role {
 /* "kill", "trap", "log" or "off" -> 0; anything else -> -1. */
 int seccomp_mode_parse(const char *s, enum seccomp_mode *out);
 const char *seccomp_mode_name(enum seccomp_mode m);
-/* "main", "vcpu"; NULL for anything else. */
+/* "main", "vcpu", "teardown", "saver"; NULL for anything else. */
 const char *sandbox_role_name(enum sandbox_role r);
 int sandbox_role_parse(const char *s, enum sandbox_role *out);
 

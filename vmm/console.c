@@ -221,16 +221,22 @@ static void *console_setup(struct machine *m, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	if (machine_add_param(m, "earlycon=uart8250,mmio,0x%llx",
-			      (unsigned long long)FLINT_UART_MMIO_GPA) < 0 ||
-	    machine_add_param(m, "console=ttyS0") < 0) {
-		snprintf(err, errlen, "console: command line full");
-		goto fail;
-	}
 	return c;
 fail:
 	console_stop(c);
 	return NULL;
+}
+
+static int console_announce(void *state, struct machine *m, char *err, size_t errlen)
+{
+	(void)state;
+	if (machine_add_param(m, "earlycon=uart8250,mmio,0x%llx",
+			      (unsigned long long)FLINT_UART_MMIO_GPA) < 0 ||
+	    machine_add_param(m, "console=ttyS0") < 0) {
+		snprintf(err, errlen, "console: command line full");
+		return -1;
+	}
+	return 0;
 }
 
 static void console_tick(void *state)
@@ -358,6 +364,7 @@ static int console_load(void *state, struct state_in *in, char *err, size_t errl
 const struct device_module console_module = {
 	.name = "console",
 	.setup = console_setup,
+	.announce = console_announce,
 	.tick = console_tick,
 	.tick_wanted = console_tick_wanted,
 	.stop = console_stop,

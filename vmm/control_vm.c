@@ -7,9 +7,12 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "control.h"
 #include "exit_codes.h"
+#include "save_helper.h"
+#include "snapshot_save.h"
 #include "stats_json.h"
 #include "vcpu.h"
 
@@ -23,6 +26,8 @@ static enum qmp_vm_state vm_status(void *ctx)
 
 	if (atomic_load(&m->vm.stopping))
 		return QMP_VM_SHUTDOWN;
+	if (atomic_load(&m->prelaunch))
+		return QMP_VM_PRELAUNCH;
 	return atomic_load(&m->vm.pause_wanted) ? QMP_VM_PAUSED : QMP_VM_RUNNING;
 }
 
@@ -38,6 +43,7 @@ static int vm_resume(void *ctx, char *err, size_t errlen)
 	struct machine *m = ctx;
 
 	(void)err, (void)errlen;
+	atomic_store(&m->prelaunch, false);
 	vcpu_resume_all(&m->vm);
 	return 0;
 }
@@ -114,18 +120,50 @@ static json_t *vm_devices(void *ctx, char *err, size_t errlen)
 	return list;
 }
 
+/* The file comes from the save helper: flint itself opens nothing once
+ * the guest runs (vmm/save_helper.h). */
+static int vm_snapshot_save(void *ctx, const char *path, char *err, size_t errlen)
+{
+	struct machine *m = ctx;
+	char why[512];
+	int fd = save_helper_create(m->saver, path, err, errlen), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = snapshot_save(m, fd, NULL, why, sizeof(why));
+	close(fd);
+	if (rc < 0)
+		snprintf(err, errlen, "'%s': %s (the file is incomplete: remove it)", path, why);
+	return rc;
+}
+
 static const struct qmp_vm_ops vm_ops = {
 	.status = vm_status, .pause = vm_pause, .resume = vm_resume, .quit = vm_quit,
-	.cpus = vm_cpus, .stats = vm_stats, .devices = vm_devices,
+	.cpus = vm_cpus, .stats = vm_stats, .devices = vm_devices, .snapshot_save = vm_snapshot_save,
 };
 
-int control_vm_open(struct machine *m, char *err, size_t errlen)
+static int control_vm_open(struct machine *m, char *err, size_t errlen)
 {
+	if (!m->cfg->control_path)
+		return 0;
+	/* Before the jail: the helper keeps the host's view of paths. */
+	m->saver = save_helper_start(&m->cfg->jail, m->cfg->seccomp, err, errlen);
+	if (!m->saver)
+		return -1;
 	m->ctl = control_open(m->cfg->control_path, &m->el, &vm_ops, m, err, errlen);
 	return m->ctl ? 0 : -1;
 }
 
-void control_vm_stopped(struct machine *m)
+static int control_vm_fds(const struct machine *m, int *fds, int max)
+{
+	int n = m->ctl ? control_fds(m->ctl, fds, max - 1) : 0;
+
+	if (m->saver)
+		fds[n++] = save_helper_fd(m->saver);
+	return n;
+}
+
+static void control_vm_stopped(struct machine *m)
 {
 	if (!m->ctl)
 		return;
@@ -136,3 +174,18 @@ void control_vm_stopped(struct machine *m)
 	else
 		control_shutdown(m->ctl, true, "guest-shutdown");
 }
+
+static void control_vm_close(struct machine *m)
+{
+	control_close(m->ctl);
+	m->ctl = NULL;
+	save_helper_stop(m->saver);
+	m->saver = NULL;
+}
+
+const struct machine_hooks control_vm_hooks = {
+	.attach = control_vm_open,
+	.fds = control_vm_fds,
+	.stopped = control_vm_stopped,
+	.detach = control_vm_close,
+};

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control_vm.h"
 #include "ctl.h"
 #include "exit_codes.h"
 #include "preflight.h"
@@ -18,8 +19,9 @@
 
 static const char usage[] =
 	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]] [--control PATH]\n"
+	"                 [--paused] [--restore FILE] [--save-at-ready FILE]\n"
 	"       flint check CONFIG [--set SECTION.KEY=VALUE]...\n"
-	"       flint seccomp-dump [--role main|vcpu|teardown]\n"
+	"       flint seccomp-dump [--role main|vcpu|teardown|saver]\n"
 	"       flint ctl SOCKET COMMAND [ARGS-JSON]\n"
 	"       flint --help | --version\n"
 	"\n"
@@ -40,7 +42,13 @@ static const char usage[] =
 	"  --stats[=FMT]  print a boot timeline and the exits by reason to stderr after the run;\n"
 	"                 FMT is text (default) or json\n"
 	"  --control PATH with run: serve QMP on a Unix socket at PATH (as [control] socket)\n"
-	"  --role R       with seccomp-dump: main, vcpu or teardown\n"
+	"  --paused       with run: park every vCPU before its first instruction; QMP cont starts it\n"
+	"  --restore FILE with run: resume the snapshot FILE (QMP x-flint-snapshot-save) instead\n"
+	"                 of booting; CONFIG gives the host side (images, taps, console)\n"
+	"  --save-at-ready FILE\n"
+	"                 with run: when the guest calls flint_ready(), save a snapshot to FILE\n"
+	"                 (a new file) and exit 0\n"
+	"  --role R       with seccomp-dump: main, vcpu, teardown or saver\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
 	"\n"
@@ -96,11 +104,16 @@ int main(int argc, char **argv)
 		{ "stats", optional_argument, NULL, 'S' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "control", required_argument, NULL, 'c' },
+		{ "paused", no_argument, NULL, 'p' },
+		{ "restore", required_argument, NULL, 'R' },
+		{ "save-at-ready", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct stats stats = { 0 };
+	struct machine_options run = { .hooks = &control_vm_hooks };
+	bool run_only = false;
 	struct config cfg;
 	char **sets = calloc(argc, sizeof(char *));
 	char err[1024];
@@ -136,6 +149,21 @@ int main(int argc, char **argv)
 				return bad_usage("%s", control ? "--control given twice" : "--control: cannot resolve the path against the current folder");
 			sets[nsets++] = control;
 			break;
+		case 'p':
+			run.paused = run_only = true;
+			break;
+		case 'R':
+			if (run.restore)
+				return bad_usage("%s", "--restore given twice");
+			run.restore = optarg;
+			run_only = true;
+			break;
+		case 'A':
+			if (run.save_at_ready)
+				return bad_usage("%s", "--save-at-ready given twice");
+			run.save_at_ready = optarg;
+			run_only = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return 0;
@@ -156,6 +184,8 @@ int main(int argc, char **argv)
 		return bad_usage("%s", "--role only goes with seccomp-dump");
 	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
 		return bad_usage("unknown command '%s' (use run, check or seccomp-dump)", cmd);
+	if (run_only && strcmp(cmd, "run"))
+		return bad_usage("%s", "--paused, --restore and --save-at-ready only go with run");
 	if (optind >= argc)
 		return bad_usage("%s: missing CONFIG file", cmd);
 	file = argv[optind++];
@@ -170,11 +200,18 @@ int main(int argc, char **argv)
 	}
 	free(sets);
 	free(control);
+	/* Nothing but QMP cont could ever start the guest. */
+	if (run.paused && !cfg.control_path) {
+		fprintf(stderr, "flint: --paused needs a control socket to be continued from: add "
+			"--control PATH (or [control] socket in %s)\n", file);
+		config_free(&cfg);
+		return FLINT_EXIT_USAGE;
+	}
 	stats_mark(&stats, MARK_CONFIG);
 	if (!strcmp(cmd, "check"))
 		status = flint_check(&cfg);
 	else
-		status = flint_run(&cfg, stats_fmt ? &stats : NULL);
+		status = flint_run(&cfg, &run, stats_fmt ? &stats : NULL);
 	config_free(&cfg);
 	if (stats_fmt && !strcmp(cmd, "run")) {
 		stats_mark(&stats, MARK_EXIT);

@@ -148,6 +148,7 @@ static const char *const state_names[] = {
 	[QMP_VM_RUNNING] = "running",
 	[QMP_VM_PAUSED] = "paused",
 	[QMP_VM_SHUTDOWN] = "shutdown",
+	[QMP_VM_PRELAUNCH] = "prelaunch",
 };
 
 CMD_FN(cmd_query_status)
@@ -228,7 +229,46 @@ CMD_FN(cmd_query_devices)
 	return s->srv->ops->devices(s->srv->ctx, err, errlen);
 }
 
+/*
+ * Flint's own (QEMU saves through migrate to a file and restores with
+ * -incoming): one new file, written while the VM is paused.  A running
+ * VM is refused rather than paused behind the client's back.
+ */
+CMD_FN(cmd_snapshot_save)
+{
+	struct qmp_server *srv = s->srv;
+	json_t *path = json_object_get(args, "path");
+
+	(void)cls;
+	if (!path) {
+		snprintf(err, errlen, "Parameter 'path' is missing");
+		return NULL;
+	}
+	if (!json_is_string(path)) {
+		snprintf(err, errlen, "Invalid parameter type for 'path', expected: string");
+		return NULL;
+	}
+	switch (srv->ops->status(srv->ctx)) {
+	case QMP_VM_RUNNING:
+		snprintf(err, errlen, "the VM is running: pause it with 'stop' first, then save");
+		return NULL;
+	case QMP_VM_SHUTDOWN:
+		snprintf(err, errlen, "the VM has shut down: there is nothing to save");
+		return NULL;
+	default:
+		break;
+	}
+	if (!srv->ops->snapshot_save) {
+		snprintf(err, errlen, "snapshots are not offered here");
+		return NULL;
+	}
+	if (srv->ops->snapshot_save(srv->ctx, json_string_value(path), err, errlen) < 0)
+		return NULL;
+	return json_object();
+}
+
 static const char *const capabilities_args[] = { "enable", NULL };
+static const char *const snapshot_save_args[] = { "path", NULL };
 
 /*
  * system_reset is not offered: flint cannot put a PVH guest back to its
@@ -248,6 +288,7 @@ const struct qmp_command qmp_commands[] = {
 	{ "query-cpus-fast", NULL, cmd_query_cpus_fast },
 	{ "x-flint-query-stats", NULL, cmd_query_stats },
 	{ "x-flint-query-devices", NULL, cmd_query_devices },
+	{ "x-flint-snapshot-save", snapshot_save_args, cmd_snapshot_save },
 };
 const size_t qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
 

@@ -24,7 +24,9 @@
  * the client is dropped, the VM never waits for it. */
 #define QMP_OUTPUT_MAX (1024u * 1024)
 
-enum qmp_vm_state { QMP_VM_RUNNING, QMP_VM_PAUSED, QMP_VM_SHUTDOWN };
+/* PRELAUNCH: parked before its first instruction (flint run --paused,
+ * QEMU's -S) and never continued yet; PAUSED: stopped after it ran. */
+enum qmp_vm_state { QMP_VM_RUNNING, QMP_VM_PAUSED, QMP_VM_SHUTDOWN, QMP_VM_PRELAUNCH };
 
 /*
  * What the protocol may ask of the VM.  Every call runs on the thread that
@@ -42,6 +44,9 @@ struct qmp_vm_ops {
 	json_t *(*cpus)(void *ctx, char *err, size_t errlen);
 	json_t *(*stats)(void *ctx, char *err, size_t errlen);
 	json_t *(*devices)(void *ctx, char *err, size_t errlen);
+	/* x-flint-snapshot-save: only asked of a VM that is not running.
+	 * NULL: snapshots are not offered. */
+	int (*snapshot_save)(void *ctx, const char *path, char *err, size_t errlen);
 };
 
 struct qmp_session;

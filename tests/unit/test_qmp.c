@@ -10,6 +10,7 @@ struct fake_vm {
 	int pauses, resumes, quits;
 	bool fail_pause;
 	bool stats_off;
+	char saved[64];          /* the last path x-flint-snapshot-save was given */
 };
 
 static enum qmp_vm_state fake_status(void *ctx)
@@ -66,9 +67,21 @@ static json_t *fake_devices(void *ctx, char *err, size_t errlen)
 	return json_pack("[{s:s}]", "name", "console");
 }
 
+static int fake_save(void *ctx, const char *path, char *err, size_t errlen)
+{
+	struct fake_vm *f = ctx;
+
+	if (!strcmp(path, "/exists")) {
+		snprintf(err, errlen, "'%s': File exists", path);
+		return -1;
+	}
+	snprintf(f->saved, sizeof(f->saved), "%s", path);
+	return 0;
+}
+
 static const struct qmp_vm_ops fake_ops = {
 	.status = fake_status, .pause = fake_pause, .resume = fake_resume, .quit = fake_quit,
-	.cpus = fake_cpus, .stats = fake_stats, .devices = fake_devices,
+	.cpus = fake_cpus, .stats = fake_stats, .devices = fake_devices, .snapshot_save = fake_save,
 };
 
 struct rig {
@@ -189,7 +202,9 @@ TEST(every_command_in_table_answers)
 	for (size_t i = 0; i < qmp_ncommands; i++) {
 		json_t *a;
 
-		if (!strcmp(qmp_commands[i].name, "qmp_capabilities"))
+		/* the one command that needs arguments has its own test */
+		if (!strcmp(qmp_commands[i].name, "qmp_capabilities") ||
+		    !strcmp(qmp_commands[i].name, "x-flint-snapshot-save"))
 			continue;
 		snprintf(id, sizeof(id), "x%zu", i);
 		snprintf(req, sizeof(req), "{\"execute\":\"%s\",\"id\":\"%s\"}", qmp_commands[i].name, id);
@@ -201,6 +216,41 @@ TEST(every_command_in_table_answers)
 		CHECK(!strcmp(json_string_value(json_object_get(a, "id")), id));
 		json_decref(a);
 	}
+	rig_close(&r);
+}
+
+/* Saving needs a paused VM; a running one is refused naming stop, and
+ * the path reaches the VM as it was given. */
+TEST(snapshot_save_needs_a_paused_vm)
+{
+	struct rig r;
+	json_t *a;
+
+	rig_open(&r, true);
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/s\"}}");
+	CHECK(a && !strcmp(error_class(a), "GenericError"));
+	CHECK_CONTAINS(r.buf, "'stop'");
+	CHECK(!r.vm.saved[0]);
+	json_decref(a);
+	r.vm.state = QMP_VM_PAUSED;
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\"}");
+	CHECK_CONTAINS(r.buf, "Parameter 'path' is missing");
+	json_decref(a);
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":7}}");
+	CHECK_CONTAINS(r.buf, "expected: string");
+	json_decref(a);
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/exists\"}}");
+	CHECK_CONTAINS(r.buf, "File exists");
+	json_decref(a);
+	r.vm.state = QMP_VM_PRELAUNCH;
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/s\"}}");
+	CHECK(a && json_object_get(a, "return"));
+	CHECK(!strcmp(r.vm.saved, "/s"));
+	json_decref(a);
+	a = answer(&r, "{\"execute\":\"query-status\"}");
+	CHECK_CONTAINS(r.buf, "\"status\": \"prelaunch\"");
+	CHECK_CONTAINS(r.buf, "\"running\": false");
+	json_decref(a);
 	rig_close(&r);
 }
 
