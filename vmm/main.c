@@ -12,6 +12,7 @@
 #include "ctl.h"
 #include "exit_codes.h"
 #include "preflight.h"
+#include "ready_fd.h"
 #include "run.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -19,7 +20,8 @@
 
 static const char usage[] =
 	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]] [--control PATH]\n"
-	"                 [--paused] [--restore FILE] [--save-at-ready FILE]\n"
+	"                 [--paused] [--restore FILE] [--save-at-ready FILE] [--ready-fd N]\n"
+	"       flint serve CONFIG [--set SECTION.KEY=VALUE]...\n"
 	"       flint check CONFIG [--set SECTION.KEY=VALUE]...\n"
 	"       flint seccomp-dump [--role main|vcpu|teardown|saver]\n"
 	"       flint ctl SOCKET COMMAND [ARGS-JSON]\n"
@@ -30,6 +32,8 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  run CONFIG     boot the VM; its console goes to stdout unless [console] says otherwise\n"
+	"  serve CONFIG   answer every HTTP request with a brand-new VM of CONFIG's function\n"
+	"                 (its [serve] section; docs/SERVE.md)\n"
 	"  check CONFIG   validate CONFIG, its kernel file, drive images and taps without booting\n"
 	"  seccomp-dump   print each thread role's system-call allow-list with its argument\n"
 	"                 conditions (--role R: only that role)\n"
@@ -48,6 +52,9 @@ static const char usage[] =
 	"  --save-at-ready FILE\n"
 	"                 with run: when the guest calls flint_ready(), save a snapshot to FILE\n"
 	"                 (a new file) and exit 0\n"
+	"  --ready-fd N   with run: write one byte to descriptor N when the VM is parked and\n"
+	"                 ready (--paused: built or restored; else at flint_ready()); one byte\n"
+	"                 read from N resumes it, end of file stops it (flint serve uses it)\n"
 	"  --role R       with seccomp-dump: main, vcpu, teardown or saver\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
@@ -107,6 +114,7 @@ int main(int argc, char **argv)
 		{ "paused", no_argument, NULL, 'p' },
 		{ "restore", required_argument, NULL, 'R' },
 		{ "save-at-ready", required_argument, NULL, 'A' },
+		{ "ready-fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -119,7 +127,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	const char *cmd, *file, *stats_fmt = NULL, *role = NULL;
 	char *control = NULL;
-	int nsets = 0, c, status;
+	int nsets = 0, c, status, ready_fd = -1;
 
 	stats_mark(&stats, MARK_MAIN);
 	/* A reader that goes away (stdout, stderr) is an EPIPE to report, not
@@ -158,6 +166,16 @@ int main(int argc, char **argv)
 			run.restore = optarg;
 			run_only = true;
 			break;
+		case 'F': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (ready_fd >= 0 || *end || end == optarg || v < 3 || v > 65535)
+				return bad_usage("--ready-fd %s: give one descriptor number, 3 or more", optarg);
+			ready_fd = (int)v;
+			run_only = true;
+			break;
+		}
 		case 'A':
 			if (run.save_at_ready)
 				return bad_usage("%s", "--save-at-ready given twice");
@@ -201,7 +219,13 @@ int main(int argc, char **argv)
 	free(sets);
 	free(control);
 	/* Nothing but QMP cont could ever start the guest. */
-	if (run.paused && !cfg.control_path) {
+	if (ready_fd >= 0 && run.save_at_ready) {
+		config_free(&cfg);
+		return bad_usage("%s", "--ready-fd and --save-at-ready both wait for flint_ready(): give one");
+	}
+	if (ready_fd >= 0)
+		run.hooks = ready_fd_hooks(ready_fd, run.hooks);
+	if (run.paused && !cfg.control_path && ready_fd < 0) {
 		fprintf(stderr, "flint: --paused needs a control socket to be continued from: add "
 			"--control PATH (or [control] socket in %s)\n", file);
 		config_free(&cfg);
