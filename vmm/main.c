@@ -1,4 +1,5 @@
 /* flint: command line.  Everything else is in run.c and what it calls. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -88,6 +89,31 @@ static char *control_override(const char *path)
 	return r;
 }
 
+/* flint serve: the supervisor is build/flint-serve beside this binary
+ * (it links libevent, which no VM process should load). */
+static int serve_exec(int argc, char **argv)
+{
+	char self[4096], *slash, *serve, **args = calloc((size_t)argc + 3, sizeof(char *));
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0 || !args) {
+		fprintf(stderr, "flint serve: cannot find flint's own path in /proc/self/exe\n");
+		return FLINT_EXIT_VMM;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (asprintf(&serve, "%.*s/flint-serve", (int)(slash - self), self) < 0)
+		return FLINT_EXIT_VMM;
+	args[0] = serve;
+	args[1] = "--flint";
+	args[2] = self;
+	for (int i = 2; i < argc; i++)
+		args[i + 1] = argv[i];
+	execv(serve, args);
+	fprintf(stderr, "flint serve: cannot run %s: %s (build it with make)\n", serve, strerror(errno));
+	return FLINT_EXIT_VMM;
+}
+
 static int seccomp_dump_cmd(const char *role, const char *extra)
 {
 	enum sandbox_role r;
@@ -137,6 +163,8 @@ int main(int argc, char **argv)
 	 * they are (ARGS-JSON may look like anything). */
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl_main(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "serve"))
+		return serve_exec(argc, argv);
 	if (!sets)
 		return FLINT_EXIT_VMM;
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
