@@ -92,6 +92,7 @@ static void on_term(evutil_socket_t fd, short what, void *arg)
 		return;
 	fprintf(stderr, "flint serve: draining: %u requests in flight, %u waiting\n", s->nbusy, s->nwaiting);
 	s->draining = true;
+	server_stop_listening(s);
 	pool_shutdown(s);
 	server_maybe_exit(s);
 }
@@ -203,7 +204,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "flint serve: listening on %s (pool %u, max_vms %u, snapshot %s)\n", cfg.serve.listen,
 		cfg.serve.pool, s.max_vms, cfg.serve.snapshot ? "auto" : "off");
 	event_base_dispatch(s.base);
-	fprintf(stderr, "flint serve: drained, every VM has exited\n");
+	fprintf(stderr, "flint serve: drained, every VM has exited; %llu requests admitted, %llu finished, "
+		"%llu answered 200\n", (unsigned long long)s.admitted, (unsigned long long)s.finished,
+		(unsigned long long)s.m.by_status[200]);
 out:
 	if (s.http)
 		evhttp_free(s.http);

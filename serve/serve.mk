@@ -13,4 +13,4 @@ build/obj/serve/%.o: serve/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) -Iserve $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
--include $(SERVE_SRCS:%.c=build/obj/serve/%.d)
+-include $(SERVE_SRCS:%.c=build/obj/%.d)

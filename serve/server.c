@@ -56,6 +56,51 @@ static void on_client_close(struct evhttp_connection *evcon, void *arg)
 	j->req = NULL; /* evhttp frees it: never answer it */
 }
 
+/*
+ * A reply queued is not a reply sent: the server exits only when every
+ * one has reached its client or lost it (SIGTERM must cut none).
+ */
+struct sending {
+	struct server *s;
+	struct evhttp_connection *evcon;
+};
+
+static void sending_done(struct sending *x)
+{
+	struct server *s = x->s;
+
+	evhttp_connection_set_closecb(x->evcon, NULL, NULL);
+	free(x);
+	s->sending--;
+	server_maybe_exit(s);
+}
+
+static void on_sent(struct evhttp_request *req, void *arg)
+{
+	(void)req;
+	sending_done(arg);
+}
+
+static void on_send_lost(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	sending_done(arg);
+}
+
+static void track_send(struct server *s, struct evhttp_request *req)
+{
+	struct sending *x = malloc(sizeof(*x));
+
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), NULL, NULL);
+	if (!x)
+		return;
+	x->s = s;
+	x->evcon = evhttp_request_get_connection(req);
+	s->sending++;
+	evhttp_request_set_on_complete_cb(req, on_sent, x);
+	evhttp_connection_set_closecb(x->evcon, on_send_lost, x);
+}
+
 /* Ends the job's HTTP side: status, and a failure line when it failed. */
 static void answer(struct job *j, int code, const char *reason, struct evbuffer *body,
 		   enum fail_cause cause, const char *why)
@@ -74,7 +119,7 @@ static void answer(struct job *j, int code, const char *reason, struct evbuffer 
 		s->m.failures[FAIL_CLIENT_GONE]++;
 		return;
 	}
-	evhttp_connection_set_closecb(evhttp_request_get_connection(j->req), NULL, NULL);
+	track_send(s, j->req);
 	if (code == 503) {
 		evhttp_add_header(evhttp_request_get_output_headers(j->req), "Retry-After", "1");
 		if (s->draining)
@@ -112,6 +157,7 @@ static void job_free(struct job *j)
 	free(j->target);
 	free(j);
 	s->njobs--;
+	s->finished++;
 }
 
 /* The request as the function reads it: HTTP/1.1, de-chunked, with its
@@ -265,6 +311,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	s->njobs++;
+	s->admitted++;
 	j->s = s;
 	j->req = req;
 	j->t_arrive = now_ns();
@@ -307,7 +354,8 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
-static int bind_addr(struct evhttp *http, const char *spec, char *err, size_t errlen)
+static int bind_addr(struct evhttp *http, const char *spec, struct evhttp_bound_socket **bound, char *err,
+		     size_t errlen)
 {
 	struct serve_addr a;
 	char why[200];
@@ -322,7 +370,7 @@ static int bind_addr(struct evhttp *http, const char *spec, char *err, size_t er
 
 		memcpy(sun.sun_path, a.path, strlen(a.path) + 1);
 		if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 1024) < 0 ||
-		    !evhttp_accept_socket_with_handle(http, fd)) {
+		    !(*bound = evhttp_accept_socket_with_handle(http, fd))) {
 			snprintf(err, errlen, "cannot listen on %s: %s%s", spec, strerror(errno),
 				 errno == EADDRINUSE ? " (remove the old socket file if no server uses it)" : "");
 			if (fd >= 0)
@@ -331,7 +379,7 @@ static int bind_addr(struct evhttp *http, const char *spec, char *err, size_t er
 		}
 		return 0;
 	}
-	if (!evhttp_bind_socket_with_handle(http, a.host, (ev_uint16_t)a.port)) {
+	if (!(*bound = evhttp_bind_socket_with_handle(http, a.host, (ev_uint16_t)a.port))) {
 		snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host)", spec);
 		return -1;
 	}
@@ -353,21 +401,30 @@ int server_http_setup(struct server *s, char *err, size_t errlen)
 	/* Slow or idle clients lose their connection, not the server's time. */
 	evhttp_set_timeout(s->http, (int)(c->timeout_ns / 1000000000ull) + 1);
 	evhttp_set_gencb(s->http, on_request, s);
-	if (bind_addr(s->http, c->listen, err, errlen) < 0)
+	if (bind_addr(s->http, c->listen, &s->bound, err, errlen) < 0)
 		return -1;
 	if (c->metrics_listen) {
+		struct evhttp_bound_socket *mb;
+
 		s->metrics_http = evhttp_new(s->base);
 		if (!s->metrics_http)
 			return snprintf(err, errlen, "evhttp_new failed"), -1;
 		evhttp_set_cb(s->metrics_http, "/metrics", on_metrics, s);
-		if (bind_addr(s->metrics_http, c->metrics_listen, err, errlen) < 0)
+		if (bind_addr(s->metrics_http, c->metrics_listen, &mb, err, errlen) < 0)
 			return -1;
 	}
 	return 0;
 }
 
+void server_stop_listening(struct server *s)
+{
+	if (s->bound)
+		evhttp_del_accept_socket(s->http, s->bound);
+	s->bound = NULL;
+}
+
 void server_maybe_exit(struct server *s)
 {
-	if (s->draining && !s->njobs && !s->nvms)
+	if (s->draining && !s->njobs && !s->nvms && !s->sending)
 		event_base_loopbreak(s->base);
 }

@@ -69,6 +69,9 @@ struct server {
 	unsigned max_vms, queue_max;
 	unsigned nvms, nstarting, nready, nbusy, nwaiting, njobs;
 	bool draining;
+	struct evhttp_bound_socket *bound;   /* the listener: closed when draining starts */
+	unsigned sending;                    /* replies queued, not yet sent or lost */
+	uint64_t admitted, finished;         /* jobs: equal at exit, or a request was lost */
 	LIST_HEAD(, vmproc) vms;
 	TAILQ_HEAD(, vmproc) ready;
 	TAILQ_HEAD(, job) waitq;
@@ -92,5 +95,7 @@ void job_vm_ready(struct server *s);            /* a VM became ready: hand it ou
 void job_vm_done(struct vmproc *v);            /* the VM of a job has exited */
 void server_maybe_exit(struct server *s);
 int server_http_setup(struct server *s, char *err, size_t errlen);
+/* SIGTERM: new connections are refused, requests on open ones get 503. */
+void server_stop_listening(struct server *s);
 
 #endif
