@@ -96,8 +96,8 @@ static const struct policy_rule main_rules[] = {
 	      ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
 	ALLOW(fallocate, "virtio-blk write-zeroes: the file keeps its size",
 	      ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
-	ALLOW(readv, "virtio-net receive: one frame from the tap into the guest's buffers"),
-	ALLOW(writev, "virtio-net transmit: one frame from the guest's buffers to the tap"),
+	ALLOW(readv, "virtio-net receive: one frame from the tap into the guest's buffers; virtio-console input"),
+	ALLOW(writev, "virtio-net transmit: one frame from the guest's buffers to the tap; virtio-console output"),
 
 	/* The control socket (vmm/control.c): clients of the socket made
 	 * before the sandbox.  accept4 only works on a listening socket, and
@@ -138,7 +138,7 @@ static const struct policy_rule main_rules[] = {
 
 	/* Teardown and exit. */
 	ALLOW(close, "teardown closes the VM's descriptors; a control client leaves; a saved snapshot"),
-	ALLOW(fcntl, "console: give a shared stdout back its blocking mode", ARG_EQ(1, F_SETFL)),
+	ALLOW(fcntl, "console: give a shared stdout (or stdin) back its blocking mode", ARG_EQ(1, F_SETFL)),
 	ALLOW(exit_group, "exit with the guest's status"),
 };
 

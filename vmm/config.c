@@ -128,6 +128,7 @@ static const char *set_cmdline(struct parser *p, const char *v);
 static const char *set_initrd(struct parser *p, const char *v);
 static const char *set_console_output(struct parser *p, const char *v);
 static const char *set_console_input(struct parser *p, const char *v);
+static const char *set_console_device(struct parser *p, const char *v);
 static const char *set_seccomp(struct parser *p, const char *v);
 static const char *set_chroot(struct parser *p, const char *v);
 static const char *set_uid(struct parser *p, const char *v);
@@ -165,6 +166,7 @@ static const struct key_def keys[] = {
 	KEY("kernel", "initrd", set_initrd, "build/rootfs/example.cpio"),
 	KEY("console", "output", set_console_output, "stdout"),
 	KEY("console", "input", set_console_input, "none"),
+	KEY("console", "device", set_console_device, "uart"),
 	KEY("sandbox", "seccomp", set_seccomp, "trap"),
 	KEY("sandbox", "chroot", set_chroot, "jail"),
 	KEY("sandbox", "uid", set_uid, "65534"),
@@ -562,6 +564,17 @@ static const char *set_console_input(struct parser *p, const char *v)
 		p->c->console_input = CONSOLE_IN_STDIN;
 	else
 		return "unknown input (use none or stdin)";
+	return NULL;
+}
+
+static const char *set_console_device(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "uart"))
+		p->c->console_device = CONSOLE_DEV_UART;
+	else if (!strcmp(v, "virtio"))
+		p->c->console_device = CONSOLE_DEV_VIRTIO;
+	else
+		return "unknown device (use uart or virtio)";
 	return NULL;
 }
 

@@ -24,6 +24,8 @@
 
 enum console_output { CONSOLE_OUT_STDOUT, CONSOLE_OUT_NONE, CONSOLE_OUT_FILE };
 enum console_input { CONSOLE_IN_NONE, CONSOLE_IN_STDIN };
+/* Which device carries the guest's stdin and stdout ([console] device). */
+enum console_device { CONSOLE_DEV_UART, CONSOLE_DEV_VIRTIO };
 
 struct config_drive {
 	char *name;              /* NAME of [drive.NAME], 1..CONFIG_NAME_MAX characters */
@@ -55,6 +57,7 @@ struct config {
 	enum console_output console_output;
 	char *console_path;      /* for CONSOLE_OUT_FILE, resolved against the INI's folder */
 	enum console_input console_input;
+	enum console_device console_device; /* default uart; the UART stays either way (stderr) */
 	enum seccomp_mode seccomp;   /* [sandbox] seccomp, default trap */
 	/* [sandbox] chroot (resolved against the INI's folder), uid, gid,
 	 * namespaces; by default none of them. */

@@ -1,9 +1,10 @@
-/* printf and friends: the format engine aimed at memory or the console. */
+/* printf and friends: the format engine aimed at memory, stdout or stderr. */
 #include <stdio.h>
 #include <string.h>
 
 #include "kernel/console.h"
 #include "lib/format.h"
+#include "lib/stdstreams.h"
 
 struct membuf {
 	char *buf;
@@ -41,7 +42,13 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-static void to_console(char c, void *ctx)
+static void to_stdout(char c, void *ctx)
+{
+	(void)ctx;
+	stdout_putc(c);
+}
+
+static void to_stderr(char c, void *ctx)
 {
 	(void)ctx;
 	console_putc(c);
@@ -49,7 +56,23 @@ static void to_console(char c, void *ctx)
 
 int vprintf(const char *fmt, va_list ap)
 {
-	return format(to_console, NULL, fmt, ap);
+	return format(to_stdout, NULL, fmt, ap);
+}
+
+int vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+	return format(f == stderr ? to_stderr : to_stdout, NULL, fmt, ap);
+}
+
+int fprintf(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vfprintf(f, fmt, ap);
+	va_end(ap);
+	return n;
 }
 
 int printf(const char *fmt, ...)
@@ -65,13 +88,13 @@ int printf(const char *fmt, ...)
 
 int putchar(int c)
 {
-	console_putc((char)c);
+	stdout_putc((char)c);
 	return (unsigned char)c;
 }
 
 int puts(const char *s)
 {
-	console_write(s, strlen(s));
-	console_putc('\n');
+	stdout_write(s, strlen(s));
+	stdout_putc('\n');
 	return 0;
 }

@@ -334,6 +334,21 @@ TEST(console_input_unknown)
 	EXPECT_ERROR(KERNEL "[console]\ninput = tty\n", 4, "input = \"tty\": unknown input (use none or stdin)");
 }
 
+TEST(console_device)
+{
+	struct config c;
+	struct tmp t;
+
+	EXPECT_ERROR(KERNEL "[console]\ndevice = hvc\n", 4,
+		     "[console] device = \"hvc\": unknown device (use uart or virtio)");
+	if (load_ok(KERNEL "[console]\ndevice = virtio\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.console_device == CONSOLE_DEV_VIRTIO);
+	config_free(&c);
+}
+
 TEST(sandbox_key_errors)
 {
 	EXPECT_ERROR(KERNEL "[sandbox]\nseccomp = strict\n", 4,
@@ -728,6 +743,7 @@ TEST(defaults)
 	CHECK(c.console_output == CONSOLE_OUT_STDOUT);
 	CHECK(c.console_path == NULL);
 	CHECK(c.console_input == CONSOLE_IN_NONE);
+	CHECK(c.console_device == CONSOLE_DEV_UART);
 	CHECK(!strcmp(c.source, t.ini));
 	config_free(&c);
 	CHECK(c.kernel_path == NULL && c.source == NULL);
