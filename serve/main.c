@@ -37,7 +37,7 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 	posix_spawn_file_actions_t fa;
 	struct pollfd pfd;
 	pid_t pid;
-	int n = 0, st = 0, rc, timeout_ms = (int)(s->cfg->serve.timeout_ns / 1000000ull);
+	int n = 0, st = 0, rc, in[2], timeout_ms = (int)(s->cfg->serve.timeout_ns / 1000000ull);
 	uint64_t t0 = now_ns();
 
 	if (asprintf(&s->snapshot, "%s/function.snap", s->tmpdir) < 0)
@@ -49,6 +49,8 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 	argv[n++] = "console.input=stdin";
 	argv[n++] = "--set";
 	argv[n++] = "console.output=stdout";
+	argv[n++] = "--set";
+	argv[n++] = "console.device=virtio";
 	for (int i = 0; i < s->nsets; i++) {
 		argv[n++] = "--set";
 		argv[n++] = s->sets[i];
@@ -56,18 +58,26 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 	argv[n++] = "--save-at-ready";
 	argv[n++] = s->snapshot;
 	argv[n] = NULL;
+	/* stdin open and empty until the save is done: at end of input the
+	 * guest would learn (and the snapshot keep) that no request comes. */
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return snprintf(err, errlen, "pipe: %s", strerror(errno)), -1;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	rc = posix_spawn(&pid, s->flint, &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
-	if (rc)
+	close(in[0]);
+	if (rc) {
+		close(in[1]);
 		return snprintf(err, errlen, "cannot start %s: %s", s->flint, strerror(rc)), -1;
+	}
 	pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	pfd.events = POLLIN;
 	if (pfd.fd < 0 || poll(&pfd, 1, timeout_ms) == 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
+		close(in[1]);
 		if (pfd.fd >= 0)
 			close(pfd.fd);
 		return snprintf(err, errlen, "%s: the function did not call flint_ready() within [serve] timeout "
@@ -75,6 +85,7 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 	}
 	close(pfd.fd);
 	waitpid(pid, &st, 0);
+	close(in[1]);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return snprintf(err, errlen, "%s: the snapshot run (flint run --save-at-ready) failed with status "
 				"%d: see its messages above; a function must call flint_ready() before it reads "
@@ -216,6 +227,8 @@ out:
 		event_free(s.ev_term);
 	if (s.ev_int)
 		event_free(s.ev_int);
+	if (s.ev_refill)
+		event_free(s.ev_refill);
 	event_base_free(s.base);
 	if (s.snapshot)
 		unlink(s.snapshot);

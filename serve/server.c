@@ -425,6 +425,10 @@ void server_stop_listening(struct server *s)
 
 void server_maybe_exit(struct server *s)
 {
+	/* A job that left (answered, timed out, its client gone) may have
+	 * been what kept a VM from the drain. */
+	if (s->draining)
+		pool_shutdown(s);
 	if (s->draining && !s->njobs && !s->nvms && !s->sending)
 		event_base_loopbreak(s->base);
 }

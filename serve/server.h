@@ -70,6 +70,8 @@ struct server {
 	unsigned nvms, nstarting, nready, nbusy, nwaiting, njobs;
 	bool draining;
 	struct evhttp_bound_socket *bound;   /* the listener: closed when draining starts */
+	unsigned start_failures;             /* VMs in a row that died before ready */
+	struct event *ev_refill;             /* pool_refill after a back-off */
 	unsigned sending;                    /* replies queued, not yet sent or lost */
 	uint64_t admitted, finished;         /* jobs: equal at exit, or a request was lost */
 	LIST_HEAD(, vmproc) vms;
@@ -87,6 +89,7 @@ void vm_kill(struct vmproc *v);
 void vm_free(struct vmproc *v);
 /* Starts VMs until the pool (and the waiting jobs) are covered. */
 void pool_refill(struct server *s);
+void pool_refill_now(struct server *s);
 /* Draining: ends every VM no job holds. */
 void pool_shutdown(struct server *s);
 

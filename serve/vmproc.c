@@ -70,6 +70,8 @@ int vm_spawn(struct server *s)
 	argv[n++] = "console.input=stdin";
 	argv[n++] = "--set";
 	argv[n++] = "console.output=stdout";
+	argv[n++] = "--set";
+	argv[n++] = "console.device=virtio";
 	for (int i = 0; i < s->nsets; i++) {
 		argv[n++] = "--set";
 		argv[n++] = s->sets[i];
@@ -197,6 +199,7 @@ static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
 	else
 		s->m.booted++;
 	event_del(v->ev_boot);
+	s->start_failures = 0;
 	leave_state(v);
 	v->state = VM_READY;
 	s->nready++;
@@ -267,6 +270,7 @@ static void on_exit_ev(evutil_socket_t fd, short what, void *arg)
 		fprintf(stderr, "flint serve: VM pid %d exited before it was ready (status %d): see flint's "
 			"messages above\n", (int)v->pid, WIFEXITED(v->wstatus) ? WEXITSTATUS(v->wstatus) : 128 + WTERMSIG(v->wstatus));
 		s->m.failures[FAIL_NEVER_READY]++;
+		s->start_failures++;
 	}
 	if (v->state == VM_BUSY && v->job) {
 		job_vm_done(v);
@@ -330,7 +334,33 @@ void vm_free(struct vmproc *v)
 	free(v);
 }
 
+static void on_refill(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)fd, (void)what;
+	pool_refill_now(s);
+}
+
 void pool_refill(struct server *s)
+{
+	/* VMs that die before they are ready (a broken function, a snapshot
+	 * this flint refuses) are not restarted in a busy loop: 10 ms after
+	 * the first, doubling to 1 s, until one gets ready. */
+	if (s->start_failures) {
+		unsigned ms = 10u << (s->start_failures < 7 ? s->start_failures - 1 : 6);
+		struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+		if (!s->ev_refill)
+			s->ev_refill = evtimer_new(s->base, on_refill, s);
+		if (s->ev_refill && !evtimer_pending(s->ev_refill, NULL))
+			evtimer_add(s->ev_refill, &tv);
+		return;
+	}
+	pool_refill_now(s);
+}
+
+void pool_refill_now(struct server *s)
 {
 	unsigned want = s->draining ? 0 : s->cfg->serve.pool;
 

@@ -259,9 +259,19 @@ static int vconsole_load(void *state, struct state_in *in, char *err, size_t err
 	return device_state_load_module(&vconsole_state_ops, state, in, err, errlen);
 }
 
+/* The lifecycle's builder writes virtio_mmio.device= for each device in
+ * the boot door only (a restored guest has its command line already). */
+static int vconsole_announce(void *state, struct machine *m, char *err, size_t errlen)
+{
+	struct vconsole *v = state;
+
+	return v && v->a ? virtio_attach_announce(v->a, m, err, errlen) : 0;
+}
+
 const struct device_module vconsole_module = {
 	.name = "vconsole",
 	.setup = vconsole_setup,
+	.announce = vconsole_announce,
 	.stop = vconsole_stop,
 	.fds = vconsole_fds,
 	.save = vconsole_save,
