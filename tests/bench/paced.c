@@ -9,6 +9,7 @@
  *   paced: rate R/s sent N ok M errors E late L p50 X ms p99 Y ms max Z ms
  * (ok: status 200; late: due while no connection was free).
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

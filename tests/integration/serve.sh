@@ -77,20 +77,20 @@ ready_fd_usage() {
 }
 
 echo_and_sha256_over_curl() {
-	serve_ini echo fn-echo "pool = 2" "max_body = 4K"
+	serve_ini echo fn-echo "pool = 2" "max_body = 1M"
 	start_serve echo
 	[ "$(code "http://127.0.0.1:$PORT/a/b?x=1&y")" = 200 ]
 	grep -qx "method: GET" "$OUT" && grep -qx "path: /a/b" "$OUT" && grep -qx "query: x=1&y" "$OUT" ||
 		fail "echo: $(cat "$OUT")"
 	grep -Eqx "generation: [0-9a-f]{16}" "$OUT" || fail "no generation line: $(cat "$OUT")"
-	for n in 0 1 100 4096; do
+	for n in 0 1 100 65536 1048576; do
 		head -c "$n" /dev/urandom | base64 -w0 | head -c "$n" >"$TMP/body"
 		[ "$(code --data-binary @"$TMP/body" "http://127.0.0.1:$PORT/p")" = 200 ] || fail "POST $n: $(cat "$OUT")"
 		grep -qx "body-length: $n" "$OUT" || fail "POST $n: $(head -7 "$OUT")"
 		tail -c "$n" "$OUT" | cmp -s - "$TMP/body" || fail "POST $n: body not echoed"
 	done
-	head -c 4097 /dev/zero >"$TMP/big"
-	[ "$(code --data-binary @"$TMP/big" "http://127.0.0.1:$PORT/p")" = 413 ] || fail "4097 B over max_body 4K was not 413"
+	head -c $((1024 * 1024 + 1)) /dev/zero >"$TMP/big"
+	[ "$(code --data-binary @"$TMP/big" "http://127.0.0.1:$PORT/p")" = 413 ] || fail "1 MiB + 1 over max_body 1M was not 413"
 	stop_serve
 	serve_ini sha fn-sha256 "pool = 1" "snapshot = off"
 	start_serve sha
