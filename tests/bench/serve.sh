@@ -48,7 +48,7 @@ measure() {
 	P99=$(awk '{ for (i = 1; i < NF; i++) if ($i == "p99") print $(i + 1) }' "$dir/paced")
 	printf '   %-28s %6d req/s  paced at %5d/s: p50 %7.3f ms  p99 %8.3f ms  CPU %.2f ms/request  (%s)\n' \
 		"$label" "$RATE" "$(( RATE / 2 ))" "$P50" "$P99" "$(echo "$c1 $c0 ${n:-1}" | awk '{ print ($1 - $2) / ($3 ? $3 : 1) }')" \
-		"$(awk '{ print "ok " $8 ", errors " $10 }' "$dir/paced")"
+		"$(awk '{ print "ok " $7 ", errors " $9 ", late " $11 }' "$dir/paced")"
 }
 
 # lighttpd + mod_cgi + static C CGI: the process-per-request baseline

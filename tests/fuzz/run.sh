@@ -9,6 +9,7 @@
 #   fuzz_devstate  the device-state loaders (UART, virtio-mmio with blk
 #                and net, named module records) a snapshot restore runs
 #   fuzz_snapshot the snapshot file reader (snap_read, snap_check, mapping)
+#   fuzz_cgi     flint serve's CGI response parser (a function's output)
 #   fuzz_vcpu_state the vCPU and VM record loaders (vcpu_state_load, vm_state_load)
 # FUZZ_TARGETS picks some ("fuzz_config fuzz_pvh").  New inputs accumulate
 # in build/fuzz/corpus-TARGET; a crash leaves build/fuzz/TARGET-crash-* and
@@ -21,7 +22,7 @@ out=build/fuzz
 cc=${CLANG:-clang}
 flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
-targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state}
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_cgi}
 mkdir -p "$out"
 
 for t in $targets; do
@@ -53,6 +54,11 @@ for t in $targets; do
 		$cc $flags -o "$out/make_net_seeds" tests/fuzz/make_net_seeds.c
 		"$out/make_net_seeds" "$out/seeds-$t"
 		max_len=32768 ;;
+	fuzz_cgi)
+		$cc $flags -Iserve $fuzz -o "$out/$t" tests/fuzz/fuzz_cgi.c serve/cgi.c
+		printf 'Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nbody' >"$out/seeds-$t/status"
+		printf 'X: y\n\n' >"$out/seeds-$t/lf"
+		max_len=16384 ;;
 	fuzz_vconsole)
 		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_vconsole.c virtio/queue.c virtio/console.c
 		$cc $flags -o "$out/make_vconsole_seeds" tests/fuzz/make_vconsole_seeds.c
