@@ -37,24 +37,12 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 	posix_spawn_file_actions_t fa;
 	struct pollfd pfd;
 	pid_t pid;
-	int n = 0, st = 0, rc, in[2], timeout_ms = (int)(s->cfg->serve.timeout_ns / 1000000ull);
+	int n, st = 0, rc, in[2], timeout_ms = (int)(s->cfg->serve.timeout_ns / 1000000ull);
 	uint64_t t0 = now_ns();
 
 	if (asprintf(&s->snapshot, "%s/function.snap", s->tmpdir) < 0)
 		return snprintf(err, errlen, "out of memory"), -1;
-	argv[n++] = s->flint;
-	argv[n++] = "run";
-	argv[n++] = s->config_path;
-	argv[n++] = "--set";
-	argv[n++] = "console.input=stdin";
-	argv[n++] = "--set";
-	argv[n++] = "console.output=stdout";
-	argv[n++] = "--set";
-	argv[n++] = "console.device=virtio";
-	for (int i = 0; i < s->nsets; i++) {
-		argv[n++] = "--set";
-		argv[n++] = s->sets[i];
-	}
+	n = flint_run_argv(s, argv);
 	argv[n++] = "--save-at-ready";
 	argv[n++] = s->snapshot;
 	argv[n] = NULL;

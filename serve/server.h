@@ -83,6 +83,10 @@ struct server {
 uint64_t now_ns(void);
 
 /* vmproc.c */
+/* `flint run CONFIG` with the console sets and the user's --set: argv
+ * needs room for SERVE_ARGV_FIXED + 2 * nsets more; returns the count. */
+#define SERVE_ARGV_FIXED 9
+int flint_run_argv(const struct server *s, const char **argv);
 int vm_spawn(struct server *s);
 void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len);
 void vm_kill(struct vmproc *v);

@@ -47,6 +47,27 @@ static void drop_event(struct event **e)
 	*e = NULL;
 }
 
+int flint_run_argv(const struct server *s, const char **argv)
+{
+	int n = 0;
+
+	argv[n++] = s->flint;
+	argv[n++] = "run";
+	argv[n++] = s->config_path;
+	/* The function's console is the request and the response. */
+	argv[n++] = "--set";
+	argv[n++] = "console.input=stdin";
+	argv[n++] = "--set";
+	argv[n++] = "console.output=stdout";
+	argv[n++] = "--set";
+	argv[n++] = "console.device=virtio";
+	for (int i = 0; i < s->nsets; i++) {
+		argv[n++] = "--set";
+		argv[n++] = s->sets[i];
+	}
+	return n;
+}
+
 int vm_spawn(struct server *s)
 {
 	struct vmproc *v = calloc(1, sizeof(*v));
@@ -63,19 +84,7 @@ int vm_spawn(struct server *s)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
 	    pipe2(out, O_CLOEXEC) < 0)
 		goto fail;
-	argv[n++] = s->flint;
-	argv[n++] = "run";
-	argv[n++] = s->config_path;
-	argv[n++] = "--set";
-	argv[n++] = "console.input=stdin";
-	argv[n++] = "--set";
-	argv[n++] = "console.output=stdout";
-	argv[n++] = "--set";
-	argv[n++] = "console.device=virtio";
-	for (int i = 0; i < s->nsets; i++) {
-		argv[n++] = "--set";
-		argv[n++] = s->sets[i];
-	}
+	n = flint_run_argv(s, argv);
 	argv[n++] = "--ready-fd";
 	argv[n++] = "3";
 	if (s->snapshot) {
