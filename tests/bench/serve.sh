@@ -9,6 +9,8 @@
 # CPU per request (the supervisor and every VM process it reaped), and the
 # ratios to lighttpd from this same run.  Targets (issue 17): p50 <= 0.5 ms,
 # p99 <= 2 ms at the paced rate, >= 600 fresh VMs/s sustained on 2 cores.
+# With snapshot = auto, DISTINCT requests (default 10000) must carry as
+# many distinct generation ids: no VM serves two.
 # The outside anchor is Hyperlight's published 0.9 ms per request (a new
 # micro-VM per call, KubeCon NA 2024): published, not measured here.
 # shellcheck source=tests/bench/lib.sh
@@ -88,6 +90,16 @@ row() { # LABEL INI-LINES...
 	done
 	curl -sf -o /dev/null "http://127.0.0.1:$sport/" # one VM through, the pool filled
 	measure "$label" "http://127.0.0.1:$sport/" "$spid"
+	if [ "$label" = "flint serve, snapshot = auto" ]; then
+		# No VM ever serves two requests: DISTINCT (default 10000) answers, as many generation ids
+		local want=${DISTINCT:-10000} got uniq
+		seq "$want" | sed "s|.*|url = \"http://127.0.0.1:$sport/&\"|" >"$dir/urls"
+		curl -s --parallel --parallel-max 4 -K "$dir/urls" >"$dir/gens"
+		got=$(grep -c '^generation: ' "$dir/gens")
+		uniq=$(grep '^generation: ' "$dir/gens" | sort -u | wc -l)
+		printf '   %-28s %d requests (curl, 4 at a time): %d answers, %d distinct generation ids: %s\n' "" "$want" \
+			"$got" "$uniq" "$([ "$got" = "$want" ] && [ "$uniq" = "$want" ] && echo met || echo "NOT met")"
+	fi
 	curl -s "http://127.0.0.1:$mport/metrics" >"$dir/metrics"
 	printf '   %-28s VM start (spawn -> ready byte): mean %.2f ms over %d VMs; ratios to lighttpd: rate %.2fx, p50 %.2fx, p99 %.2fx\n' "" \
 		"$(awk '$1 == "flint_serve_vm_start_seconds_sum" { s = $2 } $1 == "flint_serve_vm_start_seconds_count" { n = $2 } END { print n ? s / n * 1000 : 0 }' "$dir/metrics")" \
