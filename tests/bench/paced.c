@@ -92,7 +92,7 @@ int main(int argc, char **argv)
 	char host[64], path[256] = "/";
 	unsigned port, conns_max = argc > 4 ? (unsigned)atoi(argv[4]) : 256, nconns = 0;
 	double rate, secs;
-	uint64_t n, sent = 0, ok = 0, errors = 0, late = 0, *lat, nlat = 0, start, step;
+	uint64_t n, sent = 0, ok = 0, errors = 0, late = 0, late_at = UINT64_MAX, *lat, nlat = 0, start, step;
 	struct conn *conns;
 	int ep;
 
@@ -135,7 +135,8 @@ int main(int argc, char **argv)
 				}
 			}
 			if (!c) {
-				late++;
+				if (late_at != sent) /* each request counts once, however long it waits */
+					late++, late_at = sent;
 				break; /* due, but every connection is busy: sent when one frees */
 			}
 			c->busy = 1;

@@ -94,7 +94,7 @@ row() { # LABEL INI-LINES...
 		# No VM ever serves two requests: DISTINCT (default 10000) answers, as many generation ids
 		local want=${DISTINCT:-10000} got uniq
 		seq "$want" | sed "s|.*|url = \"http://127.0.0.1:$sport/&\"|" >"$dir/urls"
-		curl -s --parallel --parallel-max 4 -K "$dir/urls" >"$dir/gens"
+		curl -s --no-progress-meter --parallel --parallel-max 4 -K "$dir/urls" >"$dir/gens" 2>/dev/null
 		got=$(grep -c '^generation: ' "$dir/gens")
 		uniq=$(grep '^generation: ' "$dir/gens" | sort -u | wc -l)
 		printf '   %-28s %d requests (curl, 4 at a time): %d answers, %d distinct generation ids: %s\n' "" "$want" \
