@@ -129,7 +129,8 @@ static const struct policy_rule main_rules[] = {
 	 * vmm/snapshot_save.c, snapshot_file.c): the file comes from the save
 	 * helper (or was opened before the sandbox), so no open; only calls
 	 * on a descriptor flint already holds. */
-	ALLOW(recvmsg, "snapshot save: the save helper hands over the file it created (SCM_RIGHTS)",
+	ALLOW(recvmsg, "control clients' commands, with a descriptor for getfd; snapshot save: the save "
+	      "helper hands over the file it created (SCM_RIGHTS, close-on-exec)",
 	      ARG_EQ(2, MSG_CMSG_CLOEXEC)),
 	ALLOW(fstat, "snapshot save: the file must be empty and regular"),
 	ALLOW(ftruncate, "snapshot save: the file's full size; untouched guest memory stays a hole"),

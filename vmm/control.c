@@ -20,6 +20,13 @@ _Static_assert(CONTROL_MAX_CLIENTS + 1 <= SANDBOX_FD_HEADROOM,
 
 /* One read's worth; a message may take several. */
 #define READ_CHUNK 16384
+/* Room for descriptors passed with one message: getfd takes one, the
+ * rest are closed (a full control buffer would be truncated and lost). */
+#define CONTROL_FDS_PER_MSG 4
+/* Clients (and one refused), a descriptor waiting for getfd per client,
+ * the named ones, a message's worth in passing, a snapshot file. */
+_Static_assert(2 * CONTROL_MAX_CLIENTS + 1 + QMP_FDS_MAX + CONTROL_FDS_PER_MSG + 1 <= SANDBOX_FD_HEADROOM,
+	       "the jail's RLIMIT_NOFILE leaves no room for the descriptors clients pass");
 
 struct client {
 	struct control *ctl;
@@ -124,11 +131,36 @@ static void on_client(void *ctx, uint32_t events)
 	 * may reach this one through a reused event-loop slot, and must not
 	 * drop it. */
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		ssize_t n = read(cl->fd, buf, sizeof(buf));
+		/* recvmsg, not read: a client may pass a descriptor with its
+		 * bytes (SCM_RIGHTS) for getfd.  Close-on-exec at once; any
+		 * beyond the first in a message are closed. */
+		union {
+			struct cmsghdr h;
+			char room[CMSG_SPACE(CONTROL_FDS_PER_MSG * sizeof(int))];
+		} cm;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.room,
+				      .msg_controllen = sizeof(cm.room) };
+		ssize_t n = recvmsg(cl->fd, &msg, MSG_CMSG_CLOEXEC);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			drop(cl, "disconnected");
 			return;
+		}
+		for (struct cmsghdr *h = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; h; h = CMSG_NXTHDR(&msg, h)) {
+			size_t k = h->cmsg_len > CMSG_LEN(0) ? (h->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+
+			if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+				if (i == 0)
+					qmp_session_give_fd(cl->s, fd);
+				else
+					close(fd);
+			}
 		}
 		if (n > 0)
 			qmp_session_feed(cl->s, buf, (size_t)n);
@@ -361,6 +393,7 @@ void control_close(struct control *c)
 			ev_del(c->el, c->listen_fd);
 		close(c->listen_fd);
 	}
+	qmp_server_close_fds(&c->srv);
 	/* The helper sees end of file and removes the socket. */
 	if (c->janitor_fd >= 0)
 		close(c->janitor_fd);

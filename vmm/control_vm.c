@@ -137,9 +137,17 @@ static int vm_snapshot_save(void *ctx, const char *path, char *err, size_t errle
 	return rc;
 }
 
+/* A descriptor a client passed (getfd): snap_write checks that it is an
+ * empty regular file open for writing. */
+static int vm_snapshot_save_fd(void *ctx, int fd, char *err, size_t errlen)
+{
+	return snapshot_save(ctx, fd, NULL, err, errlen);
+}
+
 static const struct qmp_vm_ops vm_ops = {
 	.status = vm_status, .pause = vm_pause, .resume = vm_resume, .quit = vm_quit,
 	.cpus = vm_cpus, .stats = vm_stats, .devices = vm_devices, .snapshot_save = vm_snapshot_save,
+	.snapshot_save_fd = vm_snapshot_save_fd,
 };
 
 static int control_vm_open(struct machine *m, char *err, size_t errlen)

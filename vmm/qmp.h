@@ -47,7 +47,14 @@ struct qmp_vm_ops {
 	/* x-flint-snapshot-save: only asked of a VM that is not running.
 	 * NULL: snapshots are not offered. */
 	int (*snapshot_save)(void *ctx, const char *path, char *err, size_t errlen);
+	/* The same into a descriptor a client passed (getfd); the caller
+	 * closes it.  NULL: not offered. */
+	int (*snapshot_save_fd)(void *ctx, int fd, char *err, size_t errlen);
 };
+
+/* Descriptors named with getfd, server-wide (QEMU's monitor fds). */
+#define QMP_FDS_MAX 8
+#define QMP_FDNAME_MAX 32
 
 struct qmp_session;
 
@@ -57,12 +64,17 @@ struct qmp_server {
 	const char *name;            /* query-name; NULL: none given */
 	struct qmp_session *sessions;
 	bool shutdown_sent;          /* SHUTDOWN is sent once */
+	struct {
+		char name[QMP_FDNAME_MAX];
+		int fd;              /* -1: free */
+	} fds[QMP_FDS_MAX];
 };
 
 struct qmp_session {
 	struct qmp_server *srv;
 	struct qmp_session *next, **pprev;
 	bool negotiated;             /* qmp_capabilities done: commands and events */
+	int fd;                      /* received with the client's bytes (SCM_RIGHTS), for getfd; -1: none */
 	/* Set when the session must end (after its output, if any, is sent):
 	 * why, for the log. */
 	const char *closing;
@@ -83,6 +95,11 @@ void qmp_session_free(struct qmp_session *s);
 /* Takes n bytes from the client and answers every complete message.
  * Returns -1 once the session must end (s->closing says why). */
 int qmp_session_feed(struct qmp_session *s, const void *buf, size_t n);
+/* A descriptor that came with the client's bytes: the next getfd takes
+ * it.  Replaces (closes) one not taken yet. */
+void qmp_session_give_fd(struct qmp_session *s, int fd);
+/* Closes every descriptor getfd kept (at the end of the run). */
+void qmp_server_close_fds(struct qmp_server *srv);
 /* What is waiting to be sent, and how much of it was. */
 const char *qmp_session_output(const struct qmp_session *s, size_t *len);
 void qmp_session_consume(struct qmp_session *s, size_t n);

@@ -151,6 +151,46 @@ save_helper_refuses_existing_files_and_symlinks() {
 	wait_vm
 }
 
+# QEMU's getfd: the client passes a descriptor (SCM_RIGHTS) and names it,
+# then saves into it; the file then restores like any other.
+save_into_a_passed_descriptor() {
+	needs python3
+	start_vm "$(ini ticker)"
+	await 30 grep -q '^tick 2$' "$VOUT" || fail "no ticks: $(cat "$VERR")"
+	"$FLINT" ctl "$SOCK" stop >/dev/null
+	python3 - "$SOCK" "$TMP/fd.snap" <<'PY' || fail "getfd and save failed"
+import json, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+f = s.makefile("r")
+def ask(cmd, fds=None):
+    data = json.dumps(cmd).encode()
+    if fds:
+        socket.send_fds(s, [data], fds)
+    else:
+        s.sendall(data)
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+f.readline()  # greeting
+ask({"execute": "qmp_capabilities"})
+fd = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+r = ask({"execute": "getfd", "arguments": {"fdname": "snap"}}, [fd])
+assert "return" in r, r
+os.close(fd)
+r = ask({"execute": "x-flint-snapshot-save", "arguments": {"fdname": "snap"}})
+assert "return" in r, r
+r = ask({"execute": "x-flint-snapshot-save", "arguments": {"fdname": "snap"}})
+assert "not found" in r["error"]["desc"], r
+PY
+	N=$(last_tick)
+	"$FLINT" ctl "$SOCK" quit >/dev/null
+	wait_vm
+	restore_ticker "$TMP/fd.snap" "$TMP/r4" "$TMP/e4"
+	[ "$(head -1 "$TMP/r4")" = "tick $((N + 1))" ] || fail "first line '$(head -1 "$TMP/r4")', expected 'tick $((N + 1))'"
+}
+
 # refused FILE MESSAGE [options...]: restoring FILE stops with status 2
 # and MESSAGE, before the guest runs, and nothing crashed.
 refused() {
@@ -292,6 +332,7 @@ t restored_paused_waits_for_cont
 t restored_vm_under_seccomp_kill
 t save_on_a_running_vm_is_refused
 t save_helper_refuses_existing_files_and_symlinks
+t save_into_a_passed_descriptor
 t hostile_snapshot_files
 t save_at_ready_small
 t save_at_ready_64m

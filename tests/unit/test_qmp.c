@@ -1,6 +1,8 @@
 /* The QMP protocol layer (vmm/qmp.c) against a fake VM. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "qmp.h"
@@ -11,6 +13,7 @@ struct fake_vm {
 	bool fail_pause;
 	bool stats_off;
 	char saved[64];          /* the last path x-flint-snapshot-save was given */
+	int saved_fd;            /* the last descriptor it was given (getfd), -1 */
 };
 
 static enum qmp_vm_state fake_status(void *ctx)
@@ -79,9 +82,17 @@ static int fake_save(void *ctx, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+static int fake_save_fd(void *ctx, int fd, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	((struct fake_vm *)ctx)->saved_fd = fd;
+	return 0;
+}
+
 static const struct qmp_vm_ops fake_ops = {
 	.status = fake_status, .pause = fake_pause, .resume = fake_resume, .quit = fake_quit,
 	.cpus = fake_cpus, .stats = fake_stats, .devices = fake_devices, .snapshot_save = fake_save,
+	.snapshot_save_fd = fake_save_fd,
 };
 
 struct rig {
@@ -202,9 +213,10 @@ TEST(every_command_in_table_answers)
 	for (size_t i = 0; i < qmp_ncommands; i++) {
 		json_t *a;
 
-		/* the one command that needs arguments has its own test */
+		/* the commands that need arguments have their own tests */
 		if (!strcmp(qmp_commands[i].name, "qmp_capabilities") ||
-		    !strcmp(qmp_commands[i].name, "x-flint-snapshot-save"))
+		    !strcmp(qmp_commands[i].name, "x-flint-snapshot-save") ||
+		    !strcmp(qmp_commands[i].name, "getfd") || !strcmp(qmp_commands[i].name, "closefd"))
 			continue;
 		snprintf(id, sizeof(id), "x%zu", i);
 		snprintf(req, sizeof(req), "{\"execute\":\"%s\",\"id\":\"%s\"}", qmp_commands[i].name, id);
@@ -217,6 +229,16 @@ TEST(every_command_in_table_answers)
 		json_decref(a);
 	}
 	rig_close(&r);
+}
+
+/* Sends req; the answer must contain text. */
+static void answers(struct rig *r, const char *req, const char *text)
+{
+	json_t *a = answer(r, req);
+
+	CHECK(a != NULL);
+	CHECK_CONTAINS(r->buf, text);
+	json_decref(a);
 }
 
 /* Saving needs a paused VM; a running one is refused naming stop, and
@@ -233,15 +255,9 @@ TEST(snapshot_save_needs_a_paused_vm)
 	CHECK(!r.vm.saved[0]);
 	json_decref(a);
 	r.vm.state = QMP_VM_PAUSED;
-	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\"}");
-	CHECK_CONTAINS(r.buf, "Parameter 'path' is missing");
-	json_decref(a);
-	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":7}}");
-	CHECK_CONTAINS(r.buf, "expected: string");
-	json_decref(a);
-	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/exists\"}}");
-	CHECK_CONTAINS(r.buf, "File exists");
-	json_decref(a);
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\"}", "exactly one of 'path'");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":7}}", "expected: string");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/exists\"}}", "File exists");
 	r.vm.state = QMP_VM_PRELAUNCH;
 	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/s\"}}");
 	CHECK(a && json_object_get(a, "return"));
@@ -252,6 +268,36 @@ TEST(snapshot_save_needs_a_paused_vm)
 	CHECK_CONTAINS(r.buf, "\"running\": false");
 	json_decref(a);
 	rig_close(&r);
+}
+
+/* getfd names the descriptor that came with the message; saving into
+ * it uses it up; closefd and unknown names; nothing leaks. */
+TEST(getfd_names_a_passed_descriptor_for_a_save)
+{
+	struct rig r;
+	json_t *a;
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	rig_open(&r, true);
+	r.vm.state = QMP_VM_PAUSED;
+	r.vm.saved_fd = -1;
+	answers(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"snap\"}}", "No file descriptor supplied via SCM_RIGHTS");
+	qmp_session_give_fd(r.s, fd);
+	answers(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"9x\"}}", "not starting with a digit");
+	a = answer(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"snap\"}}");
+	CHECK(a && json_object_get(a, "return"));
+	json_decref(a);
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"other\"}}", "File descriptor named 'other' not found");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"snap\",\"path\":\"/s\"}}", "exactly one of");
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"snap\"}}");
+	CHECK(a && json_object_get(a, "return"));
+	CHECK(r.vm.saved_fd == fd);
+	json_decref(a);
+	/* used up: closed, and the name is gone */
+	CHECK(fcntl(fd, F_GETFD) < 0);
+	answers(&r, "{\"execute\":\"closefd\",\"arguments\":{\"fdname\":\"snap\"}}", "File descriptor named 'snap' not found");
+	rig_close(&r);
+	qmp_server_close_fds(&r.srv);
 }
 
 TEST(query_commands_lists_the_table)
