@@ -78,6 +78,17 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 		return snprintf(err, errlen, "%s: the snapshot run (flint run --save-at-ready) failed with status "
 				"%d: see its messages above; a function must call flint_ready() before it reads "
 				"its request", s->config_path, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)), -1;
+	/* Held open and unlinked: a server that is killed leaves no snapshot
+	 * behind, and nothing else can open it by name.  Above 10, so that
+	 * no dup2 of a VM's start-up lands on it before it is copied. */
+	rc = open(s->snapshot, O_RDONLY | O_CLOEXEC);
+	s->snap_fd = rc < 0 ? -1 : fcntl(rc, F_DUPFD_CLOEXEC, 10);
+	if (rc >= 0)
+		close(rc);
+	unlink(s->snapshot);
+	rmdir(s->tmpdir);
+	if (s->snap_fd < 0)
+		return snprintf(err, errlen, "cannot reopen the snapshot: %s", strerror(errno)), -1;
 	fprintf(stderr, "flint serve: snapshot made at flint_ready() in %.1f ms\n", (double)(now_ns() - t0) / 1e6);
 	return 0;
 }
@@ -118,7 +129,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct server s = { 0 };
+	struct server s = { .snap_fd = -1 };
 	struct config cfg;
 	char err[1024], tmpl[] = "/tmp/flint-serve.XXXXXX";
 	char *sets[SERVE_SETS_MAX];
@@ -218,6 +229,8 @@ out:
 	if (s.ev_refill)
 		event_free(s.ev_refill);
 	event_base_free(s.base);
+	if (s.snap_fd >= 0)
+		close(s.snap_fd);
 	if (s.snapshot)
 		unlink(s.snapshot);
 	if (s.tmpdir)

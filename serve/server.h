@@ -21,6 +21,9 @@ struct evbuffer;
 struct event;
 
 #define SERVE_SETS_MAX 32
+/* Where each VM finds the snapshot: --restore /proc/self/fd/4. */
+#define SERVE_SNAP_FD 4
+#define SERVE_SNAP_PATH "/proc/self/fd/4"
 
 enum vm_state { VM_STARTING, VM_READY, VM_BUSY, VM_ENDING };
 
@@ -31,6 +34,9 @@ struct vmproc {
 	pid_t pid;
 	int pidfd, ready_fd, in_fd, out_fd;
 	#define SERVE_SETS_MAX 32
+/* Where each VM finds the snapshot: --restore /proc/self/fd/4. */
+#define SERVE_SNAP_FD 4
+#define SERVE_SNAP_PATH "/proc/self/fd/4"
 
 enum vm_state state;
 	struct event *ev_exit, *ev_ready, *ev_in, *ev_out, *ev_boot;
@@ -62,6 +68,7 @@ struct server {
 	char **sets;                 /* the command line's --set S.K=V, passed on to every VM */
 	int nsets;
 	char *snapshot;              /* snapshot = auto: the file made at ready */
+	int snap_fd;                 /* that file, open; its name is gone (SERVE_SNAP_FD in each VM) */
 	char *tmpdir;
 	struct event_base *base;
 	struct evhttp *http, *metrics_http;

@@ -89,7 +89,7 @@ int vm_spawn(struct server *s)
 	argv[n++] = "3";
 	if (s->snapshot) {
 		argv[n++] = "--restore";
-		argv[n++] = s->snapshot;
+		argv[n++] = SERVE_SNAP_PATH;
 		argv[n++] = "--paused";
 	}
 	argv[n] = NULL;
@@ -97,6 +97,8 @@ int vm_spawn(struct server *s)
 	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, sp[1], CHILD_READY_FD);
+	if (s->snapshot)
+		posix_spawn_file_actions_adddup2(&fa, s->snap_fd, SERVE_SNAP_FD);
 	v->t_spawn = now_ns();
 	rc = posix_spawn(&v->pid, s->flint, &fa, NULL, (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
