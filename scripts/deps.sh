@@ -5,9 +5,9 @@
 # flint-oci is tested under; heavy, so only .ci/run installs them and
 # tests/integration/podman.sh SKIPs without them)
 set -eu
-build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev libmnl-dev zlib1g-dev python3 e2fsprogs"
+build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev libmnl-dev zlib1g-dev libevent-dev python3 e2fsprogs"
 test="$build time util-linux qemu-system-x86 clang curl iproute2 iputils-ping pkg-config mandoc"
-bench="$test hyperfine wrk"
+bench="$test hyperfine wrk lighttpd"
 oci="podman conmon runc netavark iptables containerd"
 case "${1:-build}" in
 build) want=$build ;;

@@ -16,6 +16,7 @@ int spec_init(struct config *s)
 	s->console_output = CONSOLE_OUT_STDOUT;
 	s->console_input = CONSOLE_IN_NONE;
 	s->seccomp = SECCOMP_MODE_TRAP;
+	serve_config_defaults(&s->serve);
 	s->cmdline = strdup("");
 	return s->cmdline ? 0 : -1;
 }
@@ -36,6 +37,7 @@ void spec_free(struct config *s)
 	free(s->console_path);
 	free(s->jail.root);
 	free(s->control_path);
+	serve_config_free(&s->serve);
 	if (s->origin)
 		s->origin->release(s->origin);
 	memset(s, 0, sizeof(*s));

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "sandbox.h"
+#include "serve_config.h"
 
 #define CONFIG_MEMORY_MIN (4ull << 20)      /* kernel at 1 MiB + stack and heap */
 #define CONFIG_MEMORY_MAX (3ull << 30)      /* RAM ends where the MMIO hole begins */
@@ -82,6 +83,7 @@ struct config {
 	struct config_net nets[CONFIG_NETS_MAX];         /* in file order, then new ones from --set */
 	unsigned nnets;
 	struct spec_origin *origin;    /* NULL: nothing to say where (a spec built in code) */
+	struct serve_config serve;                       /* [serve]: flint serve only */
 };
 
 

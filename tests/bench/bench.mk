@@ -1,6 +1,6 @@
 # The host-side helpers of `make bench` (tests/bench/*.sh), built into
 # build/bench/.  Included from the top Makefile.
-BENCH_TOOLS := build/bench/tapecho build/bench/udprtt build/bench/vm_floor
+BENCH_TOOLS := build/bench/tapecho build/bench/udprtt build/bench/vm_floor build/bench/paced
 
 $(BENCH_TOOLS): build/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
@@ -24,3 +24,9 @@ build/bench/launch: tests/bench/launch.c
 build/bench/snapshot_file: tests/bench/snapshot_file.c $(filter-out build/obj/vmm/main.o,$(OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS)
+
+# serve's baseline: fn-echo as a static CGI program for lighttpd's mod_cgi.
+build/bench/cgi_echo: tests/bench/cgi_echo.c
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 $(WARN) -static -o $@ $<
+all: build/bench/cgi_echo

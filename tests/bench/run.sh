@@ -8,6 +8,7 @@
 #   tests/bench/snapshot_file.sh  saving and opening a snapshot file, a vCPU's state
 #   tests/bench/snapshot.sh restore vs cold boot vs the floor, file size, 100 restores' memory
 #   tests/bench/oci.sh      podman run --rm with flint-oci vs runc
+#   tests/bench/serve.sh    flint serve: a new VM per HTTP request vs lighttpd mod_cgi
 # Without /dev/kvm each section measures only what needs no flint VM and
 # names the flint figures it leaves out.  Exit status 1 if a section failed.
 set -uo pipefail
@@ -24,6 +25,7 @@ section tests/bench/rootfs.sh
 section tests/bench/snapshot_file.sh
 section tests/bench/snapshot.sh
 section tests/bench/oci.sh
+section tests/bench/serve.sh
 if [ -x tests/bench/qmp.sh ]; then
 	section tests/bench/qmp.sh
 else

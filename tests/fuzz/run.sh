@@ -9,6 +9,7 @@
 #   fuzz_devstate  the device-state loaders (UART, virtio-mmio with blk
 #                and net, named module records) a snapshot restore runs
 #   fuzz_snapshot the snapshot file reader (snap_read, snap_check, mapping)
+#   fuzz_cgi     flint serve's CGI response parser (a function's output)
 #   fuzz_vcpu_state the vCPU and VM record loaders (vcpu_state_load, vm_state_load)
 #   fuzz_oci_spec flint-oci's config.json parser (spec_parse)
 # FUZZ_TARGETS picks some ("fuzz_config fuzz_pvh").  New inputs accumulate
@@ -22,7 +23,7 @@ out=build/fuzz
 cc=${CLANG:-clang}
 flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
-targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_oci_spec}
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_oci_spec fuzz_cgi}
 mkdir -p "$out"
 
 for t in $targets; do
@@ -35,7 +36,7 @@ for t in $targets; do
 		max_len=8192 ;;
 	fuzz_config)
 		# config.c (the INI front end of spec.c) names the sandbox's modes and namespaces: it links jail.c and filter.c's parsers.
-		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/config.c vmm/spec.c seccomp/jail.c \
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/config.c vmm/spec.c vmm/serve_config.c seccomp/jail.c \
 			seccomp/filter.c seccomp/compile.c seccomp/policy.c build/gen/seccomp_filters.c -linih -lseccomp
 		cp config.ini.example "$out/seeds-$t/example.ini"
 		printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = k.elf\ncmdline = -- a\n  b\n[drive.root]\npath = r.img\nreadonly = true\n[sandbox]\nseccomp = trap\nnamespaces = mount,ipc\n\0drive.x.path=x.img\0machine.memory=1G' \
@@ -54,6 +55,11 @@ for t in $targets; do
 		$cc $flags -o "$out/make_net_seeds" tests/fuzz/make_net_seeds.c
 		"$out/make_net_seeds" "$out/seeds-$t"
 		max_len=32768 ;;
+	fuzz_cgi)
+		$cc $flags -Iserve $fuzz -o "$out/$t" tests/fuzz/fuzz_cgi.c serve/cgi.c
+		printf 'Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nbody' >"$out/seeds-$t/status"
+		printf 'X: y\n\n' >"$out/seeds-$t/lf"
+		max_len=16384 ;;
 	fuzz_vconsole)
 		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_vconsole.c virtio/queue.c virtio/console.c
 		$cc $flags -o "$out/make_vconsole_seeds" tests/fuzz/make_vconsole_seeds.c

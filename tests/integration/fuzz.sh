@@ -5,7 +5,7 @@
 # queues, the virtio-console queues, the device-state loaders, the
 # snapshot reader, the vCPU record loader, flint-oci's config.json parser.
 cd "$(dirname "$0")/../.."
-for t in fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_oci_spec; do
+for t in fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_oci_spec fuzz_cgi; do
 	if FUZZ_TARGETS=$t FUZZ_TIME=${FUZZ_TIME:-5} tests/fuzz/run.sh >"build/$t.log" 2>&1; then
 		echo "PASS $t ($(grep -ao 'stat::number_of_executed_units: [0-9]*' "build/$t.log" | awk '{print $2}') inputs)"
 	else
