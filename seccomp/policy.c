@@ -53,7 +53,7 @@ static const struct policy_rule vcpu_rules[] = {
 	/* Exits are handled on this thread: devices run here. */
 	ALLOW(write, "console output, stderr messages, the stop eventfd, irqfd pulses"),
 	ALLOW(futex, "pthread mutexes (coalesced ring, device state)"),
-	ALLOW(clock_gettime, "--stats stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
+	ALLOW(clock_gettime, "statistics' stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
 	ALLOW(timerfd_settime, "restart the event loop's idle tick: console output waits for it"),
 
 	/* The kick: main sends SIGUSR1 to get the thread out of KVM_RUN. */
@@ -85,7 +85,7 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(read, "stop eventfd, tick timerfd, signalfd, stdin, control clients' commands"),
 	ALLOW(write, "console output, stderr messages, eventfds"),
 	ALLOW(futex, "pthread mutexes, pthread_join"),
-	ALLOW(clock_gettime, "--stats stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
+	ALLOW(clock_gettime, "statistics' stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
 
 	/* Devices whose queues the event loop serves (ioeventfd). */
 	ALLOW(preadv, "virtio-blk read"),

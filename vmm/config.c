@@ -412,8 +412,13 @@ static const char *set_memory(struct parser *p, const char *v)
 	if (config_parse_size(v, &bytes, &why) < 0)
 		return why;
 	if (bytes < CONFIG_MEMORY_MIN || bytes > CONFIG_MEMORY_MAX) {
-		snprintf(p->why, sizeof(p->why), "must be %s to %s",
-			 size_str(CONFIG_MEMORY_MIN, lo, sizeof(lo)), size_str(CONFIG_MEMORY_MAX, hi, sizeof(hi)));
+		/* "64" meant as MiB is the likely slip: say what it was read as. */
+		bool unitless = v[0] && v[strspn(v, "0123456789")] == '\0';
+
+		snprintf(p->why, sizeof(p->why), "must be %s to %s%s%s%s",
+			 size_str(CONFIG_MEMORY_MIN, lo, sizeof(lo)), size_str(CONFIG_MEMORY_MAX, hi, sizeof(hi)),
+			 unitless ? " (a plain number is bytes: write " : "", unitless ? v : "",
+			 unitless ? "M for MiB)" : "");
 		return p->why;
 	}
 	/* Guest RAM is mapped into KVM in whole pages. */

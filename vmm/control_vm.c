@@ -54,8 +54,12 @@ static void vm_quit(void *ctx)
 {
 	struct machine *m = ctx;
 
-	if (!atomic_load(&m->vm.stopping))
+	/* Said on stderr as a signal is (run.c): the status alone (130) does
+	 * not tell a user who stopped the VM. */
+	if (!atomic_load(&m->vm.stopping)) {
 		m->stop_by = "host-qmp-quit";
+		fprintf(stderr, "flint: quit on the control socket: stopping the VM\n");
+	}
 	vm_stop(&m->vm, FLINT_EXIT_INTERRUPTED);
 }
 
@@ -84,8 +88,9 @@ static json_t *vm_stats(void *ctx, char *err, size_t errlen)
 	json_t *r;
 
 	if (!m->vm.stats) {
-		/* Counting costs two clock reads per exit: only with --stats. */
-		snprintf(err, errlen, "statistics are off: start flint with --stats");
+		/* flint run always counts (main.c); only a caller that passed
+		 * no stats record gets here. */
+		snprintf(err, errlen, "statistics are off in this monitor");
 		return NULL;
 	}
 	live = calloc(1, sizeof(*live));
