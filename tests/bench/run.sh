@@ -6,6 +6,7 @@
 #   tests/bench/qmp.sh      the control socket (when it exists)
 #   tests/bench/snapshot_file.sh  saving and opening a snapshot file, a vCPU's state
 #   tests/bench/snapshot.sh restore vs cold boot vs the floor, file size, 100 restores' memory
+#   tests/bench/lua.sh      Lua scripts in the guest vs the host's lua5.4
 # Without /dev/kvm each section measures only what needs no flint VM and
 # names the flint figures it leaves out.  Exit status 1 if a section failed.
 set -uo pipefail
@@ -20,6 +21,7 @@ section tests/bench/net.sh
 section tests/bench/rootfs.sh
 section tests/bench/snapshot_file.sh
 section tests/bench/snapshot.sh
+section tests/bench/lua.sh
 if [ -x tests/bench/qmp.sh ]; then
 	section tests/bench/qmp.sh
 else

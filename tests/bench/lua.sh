@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Lua in the guest vs the host (make bench's lua section, or run alone:
+# tests/bench/lua.sh): the four scripts in tests/bench/lua/ (fib(32),
+# binary-trees 16, n-body 500000, spectral-norm 500) run by build/guest/lua.elf
+# under flint and by Debian's lua5.4 on the host, interleaved, same run.
+# Figures are CPU seconds (user + system) of the whole process, boot
+# included: the machine is shared, and a guest's ring-3 time is counted as
+# its flint process's user time, so CPU time is the figure that contention
+# moves least; wall seconds are printed beside it.  Target: the guest at
+# >= 0.95x the host's speed, i.e. flint/host time <= 1.053.  REPS=N (default 5).
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+reps=${REPS:-5}
+echo "== lua: lua.elf in a flint guest vs the host's lua5.4 ($reps interleaved runs each)"
+if ! command -v lua5.4 >/dev/null; then
+	echo "   lua5.4 is not installed (apt-get install lua5.4; scripts/deps.sh bench): not measured"
+	exit 0
+fi
+if [ -z "$KVM" ]; then
+	no_kvm_note "fib(32), binary-trees 16, n-body 500000, spectral-norm 500: lua.elf vs lua5.4 (target >= 0.95x the host's speed)"
+	exit 0
+fi
+S=$OUT/lua.samples
+: >"$S"
+rootfs/mkimage --format cpio tests/bench/lua "$OUT/lua.cpio" >/dev/null
+# one METRIC WHO CMD...: appends "METRIC WHO cpu-seconds wall-seconds"
+one() {
+	local m=$1 who=$2
+	shift 2
+	/usr/bin/time -f "$m $who %U %S %e" -o "$OUT/lua.time" "$@" >"$OUT/lua.out" 2>&1 ||
+		{ echo "   $who $m failed:"; tail -3 "$OUT/lua.out"; return 1; }
+	awk '{printf "%s %s %.3f %s\n", $1, $2, $3 + $4, $5}' "$OUT/lua.time" >>"$S"
+}
+rows=()
+for s in fib binary_trees nbody spectral_norm; do
+	ini=$OUT/lua-$s.ini
+	printf '[machine]\nmemory = 1G\n[kernel]\npath = %s\ninitrd = %s\ncmdline = -- /%s.lua\n' \
+		"$PWD/build/guest/lua.elf" "$PWD/$OUT/lua.cpio" "$s" >"$ini"
+	for _ in $(seq "$reps"); do
+		one "$s" flint "$FLINT" run "$ini" || exit 1
+		one "$s" lua5.4 lua5.4 "tests/bench/lua/$s.lua" || exit 1
+	done
+	rows+=("$s|$s, CPU s|lua5.4|-|ratio<=1.053")
+done
+summary "$S" "${rows[@]}"
+echo "   wall seconds (medians, flint / lua5.4):"
+python3 - "$S" <<'PY'
+import statistics, sys
+w = {}
+for line in open(sys.argv[1]):
+    m, who, _, wall = line.split()
+    w.setdefault(m, {}).setdefault(who, []).append(float(wall))
+for m, d in w.items():
+    f, h = statistics.median(d["flint"]), statistics.median(d["lua5.4"])
+    print(f"     {m:14s} {f:7.2f} / {h:7.2f}  = {f / h:.3f}")
+PY
