@@ -32,11 +32,13 @@ HOSTED_CFLAGS := -std=gnu99 -O2 -nostdinc -isystem $(HOSTED_NEWLIB)/include \
 	-fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections
 HOSTED_WFLAGS := -Wall -Wextra -Werror
 
-$(HOSTED_NEWLIB_STAMP): $(GUEST_SRC)/hosted/fetch-source.sh $(GUEST_SRC)/hosted/build-newlib.sh
+# Order-only: a built newlib is kept (.ci/run copies it into its clang
+# clone); after changing build-newlib.sh, remove build/hosted/newlib.
+$(HOSTED_NEWLIB_STAMP): | $(GUEST_SRC)/hosted/fetch-source.sh $(GUEST_SRC)/hosted/build-newlib.sh
 	$(GUEST_SRC)/hosted/fetch-source.sh newlib 3.3.0 $(HOSTED_TOP) $(HOSTED_NEWLIB_SRC)
 	$(GUEST_SRC)/hosted/build-newlib.sh $(HOSTED_NEWLIB_SRC) $(HOSTED_TOP)/newlib
 
-$(HOSTED_LUA_STAMP): $(GUEST_SRC)/hosted/fetch-source.sh
+$(HOSTED_LUA_STAMP): | $(GUEST_SRC)/hosted/fetch-source.sh
 	$(GUEST_SRC)/hosted/fetch-source.sh lua5.4 5.4.4 $(HOSTED_TOP) $(HOSTED_TOP)/src/lua
 	@touch $@
 
