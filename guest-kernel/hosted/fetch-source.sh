@@ -12,7 +12,7 @@ mkdir -p "$3"
 out=$(cd "$3" && pwd)   # apt resolves relative paths against /etc/apt
 tree=$4
 [ -d "$tree" ] && exit 0
-d=$out/apt
+d=$out/apt/$pkg   # one apt state per package: make may fetch two at once
 sources=/etc/apt/sources.list.d/debian.sources
 if [ ! -r "$sources" ]; then
 	echo "fetch-source.sh: $sources is missing: $pkg comes from Debian's '$pkg' source" \
@@ -36,15 +36,15 @@ dl=$out/dl-$pkg
 rm -rf "$dl"
 mkdir -p "$dl"
 # shellcheck disable=SC2086
-if ! (cd "$dl" && apt-get $O -qq source --download-only "$pkg") >"$d/source-$pkg.log" 2>&1; then
+if ! (cd "$dl" && apt-get $O -qq source --download-only "$pkg") >"$d/source.log" 2>&1; then
 	echo "fetch-source.sh: apt-get source --download-only $pkg failed:" >&2
-	tail -5 "$d/source-$pkg.log" >&2
+	tail -5 "$d/source.log" >&2
 	exit 1
 fi
 orig=$(ls "$dl"/"$pkg"_*.orig.tar.* 2>/dev/null | head -1)
 case "$orig" in
 *"_$want"*) ;;
-"") echo "fetch-source.sh: no ${pkg}_*.orig.tar.* downloaded (see $d/source-$pkg.log)" >&2; exit 1 ;;
+"") echo "fetch-source.sh: no ${pkg}_*.orig.tar.* downloaded (see $d/source.log)" >&2; exit 1 ;;
 *) echo "fetch-source.sh: got $(basename "$orig"), this build is written for $pkg $want" >&2; exit 1 ;;
 esac
 rm -rf "$tree.tmp"
