@@ -22,7 +22,7 @@ UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_TESTS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
 
 .PHONY: all flint guest test unit-tests bench clean fuzz run deps deps-test deps-bench
-all: flint guest
+all: flint guest build/flint-serve
 
 # The README's first two commands are `make run` and `make test`: they
 # install what is missing (as root) and then build.  Installing comes
@@ -90,6 +90,7 @@ unit-tests: $(UNIT_TESTS)
 .SECONDARY: $(SAN_OBJS)
 
 include guest-kernel/guest.mk
+include serve/serve.mk
 include rootfs/rootfs.mk
 
 test: deps-test

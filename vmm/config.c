@@ -53,7 +53,7 @@ enum line_kind {
 	LINE_CONTINUATION,  /* indented line after a key: more of its value */
 };
 
-#define KEYS_MAX 24
+#define KEYS_MAX 32
 
 struct section_def;
 
@@ -118,6 +118,7 @@ static const struct section_def sections[] = {
 	{ .name = "net", .what = "network interfaces", .max = CONFIG_NETS_MAX, .add = add_net },
 	{ .name = "sandbox" },
 	{ .name = "control" },
+	{ .name = "serve" },
 };
 
 static const char *set_memory(struct parser *p, const char *v);
@@ -140,6 +141,19 @@ static const char *set_net_mac(struct parser *p, const char *v);
 static const char *set_net_mtu(struct parser *p, const char *v);
 static const char *set_net_ip(struct parser *p, const char *v);
 static const char *set_net_gateway(struct parser *p, const char *v);
+
+/* [serve]: the checks are vmm/serve_config.c's. */
+#define SERVE_SETTER(key) \
+	static const char *set_serve_##key(struct parser *p, const char *v) \
+	{ p->c->serve.present = true; return serve_set_##key(&p->c->serve, v, p->why, sizeof(p->why)); }
+static const char *set_serve_listen(struct parser *p, const char *v);
+static const char *set_serve_pool(struct parser *p, const char *v);
+static const char *set_serve_max_vms(struct parser *p, const char *v);
+static const char *set_serve_timeout(struct parser *p, const char *v);
+static const char *set_serve_max_body(struct parser *p, const char *v);
+static const char *set_serve_max_output(struct parser *p, const char *v);
+static const char *set_serve_snapshot(struct parser *p, const char *v);
+static const char *set_serve_metrics_listen(struct parser *p, const char *v);
 
 static const struct key_def keys[] = {
 #define KEY(sec, key, setter, eg, ...) \
@@ -164,6 +178,14 @@ static const struct key_def keys[] = {
 	KEY("net", "ip", set_net_ip, "10.0.0.2/24"),
 	KEY("net", "gateway", set_net_gateway, "10.0.0.1"),
 	KEY("control", "socket", set_control_socket, "flint.sock"),
+	KEY("serve", "listen", set_serve_listen, "127.0.0.1:8080"),
+	KEY("serve", "pool", set_serve_pool, "8"),
+	KEY("serve", "max_vms", set_serve_max_vms, "32"),
+	KEY("serve", "timeout", set_serve_timeout, "10s"),
+	KEY("serve", "max_body", set_serve_max_body, "1M"),
+	KEY("serve", "max_output", set_serve_max_output, "4M"),
+	KEY("serve", "snapshot", set_serve_snapshot, "auto"),
+	KEY("serve", "metrics_listen", set_serve_metrics_listen, "127.0.0.1:9090"),
 #undef KEY
 };
 
@@ -614,6 +636,15 @@ static const char *set_control_socket(struct parser *p, const char *v)
 	}
 	return why;
 }
+
+SERVE_SETTER(listen)
+SERVE_SETTER(pool)
+SERVE_SETTER(max_vms)
+SERVE_SETTER(timeout)
+SERVE_SETTER(max_body)
+SERVE_SETTER(max_output)
+SERVE_SETTER(snapshot)
+SERVE_SETTER(metrics_listen)
 
 /* "none", or a comma-separated list of sandbox_namespace_name()s. */
 static const char *set_namespaces(struct parser *p, const char *v)
@@ -1211,6 +1242,7 @@ void config_free(struct config *c)
 		free(c->nets[i].tap);
 		free(c->nets[i].tap_where);
 	}
+	serve_config_free(&c->serve);
 	free(c->source);
 	free(c->kernel_path);
 	free(c->cmdline);
@@ -1256,6 +1288,7 @@ int config_load(struct config *c, const char *path, char *const *overrides, int 
 	c->console_output = CONSOLE_OUT_STDOUT;
 	c->console_input = CONSOLE_IN_NONE;
 	c->seccomp = SECCOMP_MODE_TRAP;
+	serve_config_defaults(&c->serve);
 	c->source = strdup(path);
 	c->cmdline = strdup("");
 	dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");

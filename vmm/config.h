@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "sandbox.h"
+#include "serve_config.h"
 
 #define CONFIG_MEMORY_MIN (4ull << 20)      /* kernel at 1 MiB + stack and heap */
 #define CONFIG_MEMORY_MAX (3ull << 30)      /* RAM ends where the MMIO hole begins */
@@ -63,6 +64,7 @@ struct config {
 	char *control_path;      /* [control] socket (QMP), resolved; NULL: no control socket */
 	struct config_net nets[CONFIG_NETS_MAX];         /* in file order, then new ones from --set */
 	unsigned nnets;
+	struct serve_config serve;                       /* [serve]: flint serve only */
 };
 
 /*

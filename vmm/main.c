@@ -1,4 +1,5 @@
 /* flint: command line.  Everything else is in run.c and what it calls. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include "ctl.h"
 #include "exit_codes.h"
 #include "preflight.h"
+#include "ready_fd.h"
 #include "run.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -24,8 +26,11 @@ static const struct command {
 	const char *name, *synopsis, *help;
 } commands[] = {
 	{ "run", "run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]] [--control PATH]\n"
-	  "                 [--paused] [--restore FILE] [--save-at-ready FILE]",
+	  "                 [--paused] [--restore FILE] [--save-at-ready FILE] [--ready-fd N]",
 	  "run CONFIG     boot the VM; its console goes to stdout unless [console] says otherwise" },
+	{ "serve", "serve CONFIG [--set SECTION.KEY=VALUE]...",
+	  "serve CONFIG   answer every HTTP request with a brand-new VM of CONFIG's function\n"
+	  "                 (its [serve] section; docs/SERVE.md)" },
 	{ "check", "check CONFIG [--set SECTION.KEY=VALUE]...",
 	  "check CONFIG   validate CONFIG, its kernel file, drive images and taps without booting" },
 	{ "seccomp-dump", "seccomp-dump [--role main|vcpu|teardown|saver]",
@@ -52,6 +57,9 @@ static const char usage_rest[] =
 	"  --save-at-ready FILE\n"
 	"                 with run: when the guest calls flint_ready(), save a snapshot to FILE\n"
 	"                 (a new file) and exit 0\n"
+	"  --ready-fd N   with run: write one byte to descriptor N when the VM is parked and\n"
+	"                 ready (--paused: built or restored; else at flint_ready()); one byte\n"
+	"                 read from N resumes it, end of file stops it (flint serve uses it)\n"
 	"  --role R       with seccomp-dump: main, vcpu, teardown or saver\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
@@ -102,6 +110,31 @@ static char *control_override(const char *path)
 	return r;
 }
 
+/* flint serve: the supervisor is build/flint-serve beside this binary
+ * (it links libevent, which no VM process should load). */
+static int serve_exec(int argc, char **argv)
+{
+	char self[4096], *slash, *serve, **args = calloc((size_t)argc + 3, sizeof(char *));
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0 || !args) {
+		fprintf(stderr, "flint serve: cannot find flint's own path in /proc/self/exe\n");
+		return FLINT_EXIT_VMM;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	if (asprintf(&serve, "%.*s/flint-serve", (int)(slash - self), self) < 0)
+		return FLINT_EXIT_VMM;
+	args[0] = serve;
+	args[1] = "--flint";
+	args[2] = self;
+	for (int i = 2; i < argc; i++)
+		args[i + 1] = argv[i];
+	execv(serve, args);
+	fprintf(stderr, "flint serve: cannot run %s: %s (build it with make)\n", serve, strerror(errno));
+	return FLINT_EXIT_VMM;
+}
+
 static int seccomp_dump_cmd(const char *role, const char *extra)
 {
 	enum sandbox_role r;
@@ -128,6 +161,7 @@ int main(int argc, char **argv)
 		{ "paused", no_argument, NULL, 'p' },
 		{ "restore", required_argument, NULL, 'R' },
 		{ "save-at-ready", required_argument, NULL, 'A' },
+		{ "ready-fd", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -140,7 +174,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	const char *cmd, *file, *stats_fmt = NULL, *role = NULL;
 	char *control = NULL;
-	int nsets = 0, c, status;
+	int nsets = 0, c, status, ready_fd = -1;
 
 	stats_mark(&stats, MARK_MAIN);
 	/* getopt names argv[0] in its messages ("build/flint: option ...");
@@ -153,6 +187,8 @@ int main(int argc, char **argv)
 	 * they are (ARGS-JSON may look like anything). */
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl_main(argc - 2, argv + 2);
+	if (argc > 1 && !strcmp(argv[1], "serve"))
+		return serve_exec(argc, argv);
 	if (!sets)
 		return FLINT_EXIT_VMM;
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
@@ -182,6 +218,16 @@ int main(int argc, char **argv)
 			run.restore = optarg;
 			run_only = true;
 			break;
+		case 'F': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (ready_fd >= 0 || *end || end == optarg || v < 3 || v > 65535)
+				return bad_usage("--ready-fd %s: give one descriptor number, 3 or more", optarg);
+			ready_fd = (int)v;
+			run_only = true;
+			break;
+		}
 		case 'A':
 			if (run.save_at_ready)
 				return bad_usage("%s", "--save-at-ready given twice");
@@ -215,7 +261,7 @@ int main(int argc, char **argv)
 	if (role)
 		return bad_usage("%s", "--role only goes with seccomp-dump");
 	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
-		return bad_usage("unknown command '%s' (use run, check, seccomp-dump, ctl or help)", cmd);
+		return bad_usage("unknown command '%s' (use run, serve, check, seccomp-dump, ctl or help)", cmd);
 	if (run_only && strcmp(cmd, "run"))
 		return bad_usage("%s", "--paused, --restore and --save-at-ready only go with run");
 	if (optind >= argc)
@@ -233,7 +279,13 @@ int main(int argc, char **argv)
 	free(sets);
 	free(control);
 	/* Nothing but QMP cont could ever start the guest. */
-	if (run.paused && !cfg.control_path) {
+	if (ready_fd >= 0 && run.save_at_ready) {
+		config_free(&cfg);
+		return bad_usage("%s", "--ready-fd and --save-at-ready both wait for flint_ready(): give one");
+	}
+	if (ready_fd >= 0)
+		run.hooks = ready_fd_hooks(ready_fd, run.hooks);
+	if (run.paused && !cfg.control_path && ready_fd < 0) {
 		fprintf(stderr, "flint: --paused needs a control socket to be continued from: add "
 			"--control PATH (or [control] socket in %s)\n", file);
 		config_free(&cfg);

@@ -23,7 +23,7 @@
 
 /* Descriptors the front end may keep through the sandbox (the control
  * socket and its janitor pipe). */
-#define RUN_HOOK_FDS_MAX 4
+#define RUN_HOOK_FDS_MAX 6
 #include "vcpu.h"
 
 /* Places the guest's own TSC stamps on the host timeline. */

@@ -33,7 +33,7 @@ for t in $targets; do
 		max_len=8192 ;;
 	fuzz_config)
 		# config.c names the sandbox's modes and namespaces: it links jail.c and filter.c's parsers.
-		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/config.c seccomp/jail.c \
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/config.c vmm/serve_config.c seccomp/jail.c \
 			seccomp/filter.c seccomp/compile.c seccomp/policy.c build/gen/seccomp_filters.c -linih -lseccomp
 		cp config.ini.example "$out/seeds-$t/example.ini"
 		printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = k.elf\ncmdline = -- a\n  b\n[drive.root]\npath = r.img\nreadonly = true\n[sandbox]\nseccomp = trap\nnamespaces = mount,ipc\n\0drive.x.path=x.img\0machine.memory=1G' \

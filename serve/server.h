@@ -1,0 +1,96 @@
+/*
+ * flint serve's shared state: the server, its VMs (one `flint run`
+ * process each) and its jobs (one admitted HTTP request each).  One
+ * thread, one libevent loop: every handler runs to completion.
+ */
+#ifndef FLINT_SERVE_SERVER_H
+#define FLINT_SERVE_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "metrics.h"
+
+struct event_base;
+struct evhttp;
+struct evhttp_request;
+struct evbuffer;
+struct event;
+
+#define SERVE_SETS_MAX 32
+
+enum vm_state { VM_STARTING, VM_READY, VM_BUSY, VM_ENDING };
+
+struct job;
+
+struct vmproc {
+	struct server *s;
+	pid_t pid;
+	int pidfd, ready_fd, in_fd, out_fd;
+	#define SERVE_SETS_MAX 32
+
+enum vm_state state;
+	struct event *ev_exit, *ev_ready, *ev_in, *ev_out, *ev_boot;
+	uint64_t t_spawn, t_ready, t_release;
+	struct evbuffer *in, *out;   /* the request still to write; the response so far */
+	bool exited, too_much, killed;
+	int wstatus;
+	struct job *job;
+	LIST_ENTRY(vmproc) all;
+	TAILQ_ENTRY(vmproc) ready_link;
+};
+
+struct job {
+	struct server *s;
+	struct evhttp_request *req;  /* NULL: the client went away */
+	struct vmproc *vm;
+	struct event *timer;
+	uint64_t t_arrive;
+	bool waiting, answered;
+	char method[12];
+	char *target;                /* for the failure line */
+	TAILQ_ENTRY(job) wait_link;
+};
+
+struct server {
+	const struct config *cfg;
+	const char *config_path;
+	const char *flint;           /* the flint binary */
+	char **sets;                 /* the command line's --set S.K=V, passed on to every VM */
+	int nsets;
+	char *snapshot;              /* snapshot = auto: the file made at ready */
+	char *tmpdir;
+	struct event_base *base;
+	struct evhttp *http, *metrics_http;
+	struct event *ev_term, *ev_int;
+	unsigned max_vms, queue_max;
+	unsigned nvms, nstarting, nready, nbusy, nwaiting, njobs;
+	bool draining;
+	LIST_HEAD(, vmproc) vms;
+	TAILQ_HEAD(, vmproc) ready;
+	TAILQ_HEAD(, job) waitq;
+	struct metrics m;
+};
+
+uint64_t now_ns(void);
+
+/* vmproc.c */
+int vm_spawn(struct server *s);
+void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len);
+void vm_kill(struct vmproc *v);
+void vm_free(struct vmproc *v);
+/* Starts VMs until the pool (and the waiting jobs) are covered. */
+void pool_refill(struct server *s);
+/* Draining: ends every VM no job holds. */
+void pool_shutdown(struct server *s);
+
+/* server.c */
+void job_vm_ready(struct server *s);            /* a VM became ready: hand it out */
+void job_vm_done(struct vmproc *v);            /* the VM of a job has exited */
+void server_maybe_exit(struct server *s);
+int server_http_setup(struct server *s, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,366 @@
+/*
+ * The VMs: each one a `flint run` process with its own sandbox, reached
+ * through three descriptors: its stdin (the request), its stdout (the
+ * response) and a socketpair for --ready-fd (ready byte out, release byte
+ * in; its end also stops the VM when this server goes away).  A pidfd
+ * says when the process has exited.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "server.h"
+
+extern char **environ;
+
+/* The child's --ready-fd: dup2'ed here, which also clears its CLOEXEC. */
+#define CHILD_READY_FD 3
+
+static void on_exit_ev(evutil_socket_t fd, short what, void *arg);
+static void on_ready_ev(evutil_socket_t fd, short what, void *arg);
+static void on_out_ev(evutil_socket_t fd, short what, void *arg);
+static void on_in_ev(evutil_socket_t fd, short what, void *arg);
+static void on_boot_timeout(evutil_socket_t fd, short what, void *arg);
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void drop_event(struct event **e)
+{
+	if (*e)
+		event_free(*e);
+	*e = NULL;
+}
+
+int vm_spawn(struct server *s)
+{
+	struct vmproc *v = calloc(1, sizeof(*v));
+	int sp[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	const char *argv[16 + 2 * SERVE_SETS_MAX];
+	int n = 0, rc;
+	struct timeval tv;
+
+	if (!v)
+		return -1;
+	v->s = s;
+	v->pidfd = v->ready_fd = v->in_fd = v->out_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0)
+		goto fail;
+	argv[n++] = s->flint;
+	argv[n++] = "run";
+	argv[n++] = s->config_path;
+	argv[n++] = "--set";
+	argv[n++] = "console.input=stdin";
+	argv[n++] = "--set";
+	argv[n++] = "console.output=stdout";
+	for (int i = 0; i < s->nsets; i++) {
+		argv[n++] = "--set";
+		argv[n++] = s->sets[i];
+	}
+	argv[n++] = "--ready-fd";
+	argv[n++] = "3";
+	if (s->snapshot) {
+		argv[n++] = "--restore";
+		argv[n++] = s->snapshot;
+		argv[n++] = "--paused";
+	}
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, sp[1], CHILD_READY_FD);
+	v->t_spawn = now_ns();
+	rc = posix_spawn(&v->pid, s->flint, &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc) {
+		errno = rc;
+		goto fail;
+	}
+	close(in[0]);
+	close(out[1]);
+	close(sp[1]);
+	in[0] = out[1] = sp[1] = -1;
+	v->in_fd = in[1];
+	v->out_fd = out[0];
+	v->ready_fd = sp[0];
+	fcntl(v->in_fd, F_SETFL, O_NONBLOCK);
+	fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(v->ready_fd, F_SETFL, O_NONBLOCK);
+	v->pidfd = (int)syscall(SYS_pidfd_open, v->pid, 0);
+	if (v->pidfd < 0) {
+		/* Without a pidfd the exit cannot be seen: do not run it. */
+		kill(v->pid, SIGKILL);
+		waitpid(v->pid, NULL, 0);
+		goto fail;
+	}
+	v->in = evbuffer_new();
+	v->out = evbuffer_new();
+	v->ev_exit = event_new(s->base, v->pidfd, EV_READ, on_exit_ev, v);
+	v->ev_ready = event_new(s->base, v->ready_fd, EV_READ | EV_PERSIST, on_ready_ev, v);
+	v->ev_out = event_new(s->base, v->out_fd, EV_READ | EV_PERSIST, on_out_ev, v);
+	v->ev_in = event_new(s->base, v->in_fd, EV_WRITE | EV_PERSIST, on_in_ev, v);
+	v->ev_boot = evtimer_new(s->base, on_boot_timeout, v);
+	if (!v->in || !v->out || !v->ev_exit || !v->ev_ready || !v->ev_out || !v->ev_in || !v->ev_boot) {
+		kill(v->pid, SIGKILL);
+		waitpid(v->pid, NULL, 0);
+		goto fail_v;
+	}
+	event_add(v->ev_exit, NULL);
+	event_add(v->ev_ready, NULL);
+	/* Output before the release would be the function's start-up chatter
+	 * mixed into the response: read it from the start, and it counts. */
+	event_add(v->ev_out, NULL);
+	tv.tv_sec = (time_t)(s->cfg->serve.timeout_ns / 1000000000ull);
+	tv.tv_usec = (suseconds_t)(s->cfg->serve.timeout_ns % 1000000000ull / 1000);
+	event_add(v->ev_boot, &tv);
+	v->state = VM_STARTING;
+	LIST_INSERT_HEAD(&s->vms, v, all);
+	s->nvms++;
+	s->nstarting++;
+	return 0;
+fail:
+	fprintf(stderr, "flint serve: cannot start %s: %s\n", s->flint, strerror(errno));
+fail_v:
+	s->m.failures[FAIL_SPAWN]++;
+	for (int i = 0; i < 2; i++) {
+		close_fd(&sp[i]);
+		close_fd(&in[i]);
+		close_fd(&out[i]);
+	}
+	vm_free(v);
+	return -1;
+}
+
+/* Leaves its state's count; the caller sets the next. */
+static void leave_state(struct vmproc *v)
+{
+	struct server *s = v->s;
+
+	switch (v->state) {
+	case VM_STARTING: s->nstarting--; break;
+	case VM_READY: s->nready--; TAILQ_REMOVE(&s->ready, v, ready_link); break;
+	case VM_BUSY: s->nbusy--; break;
+	case VM_ENDING: break;
+	}
+	v->state = VM_ENDING;
+}
+
+static void on_boot_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmproc *v = arg;
+
+	(void)fd, (void)what;
+	if (v->state != VM_STARTING)
+		return;
+	fprintf(stderr, "flint serve: VM pid %d not ready after [serve] timeout: killed (does the "
+		"function call flint_ready()?)\n", (int)v->pid);
+	v->s->m.failures[FAIL_NEVER_READY]++;
+	vm_kill(v);
+}
+
+static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmproc *v = arg;
+	struct server *s = v->s;
+	char b;
+	ssize_t n = read(fd, &b, 1);
+
+	(void)what;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0 || v->state != VM_STARTING) {
+		/* The end of the socket: the process is exiting (its pidfd says). */
+		event_del(v->ev_ready);
+		return;
+	}
+	v->t_ready = now_ns();
+	latency_add(&s->m.vm_start, v->t_ready - v->t_spawn);
+	if (s->snapshot)
+		s->m.restored++;
+	else
+		s->m.booted++;
+	event_del(v->ev_boot);
+	leave_state(v);
+	v->state = VM_READY;
+	s->nready++;
+	TAILQ_INSERT_TAIL(&s->ready, v, ready_link);
+	job_vm_ready(s);
+}
+
+static void on_in_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmproc *v = arg;
+
+	(void)what;
+	if (evbuffer_get_length(v->in) && evbuffer_write(v->in, fd) < 0 && errno != EAGAIN) {
+		evbuffer_drain(v->in, evbuffer_get_length(v->in)); /* the VM is gone: its exit says */
+	}
+	if (!evbuffer_get_length(v->in)) {
+		event_del(v->ev_in);
+		close_fd(&v->in_fd); /* end of input: the function has all of it */
+	}
+}
+
+static void read_output(struct vmproc *v)
+{
+	size_t max = v->s->cfg->serve.max_output;
+
+	while (!v->too_much && v->out_fd >= 0) {
+		int n = evbuffer_read(v->out, v->out_fd, 65536);
+
+		if (n > 0 && evbuffer_get_length(v->out) > max) {
+			v->too_much = true;
+			vm_kill(v);
+		}
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		event_del(v->ev_out);
+		close_fd(&v->out_fd);
+	}
+}
+
+static void on_out_ev(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	read_output(arg);
+}
+
+static void on_exit_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmproc *v = arg;
+	struct server *s = v->s;
+	int st = 0;
+	pid_t r;
+
+	(void)fd, (void)what;
+	r = waitpid(v->pid, &st, WNOHANG);
+	if (r == 0) {
+		event_add(v->ev_exit, NULL); /* not yet: readable again later */
+		return;
+	}
+	/* r < 0: not ours to reap (cannot happen): an unknown failure. */
+	v->wstatus = r == v->pid ? st : W_EXITCODE(255, 0);
+	v->exited = true;
+	/* Everything flint wrote is in the pipe now; a helper of its may
+	 * still hold the write end, so do not wait for the end of file. */
+	read_output(v);
+	if (v->state == VM_STARTING && !v->killed && !s->draining) {
+		fprintf(stderr, "flint serve: VM pid %d exited before it was ready (status %d): see flint's "
+			"messages above\n", (int)v->pid, WIFEXITED(v->wstatus) ? WEXITSTATUS(v->wstatus) : 128 + WTERMSIG(v->wstatus));
+		s->m.failures[FAIL_NEVER_READY]++;
+	}
+	if (v->state == VM_BUSY && v->job) {
+		job_vm_done(v);
+	} else {
+		leave_state(v);
+		vm_free(v);
+	}
+	if (!s->draining)
+		pool_refill(s);
+	server_maybe_exit(s);
+}
+
+void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len)
+{
+	struct server *s = v->s;
+
+	leave_state(v);
+	v->state = VM_BUSY;
+	s->nbusy++;
+	v->job = j;
+	j->vm = v;
+	v->t_release = now_ns();
+	evbuffer_add(v->in, req, len);
+	on_in_ev(v->in_fd, EV_WRITE, v);
+	if (v->in_fd >= 0)
+		event_add(v->ev_in, NULL);
+	/* The request is on its way: now let the VM run. */
+	if (write(v->ready_fd, "G", 1) != 1)
+		vm_kill(v);
+}
+
+void vm_kill(struct vmproc *v)
+{
+	if (v->exited || v->killed)
+		return;
+	v->killed = true;
+	kill(v->pid, SIGKILL);
+}
+
+void vm_free(struct vmproc *v)
+{
+	struct server *s = v->s;
+
+	if (v->pid > 0) {
+		LIST_REMOVE(v, all);
+		s->nvms--;
+	}
+	drop_event(&v->ev_exit);
+	drop_event(&v->ev_ready);
+	drop_event(&v->ev_in);
+	drop_event(&v->ev_out);
+	drop_event(&v->ev_boot);
+	if (v->in)
+		evbuffer_free(v->in);
+	if (v->out)
+		evbuffer_free(v->out);
+	close_fd(&v->pidfd);
+	close_fd(&v->ready_fd);
+	close_fd(&v->in_fd);
+	close_fd(&v->out_fd);
+	free(v);
+}
+
+void pool_refill(struct server *s)
+{
+	unsigned want = s->draining ? 0 : s->cfg->serve.pool;
+
+	/* Waiting jobs get a VM each, pool or not. */
+	if (s->nwaiting > s->nready)
+		want += s->nwaiting - s->nready;
+	while (s->nready + s->nstarting < want && s->nvms < s->max_vms)
+		if (vm_spawn(s) < 0)
+			break;
+}
+
+void pool_shutdown(struct server *s)
+{
+	struct vmproc *v;
+
+	LIST_FOREACH(v, &s->vms, all) {
+		if (v->state == VM_BUSY || v->exited)
+			continue;
+		if (v->state == VM_STARTING && s->nwaiting)
+			continue; /* an admitted request still needs it */
+		if (v->state == VM_READY && s->nwaiting)
+			continue;
+		/* A parked VM stops (status 130) at the end of its ready
+		 * socket; one still starting may not watch it yet. */
+		if (v->state == VM_READY) {
+			drop_event(&v->ev_ready);
+			close_fd(&v->ready_fd);
+			leave_state(v);
+		} else {
+			vm_kill(v);
+		}
+	}
+}

@@ -1,0 +1,23 @@
+/*
+ * flint run --ready-fd N: a supervisor (flint serve) learns from a
+ * descriptor, never from a guessed time, that this VM is ready, and
+ * releases it through the same descriptor.
+ *
+ * flint writes one byte ('R') to N when the VM is parked and ready: with
+ * --paused (and --restore) once it is built and every vCPU is parked
+ * before its next instruction; without --paused when the guest calls
+ * flint_ready(), the vCPUs then parked just past that call.  One byte read
+ * from N resumes the VM (as QMP cont).  End of file on N, or an error,
+ * means the supervisor is gone: the VM stops with status 130.  N is
+ * typically one end of a socketpair; it is kept through the sandbox.
+ */
+#ifndef FLINT_READY_FD_H
+#define FLINT_READY_FD_H
+
+#include "machine.h"
+
+/* Hooks that wrap inner (may be NULL) and add the ready descriptor fd.
+ * One per process: flint runs one VM. */
+const struct machine_hooks *ready_fd_hooks(int fd, const struct machine_hooks *inner);
+
+#endif
