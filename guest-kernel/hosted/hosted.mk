@@ -52,7 +52,7 @@ $(HOSTED_OBJ)/lua/%.o: $(HOSTED_LUA_DIR)/%.c $(HOSTED_NEWLIB_STAMP) $(GUEST_SRC)
 $(HOSTED_OBJ)/lua.o: $(GUEST_SRC)/hosted/lua.c $(HOSTED_NEWLIB_STAMP) $(GUEST_SRC)/hosted/hosted.mk \
 		| $(HOSTED_LUA_STAMP)
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(HOSTED_CFLAGS) $(HOSTED_WFLAGS) -I$(HOSTED_LUA_DIR) -MMD -MP -c -o $@ $<
+	$(GUEST_CC) $(HOSTED_CFLAGS) $(HOSTED_WFLAGS) -I$(HOSTED_LUA_DIR) -I$(GUEST_SRC) -Iinclude -MMD -MP -c -o $@ $<
 
 $(HOSTED_OBJ)/hooks.o: $(GUEST_SRC)/hosted/hooks.c $(HOSTED_NEWLIB_STAMP) $(GUEST_SRC)/hosted/hosted.mk
 	@mkdir -p $(@D)

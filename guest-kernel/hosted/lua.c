@@ -3,6 +3,7 @@
  *
  *   cmdline = [lua.mem=SIZE] -- SCRIPT [ARG...]     a file on the initrd or a drive
  *   cmdline = [lua.mem=SIZE] -- -e CODE...          inline: the words after -e, joined by spaces
+ *   cmdline = [lua.mem=SIZE] -- --serve HANDLER     a function for `flint serve` (serve_handler)
  *
  * print/io.write go to the console, io.read reads stdin (at its end until
  * the guest has a console input), io.open is read-only over the guest's
@@ -17,13 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "lauxlib.h"
 #include "lua.h"
 #include "lualib.h"
 
-const char *cmdline_param(const char *name);   /* include/flint.h */
+#include "include/flint.h"
+#include "include/flint_fn.h"
+
 char *flint_heap_end(void);                   /* hosted/hooks.c */
 
 #define STACK_BYTES (1u << 20)   /* the boot stack is 64 KiB; Lua's C levels want more */
@@ -125,6 +129,8 @@ static int load(lua_State *L, int *first_arg)
 	return luaL_loadfile(L, app_argv[1]);
 }
 
+static int serve_handler(lua_State *L, const char *path);
+
 static int run(void)
 {
 	lua_State *L = lua_newstate(l_alloc, NULL);
@@ -139,6 +145,10 @@ static int run(void)
 	forbid(L, "io", "popen");
 	forbid(L, "package", "loadlib");
 	lua_pushcfunction(L, traceback);
+	if (app_argc == 3 && !strcmp(app_argv[1], "--serve")) {
+		rc = serve_handler(L, app_argv[2]);
+		goto done;
+	}
 	rc = load(L, &first);
 	if (rc == LUA_OK) {
 		lua_createtable(L, app_argc, 1);   /* arg, as lua(1) makes it */
@@ -151,6 +161,7 @@ static int run(void)
 			lua_pushstring(L, app_argv[i]);
 		rc = lua_pcall(L, app_argc - first, 0, 1);
 	}
+done:
 	if (rc != LUA_OK) {
 		const char *msg = lua_tostring(L, -1);
 
@@ -162,6 +173,149 @@ static int run(void)
 	}
 	lua_close(L);
 	return 0;
+}
+
+/* ---- `flint serve`: handle(req) -> {status, headers, body} (docs/SERVE.md) ---- */
+
+static int push_request(lua_State *L)
+{
+	const struct fn_request *r = lua_touserdata(L, 1);
+
+	lua_createtable(L, 0, 6);
+	lua_pushstring(L, r->method);
+	lua_setfield(L, -2, "method");
+	lua_pushstring(L, r->target);
+	lua_setfield(L, -2, "target");
+	lua_pushstring(L, r->path);
+	lua_setfield(L, -2, "path");
+	lua_pushstring(L, r->query);
+	lua_setfield(L, -2, "query");
+	lua_createtable(L, 0, (int)r->nheaders);
+	for (unsigned i = 0; i < r->nheaders; i++) {
+		luaL_Buffer b;   /* names in lower case: HTTP's are case-blind */
+		const char *n = r->headers[i].name;
+
+		luaL_buffinit(L, &b);
+		for (; *n; n++)
+			luaL_addchar(&b, (char)((*n >= 'A' && *n <= 'Z') ? *n + 32 : *n));
+		luaL_pushresult(&b);
+		lua_pushstring(L, r->headers[i].value);
+		lua_settable(L, -3);
+	}
+	lua_setfield(L, -2, "headers");
+	lua_pushlstring(L, r->body, r->body_len);
+	lua_setfield(L, -2, "body");
+	return 1;
+}
+
+static int bad_field(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0')
+			return 1;
+	return 0;
+}
+
+/* handle's result (a table, or a string as a 200 text/plain body) as a CGI
+ * response on stdout; raises an error, before anything is written, when it
+ * is not one. */
+static int write_response(lua_State *L)
+{
+	lua_Integer status = 200;
+	const char *body;
+	size_t len, kl, vl;
+	luaL_Buffer b;
+
+	if (lua_type(L, 1) == LUA_TSTRING) {
+		lua_createtable(L, 0, 1);
+		lua_pushvalue(L, 1);
+		lua_setfield(L, -2, "body");
+		lua_replace(L, 1);
+	}
+	luaL_argexpected(L, lua_type(L, 1) == LUA_TTABLE, 1, "a response table {status=, headers=, body=}");
+	if (lua_getfield(L, 1, "status") != LUA_TNIL) {
+		int ok;
+
+		status = lua_tointegerx(L, -1, &ok);
+		if (!ok || status < 100 || status > 599)
+			return luaL_error(L, "response status must be an integer from 100 to 599");
+	}
+	lua_getfield(L, 1, "body");
+	body = lua_isnil(L, -1) ? "" : luaL_checklstring(L, -1, &len);
+	if (lua_isnil(L, -1))
+		len = 0;
+	luaL_buffinit(L, &b);
+	lua_pushfstring(L, "Status: %d %s\r\n", (int)status, status == 200 ? "OK" : "Function");
+	luaL_addvalue(&b);
+	if (lua_getfield(L, 1, "headers") == LUA_TTABLE) {
+		lua_pushnil(L);
+		while (lua_next(L, -2)) {
+			const char *k, *v;
+
+			if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
+				return luaL_error(L, "response headers must map names to strings");
+			k = lua_tolstring(L, -2, &kl);
+			v = lua_tolstring(L, -1, &vl);
+			if (!kl || bad_field(k, kl) || bad_field(v, vl) || memchr(k, ':', kl))
+				return luaL_error(L, "response header '%s': no CR, LF, NUL (or ':' in the name)", k);
+			if (strcasecmp(k, "Content-Length") && strcasecmp(k, "Status")) {
+				lua_pushfstring(L, "%s: %s\r\n", k, v);
+				luaL_addvalue(&b);
+			}
+			lua_pop(L, 1);
+		}
+	} else if (!lua_isnil(L, -1)) {
+		return luaL_error(L, "response headers must be a table");
+	}
+	lua_pop(L, 1);
+	lua_pushfstring(L, "Content-Length: %I\r\n\r\n", (lua_Integer)len);
+	luaL_addvalue(&b);
+	luaL_pushresult(&b);
+	{
+		size_t hl;
+		const char *head = lua_tolstring(L, -1, &hl);
+
+		fwrite(head, 1, hl, stdout);
+		fwrite(body, 1, len, stdout);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+/* Loads the handler module (its chunk may return the function or define a
+ * global `handle`), says ready, then answers the one request. */
+static int serve_handler(lua_State *L, const char *path)
+{
+	struct fn_request r;
+	int rc = luaL_loadfile(L, path);
+
+	if (rc == LUA_OK)
+		rc = lua_pcall(L, 0, 1, 1);
+	if (rc != LUA_OK)
+		return rc;
+	if (!lua_isfunction(L, -1)) {
+		lua_pop(L, 1);
+		if (lua_getglobal(L, "handle") != LUA_TFUNCTION) {
+			lua_pushfstring(L, "%s defines no function handle(req) (nor returns one)", path);
+			return LUA_ERRRUN;
+		}
+	}
+	/* A collected heap is a smaller snapshot: fewer pages to restore. */
+	lua_gc(L, LUA_GCCOLLECT);
+	flint_ready();
+	if (fn_read_request(&r) < 0) {
+		fn_respond(400, NULL, "bad request\n", 12);
+		return LUA_OK;
+	}
+	lua_pushcfunction(L, push_request);
+	lua_pushlightuserdata(L, &r);
+	lua_call(L, 1, 1);              /* only memory errors: they end the VM */
+	rc = lua_pcall(L, 1, 1, 1);     /* handle(req) */
+	if (rc != LUA_OK)
+		return rc;
+	lua_pushcfunction(L, write_response);
+	lua_insert(L, -2);
+	return lua_pcall(L, 1, 0, 1);
 }
 
 static void run_on_stack(void) { status = run(); }
