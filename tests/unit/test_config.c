@@ -120,7 +120,7 @@ TEST(unknown_key)
 TEST(unknown_section)
 {
 	EXPECT_ERROR(KERNEL "\n\n[machin]\nmemory = 64M\n", 5,
-		     "[machin]: unknown section (known: machine, kernel, console, drive.NAME, net.NAME, sandbox, control)");
+		     "[machin]: unknown section (known: machine, kernel, console, drive.NAME, net.NAME, sandbox, control, serve)");
 }
 
 TEST(unknown_section_empty)
@@ -236,7 +236,7 @@ TEST(key_outside_section)
 {
 	EXPECT_ERROR("memory = 64M\n" KERNEL, 1,
 		     "memory: key outside any section (put it under one of: machine, kernel, console, "
-		     "drive.NAME, net.NAME, sandbox, control)");
+		     "drive.NAME, net.NAME, sandbox, control, serve)");
 }
 
 TEST(syntax_error_no_equals)
