@@ -208,6 +208,26 @@ static int push_request(lua_State *L)
 	return 1;
 }
 
+static const char *reason(int status)
+{
+	static const struct { int code; const char *text; } r[] = {
+		{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" }, { 204, "No Content" },
+		{ 301, "Moved Permanently" }, { 302, "Found" }, { 303, "See Other" }, { 304, "Not Modified" },
+		{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" }, { 400, "Bad Request" },
+		{ 401, "Unauthorized" }, { 403, "Forbidden" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 409, "Conflict" }, { 410, "Gone" },
+		{ 413, "Content Too Large" }, { 415, "Unsupported Media Type" },
+		{ 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
+		{ 500, "Internal Server Error" }, { 501, "Not Implemented" }, { 503, "Service Unavailable" },
+	};
+
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (r[i].code == status)
+			return r[i].text;
+	return status < 200 ? "Informational" : status < 300 ? "Success" : status < 400 ? "Redirection"
+		: status < 500 ? "Client Error" : "Server Error";
+}
+
 static int bad_field(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -245,7 +265,7 @@ static int write_response(lua_State *L)
 	if (lua_isnil(L, -1))
 		len = 0;
 	luaL_buffinit(L, &b);
-	lua_pushfstring(L, "Status: %d %s\r\n", (int)status, status == 200 ? "OK" : "Function");
+	lua_pushfstring(L, "Status: %d %s\r\n", (int)status, reason((int)status));
 	luaL_addvalue(&b);
 	if (lua_getfield(L, 1, "headers") == LUA_TTABLE) {
 		lua_pushnil(L);
