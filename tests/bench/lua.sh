@@ -77,4 +77,29 @@ print(a.getsockname()[1], b.getsockname()[1])')
 		wait "$spid" 2>/dev/null
 	done
 done
-echo "   not measured yet: the same handler as a CGI script under lighttpd with the host's lua5.4"
+# The peer: the same handler as a CGI script (tests/bench/lua_cgi.lua) under
+# lighttpd with the host's lua5.4, one process per request.
+if ! command -v lighttpd >/dev/null; then
+	echo "   lighttpd is not installed (scripts/deps.sh bench): the CGI peer is not measured"
+	exit 0
+fi
+cgi=$PWD/$OUT/lua-cgi
+mkdir -p "$cgi/www"
+cp tests/bench/lua_cgi.lua "$cgi/www/fn.lua"
+read -r port < <(python3 -c 'import socket; a = socket.socket(); a.bind(("127.0.0.1", 0)); print(a.getsockname()[1])')
+cat >"$cgi/lighttpd.conf" <<CONF
+server.document-root = "$cgi/www"
+server.port = $port
+server.bind = "127.0.0.1"
+server.modules = ("mod_cgi", "mod_setenv")
+cgi.assign = (".lua" => "$(command -v lua5.4)")
+setenv.add-environment = ("LUA_HANDLER_DIR" => "$PWD/examples/lua")
+server.errorlog = "$cgi/error.log"
+CONF
+lighttpd -D -f "$cgi/lighttpd.conf" &
+lpid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+echo "   lighttpd + lua5.4 CGI: $(python3 tests/bench/lua_serve.py "http://127.0.0.1:$port/fn.lua/x" "$SERVE_REQS" '{"a":[1,2,3]}' 2>&1 | tail -1)"
+kill "$lpid"
+wait "$lpid" 2>/dev/null
+echo "   target: flint's p50 and p99 (a fresh VM per request) below the CGI's"
