@@ -62,5 +62,6 @@ $(GUEST_APPS:%=$(GUEST_OBJ)/app_name/%.o): $(GUEST_OBJ)/app_name/%.o: $(GUEST_SR
 
 # The network apps' extra archive (GUEST_APP_LIBS) and lwIP's build.
 include $(GUEST_SRC)/net/lwip.mk
+include $(GUEST_SRC)/hosted/hosted.mk
 
 -include $(GUEST_ARCH_OBJS:.o=.d) $(GUEST_LIB_OBJS:.o=.d) $(GUEST_APP_OBJS:.o=.d)

@@ -7,7 +7,7 @@
 set -eu
 build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev libmnl-dev zlib1g-dev libevent-dev python3 e2fsprogs"
 test="$build time util-linux qemu-system-x86 clang curl iproute2 iputils-ping pkg-config mandoc"
-bench="$test hyperfine wrk lighttpd"
+bench="$test hyperfine wrk lua5.4 lighttpd"
 oci="podman conmon runc netavark iptables containerd"
 case "${1:-build}" in
 build) want=$build ;;

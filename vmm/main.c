@@ -255,7 +255,7 @@ int main(int argc, char **argv)
 	if (role)
 		return bad_usage("%s", "--role only goes with seccomp-dump");
 	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
-		return bad_usage("unknown command '%s' (use run, check, seccomp-dump, ctl or help)", cmd);
+		return bad_usage("unknown command '%s' (use run, serve, check, seccomp-dump, ctl or help)", cmd);
 	if (run_only && strcmp(cmd, "run"))
 		return bad_usage("%s", "--paused, --restore and --save-at-ready only go with run");
 	if (optind >= argc)

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fs/vfs.h"
+#include "kernel/console.h"
 #include "lib/stdstreams.h"
 
 int errno;
@@ -52,6 +53,25 @@ int open(const char *path, int flags, ...)
 	int rc = mounted();
 
 	return (int)ret(rc < 0 ? rc : vfs_open(path, flags));
+}
+
+/* Descriptors 1 and 2 are the console's output (lib/stdstreams.c: stdout
+ * the virtio-console or the UART, stderr the UART); files are read-only. */
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	switch (fd) {
+	case 1:
+		stdout_write(buf, len);
+		break;
+	case 2:
+		console_write(buf, len);
+		console_flush();
+		break;
+	default:
+		errno = EBADF;
+		return -1;
+	}
+	return (ssize_t)len;
 }
 
 /* Descriptor 0 is the console's input (lib/stdstreams.c); the rest are files. */

@@ -86,23 +86,6 @@ void stdstreams_exit(void)
 	in_driver = false;
 }
 
-ssize_t write(int fd, const void *buf, size_t len)
-{
-	switch (fd) {
-	case 1:
-		stdout_write(buf, len);
-		break;
-	case 2:
-		console_write(buf, len);
-		console_flush();
-		break;
-	default:
-		errno = EBADF;
-		return -1;
-	}
-	return (ssize_t)len;
-}
-
 ssize_t stdin_read(void *buf, size_t len)
 {
 	size_t n;

@@ -9,6 +9,7 @@
 #   tests/bench/snapshot.sh restore vs cold boot vs the floor, file size, 100 restores' memory
 #   tests/bench/oci.sh      podman run --rm with flint-oci vs runc
 #   tests/bench/serve.sh    flint serve: a new VM per HTTP request vs lighttpd mod_cgi
+#   tests/bench/lua.sh      Lua scripts in the guest vs the host's lua5.4
 # Without /dev/kvm each section measures only what needs no flint VM and
 # names the flint figures it leaves out.  Exit status 1 if a section failed.
 set -uo pipefail
@@ -26,6 +27,7 @@ section tests/bench/snapshot_file.sh
 section tests/bench/snapshot.sh
 section tests/bench/oci.sh
 section tests/bench/serve.sh
+section tests/bench/lua.sh
 if [ -x tests/bench/qmp.sh ]; then
 	section tests/bench/qmp.sh
 else

@@ -24,7 +24,7 @@ bare_and_help_list_the_same_commands() {
 	commands_in "$OUT" | diff - "$TMP/help" >&2 || fail "--help and 'flint help' differ"
 	run "$FLINT" frobnicate
 	expect_rc 2
-	expect_err "use run, check, seccomp-dump, ctl or help"
+	expect_err "use run, serve, check, seccomp-dump, ctl or help"
 }
 bogus_role_lists_every_role() {
 	run "$FLINT" seccomp-dump --role bogus

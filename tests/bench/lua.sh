@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Lua in the guest vs the host (make bench's lua section, or run alone:
+# tests/bench/lua.sh): the four scripts in tests/bench/lua/ (fib(32),
+# binary-trees 16, n-body 500000, spectral-norm 500) run by build/guest/lua.elf
+# under flint and by Debian's lua5.4 on the host, interleaved, same run.
+# Figures are CPU seconds (user + system) of the whole process, boot
+# included: the machine is shared, and a guest's ring-3 time is counted as
+# its flint process's user time, so CPU time is the figure that contention
+# moves least; wall seconds are printed beside it.  Target: the guest at
+# >= 0.95x the host's speed, i.e. flint/host time <= 1.053.  REPS=N (default 5).
+# shellcheck source=tests/bench/lib.sh
+source "$(dirname "$0")/lib.sh"
+reps=${REPS:-5}
+echo "== lua: lua.elf in a flint guest vs the host's lua5.4 ($reps interleaved runs each)"
+if ! command -v lua5.4 >/dev/null; then
+	echo "   lua5.4 is not installed (apt-get install lua5.4; scripts/deps.sh bench): not measured"
+	exit 0
+fi
+if [ -z "$KVM" ]; then
+	no_kvm_note "fib(32), binary-trees 16, n-body 500000, spectral-norm 500: lua.elf vs lua5.4 (target >= 0.95x the host's speed)"
+	exit 0
+fi
+S=$OUT/lua.samples
+: >"$S"
+rootfs/mkimage --format cpio tests/bench/lua "$OUT/lua.cpio" >/dev/null
+# one METRIC WHO CMD...: appends "METRIC WHO cpu-seconds wall-seconds"
+one() {
+	local m=$1 who=$2
+	shift 2
+	/usr/bin/time -f "$m $who %U %S %e" -o "$OUT/lua.time" "$@" >"$OUT/lua.out" 2>&1 ||
+		{ echo "   $who $m failed:"; tail -3 "$OUT/lua.out"; return 1; }
+	awk '{printf "%s %s %.3f %s\n", $1, $2, $3 + $4, $5}' "$OUT/lua.time" >>"$S"
+}
+rows=()
+for s in fib binary_trees nbody spectral_norm; do
+	ini=$OUT/lua-$s.ini
+	printf '[machine]\nmemory = 1G\n[kernel]\npath = %s\ninitrd = %s\ncmdline = -- /%s.lua\n' \
+		"$PWD/build/guest/lua.elf" "$PWD/$OUT/lua.cpio" "$s" >"$ini"
+	for _ in $(seq "$reps"); do
+		one "$s" flint "$FLINT" run "$ini" || exit 1
+		one "$s" lua5.4 lua5.4 "tests/bench/lua/$s.lua" || exit 1
+	done
+	rows+=("$s|$s, CPU s|lua5.4|-|ratio<=1.053")
+done
+summary "$S" "${rows[@]}"
+echo "   wall seconds (medians, flint / lua5.4):"
+python3 - "$S" <<'PY'
+import statistics, sys
+w = {}
+for line in open(sys.argv[1]):
+    m, who, _, wall = line.split()
+    w.setdefault(m, {}).setdefault(who, []).append(float(wall))
+for m, d in w.items():
+    f, h = statistics.median(d["flint"]), statistics.median(d["lua5.4"])
+    print(f"     {m:14s} {f:7.2f} / {h:7.2f}  = {f / h:.3f}")
+PY
+
+# flint serve with examples/lua/echo.lua: per-request latency on fresh
+# connections (tests/bench/lua_serve.py), pool 1 and pool 0 (a cold VM per
+# request), snapshot auto and off.
+echo "== lua: flint serve, examples/lua/echo.lua, ${SERVE_REQS:=100} sequential requests"
+rootfs/mkimage --format cpio examples/lua "$OUT/lua-ex.cpio" >/dev/null
+for pool in 1 0; do
+	for snap in auto off; do
+		# A port bind(0) just gave back can be taken again before flint
+		# serve binds it (other connections): a few fresh pairs.
+		for _ in 1 2 3 4 5; do
+			read -r port mport < <(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+			printf '[machine]\nmemory = 64M\n[kernel]\npath = %s\ninitrd = %s\ncmdline = -- --serve /echo.lua\n[serve]\nlisten = 127.0.0.1:%s\nmetrics_listen = 127.0.0.1:%s\npool = %s\nsnapshot = %s\n' \
+				"$PWD/build/guest/lua.elf" "$PWD/$OUT/lua-ex.cpio" "$port" "$mport" "$pool" "$snap" >"$OUT/lua-serve.ini"
+			rm -f "$OUT/lua-serve.err"
+			"$FLINT" serve "$OUT/lua-serve.ini" >/dev/null 2>"$OUT/lua-serve.err" &
+			spid=$!
+			for _ in $(seq 300); do
+				grep -q 'listening on\|cannot listen' "$OUT/lua-serve.err" 2>/dev/null && break
+				sleep 0.1
+			done
+			grep -q 'cannot listen' "$OUT/lua-serve.err" || break
+			wait "$spid" 2>/dev/null
+		done
+		echo "   pool $pool, snapshot $snap: $(python3 tests/bench/lua_serve.py "http://127.0.0.1:$port/x" "$SERVE_REQS" '{"a":[1,2,3]}' 2>&1 | tail -1)"
+		kill "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
+	done
+done
+# The peer: the same handler as a CGI script (tests/bench/lua_cgi.lua) under
+# lighttpd with the host's lua5.4, one process per request.
+if ! command -v lighttpd >/dev/null; then
+	echo "   lighttpd is not installed (scripts/deps.sh bench): the CGI peer is not measured"
+	exit 0
+fi
+cgi=$PWD/$OUT/lua-cgi
+mkdir -p "$cgi/www"
+cp tests/bench/lua_cgi.lua "$cgi/www/fn.lua"
+read -r port < <(python3 -c 'import socket; a = socket.socket(); a.bind(("127.0.0.1", 0)); print(a.getsockname()[1])')
+cat >"$cgi/lighttpd.conf" <<CONF
+server.document-root = "$cgi/www"
+server.port = $port
+server.bind = "127.0.0.1"
+server.modules = ("mod_cgi", "mod_setenv")
+cgi.assign = (".lua" => "$(command -v lua5.4)")
+setenv.add-environment = ("LUA_HANDLER_DIR" => "$PWD/examples/lua")
+server.errorlog = "$cgi/error.log"
+CONF
+lighttpd -D -f "$cgi/lighttpd.conf" &
+lpid=$!
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+echo "   lighttpd + lua5.4 CGI: $(python3 tests/bench/lua_serve.py "http://127.0.0.1:$port/fn.lua/x" "$SERVE_REQS" '{"a":[1,2,3]}' 2>&1 | tail -1)"
+kill "$lpid"
+wait "$lpid" 2>/dev/null
+echo "   target: flint's p50 and p99 (a fresh VM per request) below the CGI's"
