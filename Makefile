@@ -5,7 +5,12 @@ VERSION := 0.1.0
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
-CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp
+# The monitor's folders, lowest layer first (docs/ARCHITECTURE.md, "Source
+# layout"; tests/integration/layering.sh checks that no file includes a
+# header from a layer above its own).
+SRC_DIRS := hw virtio seccomp vmm/spec vmm/machine vmm/machine/boot vmm/machine/devices \
+	vmm/machine/snapshot vmm/control vmm/cli
+CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude $(addprefix -I,$(SRC_DIRS))
 LDLIBS  := -linih -lseccomp -ljansson -lz -lpthread
 SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -13,8 +18,8 @@ SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-poin
 # guest, and installs nothing (deps come in through run/test/bench).
 .DEFAULT_GOAL := all
 
-VMM_SRCS := $(sort $(wildcard hw/*.c vmm/*.c virtio/*.c seccomp/*.c))
-LIB_SRCS := $(filter-out vmm/main.c,$(VMM_SRCS))
+VMM_SRCS := $(sort $(wildcard $(addsuffix /*.c,$(SRC_DIRS))))
+LIB_SRCS := $(filter-out vmm/cli/main.c,$(VMM_SRCS))
 include seccomp/seccomp.mk
 OBJS     := $(VMM_SRCS:%.c=build/obj/%.o)
 SAN_OBJS := $(LIB_SRCS:%.c=build/san/%.o)
@@ -55,8 +60,8 @@ build/gen/version.h: FORCE
 	@mkdir -p $(@D)
 	@echo '#define FLINT_GIT_DESCRIBE "$(GIT_DESCRIBE)"' >$@.tmp
 	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
-build/obj/vmm/main.o: build/gen/version.h
-build/obj/vmm/main.o: CPPFLAGS_ALL += -Ibuild/gen
+build/obj/vmm/cli/main.o: build/gen/version.h
+build/obj/vmm/cli/main.o: CPPFLAGS_ALL += -Ibuild/gen
 
 build/obj/%.o: %.c
 	@mkdir -p $(@D)

@@ -1,7 +1,7 @@
 /*
  * Flint's paravirtual page and ready register (include/flint/boot_abi.h),
  * the parts with logic and no KVM: what the page holds at boot and at a
- * restore, and the register window's decoding.  vmm/pv.c supplies the
+ * restore, and the register window's decoding.  vmm/machine/devices/pv.c supplies the
  * host's random bytes, clocks and the guest's TSC.
  */
 #ifndef FLINT_HW_PARAVIRT_H

@@ -37,7 +37,7 @@ static const struct policy_rule vcpu_rules[] = {
 	IOCTL(KVM_GET_TSC_KHZ, "statistics: the guest TSC rate, to put guest stamps on the host timeline"),
 	IOCTL(KVM_GET_REGS, "register dump when the vCPU fails (triple fault, KVM error); snapshot"),
 	IOCTL(KVM_GET_SREGS, "register dump when the vCPU fails; snapshot (hosts without SREGS2)"),
-	/* Snapshots (vmm/vcpu_state.c): each vCPU saves its own state on its
+	/* Snapshots (vmm/machine/snapshot/vcpu_state.c): each vCPU saves its own state on its
 	 * thread while parked.  Only reads: a restore loads before the filters. */
 	IOCTL(KVM_GET_SREGS2, "snapshot: special registers with the PAE PDPTRs"),
 	IOCTL(KVM_GET_XSAVE2, "snapshot: FPU/SSE/AVX state larger than 4 KiB"),
@@ -77,11 +77,11 @@ static const struct policy_rule vcpu_rules[] = {
 };
 
 static const struct policy_rule main_rules[] = {
-	/* The event loop (vmm/eventloop.c, vmm/run.c). */
+	/* The event loop (vmm/machine/eventloop.c, vmm/machine/run.c). */
 	ALLOW(epoll_wait, "the event loop waits here; the queue poll window asks, without waiting, whether a stop or signal is pending"),
 	ALLOW(epoll_ctl, "stdin at end of file or the UART full, console output waiting to be writable; "
 	      "control clients join and leave"),
-	ALLOW(timerfd_settime, "the tick runs only while a device needs it (vmm/tick.c)"),
+	ALLOW(timerfd_settime, "the tick runs only while a device needs it (vmm/machine/tick.c)"),
 	ALLOW(read, "stop eventfd, tick timerfd, signalfd, stdin, control clients' commands"),
 	ALLOW(write, "console output, stderr messages, eventfds"),
 	ALLOW(futex, "pthread mutexes, pthread_join"),
@@ -99,7 +99,7 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(readv, "virtio-net receive: one frame from the tap into the guest's buffers; virtio-console input"),
 	ALLOW(writev, "virtio-net transmit: one frame from the guest's buffers to the tap; virtio-console output"),
 
-	/* The control socket (vmm/control.c): clients of the socket made
+	/* The control socket (vmm/control/control.c): clients of the socket made
 	 * before the sandbox.  accept4 only works on a listening socket, and
 	 * flint holds one; sendto only answers a connected client (no
 	 * address) and never raises SIGPIPE. */
@@ -126,7 +126,7 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(madvise, "malloc trims freed memory", ARG_EQ(2, MADV_DONTNEED)),
 
 	/* Snapshot save (QMP x-flint-snapshot-save, --save-at-ready;
-	 * vmm/snapshot_save.c, snapshot_file.c): the file comes from the save
+	 * vmm/machine/snapshot/snapshot_save.c, snapshot_file.c): the file comes from the save
 	 * helper (or was opened before the sandbox), so no open; only calls
 	 * on a descriptor flint already holds. */
 	ALLOW(recvmsg, "control clients' commands, with a descriptor for getfd; snapshot save: the save "
@@ -144,7 +144,7 @@ static const struct policy_rule main_rules[] = {
 };
 
 /*
- * The teardown helper (vmm/teardown.c) waits for the monitor to exit and
+ * The teardown helper (vmm/machine/teardown.c) waits for the monitor to exit and
  * then exits itself, dropping the VM's last references.  It makes raw
  * system calls only; signals are blocked before the filter goes on.
  */
@@ -156,7 +156,7 @@ static const struct policy_rule teardown_rules[] = {
 };
 
 /*
- * The save helper (vmm/save_helper.c), forked before the sandbox and the
+ * The save helper (vmm/machine/snapshot/save_helper.c), forked before the sandbox and the
  * jail, as flint's user after the jail's uid drop: it creates a snapshot
  * file the monitor names and hands back its descriptor.  Only ever a new
  * file (openat's flags are fixed here), never an existing one.

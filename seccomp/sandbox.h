@@ -21,8 +21,8 @@ enum seccomp_mode {
 enum sandbox_role {
 	SANDBOX_ROLE_MAIN,  /* the event loop, after set-up */
 	SANDBOX_ROLE_VCPU,  /* one per vCPU: KVM_RUN and its exits */
-	SANDBOX_ROLE_TEARDOWN, /* the helper that outlives the monitor (vmm/teardown.c) */
-	SANDBOX_ROLE_SAVE_HELPER, /* creates snapshot files for the monitor (vmm/save_helper.c) */
+	SANDBOX_ROLE_TEARDOWN, /* the helper that outlives the monitor (vmm/machine/teardown.c) */
+	SANDBOX_ROLE_SAVE_HELPER, /* creates snapshot files for the monitor (vmm/machine/snapshot/save_helper.c) */
 	SANDBOX_ROLE_COUNT,
 };
 

@@ -107,7 +107,7 @@ static void on_term(evutil_socket_t fd, short what, void *arg)
 	server_maybe_exit(s);
 }
 
-static int check_serve(const struct config *c, const char *path, char *err, size_t errlen)
+static int check_serve(const struct flint_spec *c, const char *path, char *err, size_t errlen)
 {
 	if (!c->serve.listen)
 		return snprintf(err, errlen, "%s: [serve] listen is missing: flint serve needs an address "
@@ -130,7 +130,7 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	struct server s = { .snap_fd = -1 };
-	struct config cfg;
+	struct flint_spec cfg;
 	char err[1024], tmpl[] = "/tmp/flint-serve.XXXXXX";
 	char *sets[SERVE_SETS_MAX];
 	int c, status = 0;

@@ -2,7 +2,7 @@
 # files in serve/, the config parser it shares with flint, and libevent
 # (evhttp), which only this binary links.  Include from the top Makefile.
 SERVE_SRCS := $(sort $(wildcard serve/*.c))
-SERVE_SHARED := vmm/config.c vmm/spec.c vmm/serve_config.c seccomp/jail.c seccomp/filter.c seccomp/compile.c \
+SERVE_SHARED := vmm/spec/config.c vmm/spec/spec.c vmm/spec/serve_config.c seccomp/jail.c seccomp/filter.c seccomp/compile.c \
 	seccomp/policy.c
 SERVE_OBJS := $(SERVE_SRCS:%.c=build/obj/%.o) $(SERVE_SHARED:%.c=build/obj/%.o) build/obj/build/gen/seccomp_filters.o
 

@@ -62,7 +62,7 @@ struct job {
 };
 
 struct server {
-	const struct config *cfg;
+	const struct flint_spec *cfg;
 	const char *config_path;
 	const char *flint;           /* the flint binary */
 	char **sets;                 /* the command line's --set S.K=V, passed on to every VM */

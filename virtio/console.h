@@ -3,7 +3,7 @@
  * receives (host input -> guest), queue 1 transmits (guest -> host
  * output).  The device reads and writes two host descriptors it is given
  * and never opens, watches or polls them itself: the monitor
- * (vmm/vconsole.c) makes them non-blocking, watches them, and serves
+ * (vmm/machine/devices/vconsole.c) makes them non-blocking, watches them, and serves
  * VIRTIO_CONSOLE_RXQ when the input is readable and VIRTIO_CONSOLE_TXQ
  * when a blocked output is writable again.  So it is testable with pipes.
  *

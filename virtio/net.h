@@ -2,7 +2,7 @@
  * virtio-net over a tap descriptor (virtio 1.2 §5.1).  One device per
  * struct: queue 0 receives (tap -> guest), queue 1 transmits (guest ->
  * tap).  The device never opens, configures or polls the tap itself: the
- * monitor (vmm/net.c) opens it with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and
+ * monitor (vmm/machine/devices/net.c) opens it with IFF_TAP | IFF_NO_PI | IFF_VNET_HDR and
  * a 12-byte header (struct virtio_net_hdr_v1), makes it non-blocking,
  * watches it, and calls virtio_mmio_notify(t, VIRTIO_NET_RXQ) when it is
  * readable; the RX handler is the same whether the tap became readable or

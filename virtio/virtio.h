@@ -65,7 +65,7 @@ struct virtio_host {
 	/*
 	 * Queue qidx starts (live = true, at DRIVER_OK) or stops (reset, a
 	 * violation, FAILED): for a monitor that wants to know.  Flint's
-	 * (vmm/virtio_attach.c) leaves it NULL: it binds every queue's
+	 * (vmm/machine/devices/virtio_attach.c) leaves it NULL: it binds every queue's
 	 * ioeventfd when the device is created and keeps it bound (binding
 	 * later would make VM teardown wait for an SRCU grace period), and
 	 * the transport itself ignores notifies for queues that are not live.

@@ -21,7 +21,7 @@ build/bench/launch: tests/bench/launch.c
 
 # The snapshot file and vCPU state costs (tests/bench/snapshot_file.sh):
 # links the monitor's own code, as the unit tests do.
-build/bench/snapshot_file: tests/bench/snapshot_file.c $(filter-out build/obj/vmm/main.o,$(OBJS))
+build/bench/snapshot_file: tests/bench/snapshot_file.c $(filter-out build/obj/vmm/cli/main.o,$(OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -o $@ $^ $(LDLIBS)
 

@@ -52,7 +52,7 @@ def pss_kib(pid):
 
 
 def helpers(pids):
-    """The teardown helpers: children of our VMs (see vmm/teardown.h)."""
+    """The teardown helpers: children of our VMs (see vmm/machine/teardown.h)."""
     want, found = set(pids), []
     for d in os.listdir("/proc"):
         if d.isdigit():

@@ -2,7 +2,7 @@
  * How should the monitor put a 64 MiB initrd into guest RAM?  No KVM
  * here, so this measures the host side of the two candidates into an
  * anonymous mapping like guest RAM (MAP_PRIVATE|MAP_NORESERVE):
- *   read: pread() the file into the slot (what vmm/loader_initrd.c does);
+ *   read: pread() the file into the slot (what vmm/machine/boot/loader_initrd.c does);
  *   mmap: MAP_PRIVATE|MAP_FIXED the file over the slot.
  * For each, the set-up alone and set-up plus the guest reading every page
  * once (a read per 4 KiB page, as a cpio walk or sha256 would), page

@@ -4,7 +4,7 @@
  * socketpair plays the tap.  Only the time inside queue_notify counts (the
  * "wire" side's send/recv is outside the clock).  Build and run:
  *
- *   mkdir -p build/bench && cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Ivmm -Ivirtio \
+ *   mkdir -p build/bench && cc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -Ihw -Ivirtio \
  *       -o build/bench/net_device tests/bench/net_device.c virtio/net.c virtio/queue.c \
  *       && build/bench/net_device
  *

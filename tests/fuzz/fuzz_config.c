@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *nul = memchr(data, 0, size);
 	size_t ini_len = nul ? (size_t)(nul - data) : size;
 	char *sets[MAX_SETS], *copy = NULL, err[1024];
-	struct config cfg;
+	struct flint_spec cfg;
 	int nsets = 0;
 
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, data, ini_len, 0) != (ssize_t)ini_len)

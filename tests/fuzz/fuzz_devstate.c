@@ -2,7 +2,7 @@
  * libFuzzer harness for the device-state loaders (a snapshot file is
  * hostile): the UART's, the virtio-mmio transport's with virtio-blk and
  * with virtio-net behind it, and the named-instance framing the modules
- * wrap them in (vmm/device_state.c).
+ * wrap them in (vmm/machine/snapshot/device_state.c).
  *
  * Input: [0] which loader (0 UART, 1 blk + transport, 2 net + transport,
  * 3 two UARTs named "console" and "serial1" in a module record);

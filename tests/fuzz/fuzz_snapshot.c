@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the snapshot reader (vmm/snapshot_file.c): the
+ * libFuzzer harness for the snapshot reader (vmm/machine/snapshot/snapshot_file.c): the
  * input is the snapshot file, read through a memfd the way `flint run
  * --restore` reads one.  The harness recomputes the header's and the
  * metadata's CRC-32 first (unless the header's reserved word is non-zero,

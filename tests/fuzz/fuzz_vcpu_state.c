@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the vCPU and VM record loaders (vmm/vcpu_state.c),
+ * libFuzzer harness for the vCPU and VM record loaders (vmm/machine/snapshot/vcpu_state.c),
  * the part of a snapshot the file's reader leaves opaque.  The first input
  * byte picks the host capabilities (SREGS2, XSAVE and its size, XCRS,
  * debug registers), the rest is the record.  The vCPU has no descriptor,

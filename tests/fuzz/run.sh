@@ -21,7 +21,9 @@ cd "$(dirname "$0")/../.."
 
 out=build/fuzz
 cc=${CLANG:-clang}
-flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
+# The monitor's folders, as the Makefile's SRC_DIRS.
+dirs="hw virtio seccomp vmm/spec vmm/machine vmm/machine/boot vmm/machine/devices vmm/machine/snapshot vmm/control vmm/cli"
+flags="-std=c11 -D_GNU_SOURCE -Iinclude $(for d in $dirs; do printf -- '-I%s ' "$d"; done)-g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
 targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_oci_spec fuzz_cgi}
 mkdir -p "$out"
@@ -36,14 +38,14 @@ for t in $targets; do
 		max_len=8192 ;;
 	fuzz_config)
 		# config.c (the INI front end of spec.c) names the sandbox's modes and namespaces: it links jail.c and filter.c's parsers.
-		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/config.c vmm/spec.c vmm/serve_config.c seccomp/jail.c \
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/spec/config.c vmm/spec/spec.c vmm/spec/serve_config.c seccomp/jail.c \
 			seccomp/filter.c seccomp/compile.c seccomp/policy.c build/gen/seccomp_filters.c -linih -lseccomp
 		cp config.ini.example "$out/seeds-$t/example.ini"
 		printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = k.elf\ncmdline = -- a\n  b\n[drive.root]\npath = r.img\nreadonly = true\n[sandbox]\nseccomp = trap\nnamespaces = mount,ipc\n\0drive.x.path=x.img\0machine.memory=1G' \
 			>"$out/seeds-$t/full.ini"
 		max_len=4096 ;;
 	fuzz_pvh)
-		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_pvh.c vmm/loader_pvh.c
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_pvh.c vmm/machine/boot/loader_pvh.c
 		# The real guests, stripped (smaller inputs fuzz faster), when built.
 		for elf in build/guest/hello.elf build/guest/blkcheck.elf; do
 			[ -f "$elf" ] && objcopy --strip-all "$elf" "$out/seeds-$t/$(basename "$elf")" 2>/dev/null ||
@@ -66,24 +68,24 @@ for t in $targets; do
 		"$out/make_vconsole_seeds" "$out/seeds-$t"
 		max_len=32768 ;;
 	fuzz_devstate)
-		src="hw/state.c vmm/device_state.c virtio/uart.c virtio/mmio.c virtio/mmio_state.c virtio/queue.c
+		src="hw/state.c vmm/machine/snapshot/device_state.c hw/uart.c virtio/mmio.c virtio/mmio_state.c virtio/queue.c
 			virtio/blk.c virtio/blk_state.c virtio/net.c virtio/net_state.c"
 		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_devstate.c $src
 		$cc $flags -o "$out/make_devstate_seeds" tests/fuzz/make_devstate_seeds.c $src
 		"$out/make_devstate_seeds" "$out/seeds-$t"
 		max_len=70000 ;;
 	fuzz_snapshot)
-		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_snapshot.c vmm/snapshot_file.c hw/state.c -lz
-		$cc $flags -o "$out/make_snap_seeds" tests/fuzz/make_snap_seeds.c vmm/snapshot_file.c hw/state.c -lz
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_snapshot.c vmm/machine/snapshot/snapshot_file.c hw/state.c -lz
+		$cc $flags -o "$out/make_snap_seeds" tests/fuzz/make_snap_seeds.c vmm/machine/snapshot/snapshot_file.c hw/state.c -lz
 		"$out/make_snap_seeds" "$out/seeds-$t"
 		max_len=65536 ;;
 	fuzz_vcpu_state)
-		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_vcpu_state.c vmm/vcpu_state.c hw/state.c
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_vcpu_state.c vmm/machine/snapshot/vcpu_state.c hw/state.c
 		$cc $flags -o "$out/make_vcpu_state_seeds" tests/fuzz/make_vcpu_state_seeds.c hw/state.c
 		"$out/make_vcpu_state_seeds" "$out/seeds-$t"
 		max_len=16384 ;;
 	fuzz_oci_spec)
-		# -Ioci first: its spec.h (the bundle) is not the monitor's vmm/spec.h.
+		# -Ioci first: its spec.h (the bundle) is not the monitor's vmm/spec/spec.h.
 		$cc -Ioci $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_oci_spec.c oci/spec.c -ljansson
 		cp tests/oci/*.json "$out/seeds-$t/"
 		max_len=16384 ;;

@@ -66,7 +66,7 @@ parse_curl_wants_every_byte() {
 	is ""
 }
 parse_flint_stats_json() {
-	# Recorded from the format vmm/stats.c prints (stats_print_json).
+	# Recorded from the format vmm/machine/stats.c prints (stats_print_json).
 	cat >"$TMP/stats" <<'EOF'
 flint: Terminated: stopping the VM
 {"timeline_us":{"main":0.0,"config_parsed":85.1,"vm_ready":1450.2,"first_kvm_run":1502.7,"guest_entry":1530.4,"guest_main":1780.9,"poweroff_seen":90123.0,"process_exit":90800.2},"exits":[{"reason":"mmio write uart buffer","count":3,"total_us":20.1,"mean_us":6.70},{"reason":"io in 0x3f8","count":1,"total_us":2.0,"mean_us":2.00}],"coalesced_writes":0,"ioeventfd_notifies":5123,"console":{"buffers":3,"bad_buffers":0,"bytes_lost":0,"write_error":""},"nets":[{"name":"net.eth0","rx_packets":4400,"rx_bytes":400000,"tx_packets":4398,"tx_bytes":399000,"rx_drop_too_big":0,"rx_no_buffer":0,"rx_drop_bad_hdr":0,"rx_tap_error":0,"tx_drop_short":0,"tx_drop_too_big":0,"tx_drop_bad_gso":0,"tx_drop_tap_error":0}]}

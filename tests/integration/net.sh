@@ -129,7 +129,7 @@ PY
 }
 
 # A VM started on the tap the last one used, at once: the last one's
-# teardown helper lets the tap go a moment after its exit (vmm/net.c),
+# teardown helper lets the tap go a moment after its exit (vmm/machine/devices/net.c),
 # and the new one must wait for that rather than call the tap busy.
 tap_reused_at_once() {
 	needs kvm

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The control socket without KVM: build/tests/qmp_fake_server is flint's
-# control path (vmm/control.c, qmp.c, control_vm.c, the pause protocol,
+# control path (vmm/control/control.c, qmp.c, control_vm.c, the pause protocol,
 # the main thread's seccomp filter) over fake vCPU threads.  Driven with
 # `flint ctl`, QEMU's own Python QMP library and qmp-shell, and compared
 # with QEMU itself.  tests/integration/control.sh does the same against a

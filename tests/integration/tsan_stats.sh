@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The exit tables' lock-free live reads (vmm/stats.c, exit_table_snapshot)
+# The exit tables' lock-free live reads (vmm/machine/stats.c, exit_table_snapshot)
 # under ThreadSanitizer: a writer thread and a snapshotting reader must
 # race cleanly (build/tsan/test_stats_live, tests/qmp/qmp.mk).
 cd "$(dirname "$0")/../.."

@@ -4,8 +4,8 @@
  *
  * flint's control socket over a VM without KVM, so the QMP path can be
  * tested on machines with no /dev/kvm.  Everything but the guest is
- * flint's own code: vmm/control.c, vmm/qmp.c, the VM operations of
- * vmm/control_vm.c, the pause protocol of vmm/vcpu.c, the event loop, the
+ * flint's own code: vmm/control/control.c, vmm/control/qmp.c, the VM operations of
+ * vmm/control/control_vm.c, the pause protocol of vmm/machine/vcpu.c, the event loop, the
  * live exit tables, the sandbox's descriptor and RLIMIT_NOFILE step and
  * the main thread's seccomp filter (default trap: a call outside the
  * policy kills the server with SIGSYS and a message).  What is fake: each
@@ -39,7 +39,7 @@
 #include "vcpu.h"
 
 static struct machine m;
-static struct config cfg;
+static struct flint_spec cfg;
 static atomic_bool poweroff_wanted;
 
 static const struct bus_ops no_ops;
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 	m.vm.mmio.name = "mmio";
 	vm_pause_init(&m.vm);
 	pthread_mutex_init(&m.vm.coalesced_lock, NULL);
-	/* The regions a flint VM has (vmm/console.c, poweroff.c), named and
+	/* The regions a flint VM has (vmm/machine/devices/console.c, poweroff.c), named and
 	 * placed as there, for x-flint-query-devices. */
 	bus_register(&m.vm.pio, FLINT_POWEROFF_PORT, 4, "poweroff", &no_ops, NULL);
 	bus_register(&m.vm.pio, FLINT_UART_PIO_BASE, 8, "uart", &no_ops, NULL);

@@ -4,7 +4,7 @@
 # the unit tests; tests/integration/qmp_fake.sh drives it.
 QMP_FAKE := build/tests/qmp_fake_server
 
-$(QMP_FAKE): build/obj/tests/qmp/fake_server.o $(filter-out build/obj/vmm/main.o,$(OBJS))
+$(QMP_FAKE): build/obj/tests/qmp/fake_server.o $(filter-out build/obj/vmm/cli/main.o,$(OBJS))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -static $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -16,6 +16,6 @@ unit-tests: $(QMP_FAKE)
 # under ThreadSanitizer: tests/integration/tsan_stats.sh runs it; any data
 # race fails it.  clang, as tests/tsan.mk explains.
 TSAN_CC ?= clang
-build/tsan/test_stats_live: tests/unit/test_stats_live.c vmm/stats.c vmm/stats.h
+build/tsan/test_stats_live: tests/unit/test_stats_live.c vmm/machine/stats.c vmm/machine/stats.h
 	@mkdir -p $(@D)
-	$(TSAN_CC) $(CPPFLAGS_ALL) -Itests/unit -O1 -g -fsanitize=thread $(WARN) -o $@ $< vmm/stats.c -lpthread
+	$(TSAN_CC) $(CPPFLAGS_ALL) -Itests/unit -O1 -g -fsanitize=thread $(WARN) -o $@ $< vmm/machine/stats.c -lpthread

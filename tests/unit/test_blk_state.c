@@ -2,8 +2,8 @@
  * virtio-blk snapshots (virtio/blk_state.c and the transport's record):
  * a drive saved with a request in flight, restored onto another image of
  * the same size, keeps serving; a record that does not fit the drive is
- * refused.  The records are composed as vmm/drive.c composes them
- * (vmm/device_state.c: a named instance, blk's record, the transport's).
+ * refused.  The records are composed as vmm/machine/devices/drive.c composes them
+ * (vmm/machine/snapshot/device_state.c: a named instance, blk's record, the transport's).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -103,7 +103,7 @@ static uint16_t used_idx(void)
 	return ((struct vring_used *)(mem.host + USED))->idx;
 }
 
-/* The drive's record as vmm/drive.c makes it: one named instance, blk's record then the transport's. */
+/* The drive's record as vmm/machine/devices/drive.c makes it: one named instance, blk's record then the transport's. */
 static int blk_save(void *b, struct state_out *o) { return virtio_blk_save(b, o); }
 static int blk_load(void *b, struct state_in *in, char *err, size_t errlen)
 {

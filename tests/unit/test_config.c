@@ -1,4 +1,4 @@
-/* Unit tests for vmm/config.c: every config is a real file in a fresh mkdtemp folder. */
+/* Unit tests for vmm/spec/config.c: every config is a real file in a fresh mkdtemp folder. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@ static void tmp_remove(struct tmp *t)
 }
 
 /* Loads `text` (plus --set strings); returns config_load's result. */
-static int load(const char *text, char *const *sets, int nsets, struct config *c, char *err,
+static int load(const char *text, char *const *sets, int nsets, struct flint_spec *c, char *err,
 		size_t errlen, struct tmp *t)
 {
 	int rc;
@@ -54,7 +54,7 @@ static int load(const char *text, char *const *sets, int nsets, struct config *c
 }
 
 /* A valid config: loads it and reports the error if it fails. */
-static int load_ok(const char *text, char *const *sets, int nsets, struct config *c, struct tmp *t)
+static int load_ok(const char *text, char *const *sets, int nsets, struct flint_spec *c, struct tmp *t)
 {
 	char err[512];
 	int rc = load(text, sets, nsets, c, err, sizeof(err), t);
@@ -71,7 +71,7 @@ static int load_ok(const char *text, char *const *sets, int nsets, struct config
 static void expect_error_at(int from, const char *text, char *const *sets, int nsets, int line,
 			    const char *msg)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 	char err[512] = "", want[160];
 	int rc = load(text, sets, nsets, &c, err, sizeof(err), &t);
@@ -158,7 +158,7 @@ TEST(empty_file_needs_kernel)
 
 TEST(cannot_open)
 {
-	struct config c;
+	struct flint_spec c;
 	char err[256];
 
 	CHECK(config_load(&c, "/nonexistent-flint/config.ini", NULL, 0, err, sizeof(err)) == -1);
@@ -167,7 +167,7 @@ TEST(cannot_open)
 
 TEST(cannot_read_directory)
 {
-	struct config c;
+	struct flint_spec c;
 	char dir[] = "/tmp/flint-config-XXXXXX", err[256];
 
 	CHECK(mkdtemp(dir) != NULL);
@@ -210,7 +210,7 @@ TEST(line_of_200_is_too_long)
 TEST(line_of_199_is_fine)
 {
 	char *s = long_line_file(3, 199);
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	/* The file's "z = 1" under [kernel] is the next (real) error, on line 4. */
@@ -336,7 +336,7 @@ TEST(console_input_unknown)
 
 TEST(console_device)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	EXPECT_ERROR(KERNEL "[console]\ndevice = hvc\n", 4,
@@ -420,7 +420,7 @@ TEST(cmdline_too_long)
 
 TEST(nul_byte)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 	char err[256];
 	FILE *f;
@@ -521,7 +521,7 @@ TEST(drive_set_errors)
 
 TEST(net_minimal_defaults)
 {
-	struct config c, c2;
+	struct flint_spec c, c2;
 	struct tmp t;
 
 	if (load_ok(KERNEL "\n[net.eth0]\ntap = attach0\n", NULL, 0, &c, &t) != 0) {
@@ -556,7 +556,7 @@ TEST(net_minimal_defaults)
 
 TEST(net_every_key)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0xab, 0xCD, 0xef };
 
@@ -575,7 +575,7 @@ TEST(net_every_key)
 
 TEST(net_bounds_ok)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL "[net.a]\ntap = x23456789012345\nmtu = 68\nip = 192.168.1.1/32\n"
@@ -590,7 +590,7 @@ TEST(net_bounds_ok)
 
 TEST(net_set_adds_and_changes)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 	char *sets[] = { "net.eth0.mtu=4000", "net.new.tap=attach9", "net.new.ip=172.16.0.5/12" };
 
@@ -730,7 +730,7 @@ TEST(set_error_after_file_error_not_reached)
 
 TEST(defaults)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL, NULL, 0, &c, &t) != 0) {
@@ -763,7 +763,7 @@ TEST(full_file)
 		"[console]\r\n"
 		"output = none\r\n"
 		"input = stdin\r\n";
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(text, NULL, 0, &c, &t) != 0) {
@@ -793,7 +793,7 @@ TEST(memory_suffixes)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[128];
-		struct config c;
+		struct flint_spec c;
 		struct tmp t;
 
 		snprintf(text, sizeof(text), KERNEL "[machine]\nmemory = %s\n", cases[i].v);
@@ -811,7 +811,7 @@ TEST(memory_suffixes)
 TEST(paths_resolved_against_ini_folder)
 {
 	char want[160];
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok("[kernel]\npath = guest/hello.elf\n[console]\noutput = file:logs/console.txt\n", NULL, 0,
@@ -829,7 +829,7 @@ TEST(paths_resolved_against_ini_folder)
 
 TEST(absolute_paths_kept)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok("[kernel]\npath = /boot/k.elf\n[console]\noutput = file:/var/log/c.txt\n", NULL, 0, &c,
@@ -845,7 +845,7 @@ TEST(absolute_paths_kept)
 TEST(ini_in_cwd_keeps_relative_path)
 {
 	char cwd[4096], err[256];
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
@@ -860,7 +860,7 @@ TEST(ini_in_cwd_keeps_relative_path)
 
 TEST(multiline_cmdline_joined)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok("[kernel]\n"
@@ -880,7 +880,7 @@ TEST(multiline_cmdline_joined)
 
 TEST(multiline_cmdline_from_empty_first_line)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL "cmdline =\n  -- a\n  b\n", NULL, 0, &c, &t) != 0) {
@@ -895,7 +895,7 @@ TEST(cmdline_at_the_limit)
 {
 	/* 1 + 20 * 194 = 3881, then one more line of 118: exactly 4000. */
 	char *s = malloc(22 * 200 + 64), *p = s;
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	p += sprintf(p, "[kernel]\npath = k.elf\ncmdline = a\n");
@@ -922,7 +922,7 @@ TEST(set_overrides_file)
 	char *sets[] = { "machine.memory=128M", "kernel.cmdline = -- 42 ", "machine.vcpus=2",
 			 "machine.vcpus=3", "console.output=file:out.txt", "kernel.path=/abs/k.elf",
 			 "console.input=stdin" };
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok("[machine]\nmemory = 64M\nvcpus = 1\n[kernel]\npath = k.elf\ncmdline = -- 0\n  more\n",
@@ -942,7 +942,7 @@ TEST(set_overrides_file)
 
 TEST(sandbox_jail_off_by_default)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL "[sandbox]\nseccomp = kill\n", NULL, 0, &c, &t) != 0) {
@@ -958,7 +958,7 @@ TEST(sandbox_jail_off_by_default)
 TEST(sandbox_jail_keys)
 {
 	char want[160];
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL "[sandbox]\nchroot = jail/root\nuid = 65534\ngid = 0\nnamespaces = ipc , mount\n",
@@ -977,7 +977,7 @@ TEST(sandbox_jail_keys)
 TEST(sandbox_jail_each_key_alone)
 {
 	char *sets[] = { "sandbox.namespaces=none", "sandbox.gid=4294967294", "sandbox.chroot=/var/empty" };
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	/* uid without gid and the reverse are both allowed; none undoes a list. */
@@ -1003,7 +1003,7 @@ TEST(sandbox_jail_each_key_alone)
 TEST(set_supplies_required_key)
 {
 	char *sets[] = { "kernel.path=k.elf", "kernel.cmdline=" };
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok("[machine]\nvcpus = 2\n", sets, 2, &c, &t) != 0) {
@@ -1020,7 +1020,7 @@ TEST(set_supplies_required_key)
 TEST(console_file_back_to_stdout)
 {
 	char *sets[] = { "console.output=stdout" };
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL "[console]\noutput = file:x.txt\n", sets, 1, &c, &t) != 0) {
@@ -1037,7 +1037,7 @@ TEST(console_file_back_to_stdout)
 TEST(drive_single)
 {
 	char want[160];
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL "[drive.data]\npath = images/disk.img\n", NULL, 0, &c, &t) != 0) {
@@ -1063,7 +1063,7 @@ TEST(drives_in_file_order)
 		"[drive.x23456789012345678901234567890-]\npath = m.img\nreadonly = false\n"
 		"[drive.Alpha_2]\nreadonly = YES\n";
 	char want[160];
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(text, NULL, 0, &c, &t) != 0) {
@@ -1085,7 +1085,7 @@ TEST(drives_in_file_order)
 
 TEST(drives_eight_is_the_limit)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL DRIVE("a") DRIVE("b") DRIVE("c") DRIVE("d") DRIVE("e") DRIVE("f") DRIVE("g")
@@ -1110,7 +1110,7 @@ TEST(drive_readonly_spellings)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char text[128];
-		struct config c;
+		struct flint_spec c;
 		struct tmp t;
 
 		snprintf(text, sizeof(text), KERNEL "[drive.d]\nreadonly = %s\npath = d.img\n", cases[i].v);
@@ -1129,7 +1129,7 @@ TEST(drive_set_overrides_and_adds)
 {
 	char *sets[] = { "drive.new.readonly=yes", "drive.a.path=/abs/a2.img", "drive.a.readonly=off",
 			 "drive.new.path=n.img", "drive.new.path = disks/n.img " };
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL "[drive.a]\npath = a.img\nreadonly = true\n" DRIVE("b"), sets, 5, &c, &t) != 0) {
@@ -1154,7 +1154,7 @@ TEST(set_paths_relative_to_cwd)
 	char *sets[] = { "kernel.initrd=my.cpio", "console.output=file:out/c.log", "sandbox.chroot=jail",
 			 "control.socket=vm.sock", "drive.d.path=d.img" };
 	char want[160];
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok("[kernel]\npath = k.elf\n[drive.e]\npath = e.img\n", sets, 5, &c, &t) != 0) {
@@ -1179,7 +1179,7 @@ TEST(where_each_key_was_given)
 {
 	char *sets[] = { "drive.b.path=/x.img" };
 	char want[160];
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok("[kernel]\npath = k.elf\n[drive.a]\npath = a.img\n[drive.b]\npath = b.img\n"
@@ -1201,7 +1201,7 @@ TEST(where_each_key_was_given)
 
 TEST(small_err_buffer_is_safe)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 	char err[8];
 
@@ -1274,7 +1274,7 @@ TEST(parse_size_errors)
 
 TEST(initrd_resolved_and_remembers_its_line)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 	char want[160];
 
@@ -1289,7 +1289,7 @@ TEST(initrd_resolved_and_remembers_its_line)
 
 TEST(initrd_absent_by_default)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 
 	if (load_ok(KERNEL, NULL, 0, &c, &t))
@@ -1302,7 +1302,7 @@ TEST(initrd_absent_by_default)
 
 TEST(initrd_from_set_overrides_file)
 {
-	struct config c;
+	struct flint_spec c;
 	struct tmp t;
 	char *sets[] = { "kernel.initrd=/abs/other.cpio" };
 

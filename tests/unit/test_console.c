@@ -1,5 +1,5 @@
 /*
- * The console module (vmm/console.c, vmm/console_out.c) on a machine with
+ * The console module (vmm/machine/devices/console.c, vmm/machine/devices/console_out.c) on a machine with
  * no KVM behind it: guest accesses go straight to the buses.  Each case
  * runs in a child process with its own stdin/stdout/stderr and a time
  * limit, because the defects they guard against are hangs and deaths
@@ -27,7 +27,7 @@ extern const struct device_module console_module;
 #define RAM (64 * 1024)
 
 static struct machine m;
-static struct config cfg;
+static struct flint_spec cfg;
 static void *con;
 static char setup_err[512];
 
@@ -44,7 +44,7 @@ static struct spec_origin test_origin = { .where = test_where };
 static void machine_init(enum console_output out, const char *path, enum console_input in)
 {
 	m = (struct machine){ .cfg = &cfg, .signal_fd = -1 };
-	cfg = (struct config){ .origin = &test_origin, .console_output = out,
+	cfg = (struct flint_spec){ .origin = &test_origin, .console_output = out,
 			       .console_path = (char *)path, .console_input = in };
 	m.vm.mem.size = RAM;
 	m.vm.mem.host = calloc(1, RAM);

@@ -1,4 +1,4 @@
-/* The control socket (vmm/control.c) under the sanitizers, with a fake VM. */
+/* The control socket (vmm/control/control.c) under the sanitizers, with a fake VM. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

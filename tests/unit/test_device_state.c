@@ -1,5 +1,5 @@
 /*
- * Named instances in a module's record (vmm/device_state.c): each
+ * Named instances in a module's record (vmm/machine/snapshot/device_state.c): each
  * instance gets exactly its own bytes back, in any order, and a record
  * from a machine with another device list is refused by name.
  */

@@ -37,7 +37,7 @@ extern const struct device_module drive_module;
 
 struct mach {
 	struct machine m;
-	struct config cfg;
+	struct flint_spec cfg;
 	void *drives;
 	int irq_fd;
 };

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/eventloop.c and the attach path's poll window: eventfds only, no KVM. */
+/* Unit tests for vmm/machine/eventloop.c and the attach path's poll window: eventfds only, no KVM. */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/epoll.h>
@@ -149,7 +149,7 @@ TEST(urgent_pending_sees_only_urgent_descriptors)
 	close(q), close(s);
 }
 
-/* ---- the poll window (vmm/virtio_attach.c) ------------------------------ */
+/* ---- the poll window (vmm/machine/devices/virtio_attach.c) ------------------------------ */
 
 struct busy {
 	atomic_bool *stopping;

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/loader_initrd.c: the initrd into a guest_mem buffer (no KVM). */
+/* Unit tests for vmm/machine/boot/loader_initrd.c: the initrd into a guest_mem buffer (no KVM). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests for vmm/kvm_access.c: the /dev/kvm advice fits the host described. */
+/* Unit tests for vmm/machine/kvm_access.c: the /dev/kvm advice fits the host described. */
 #include <string.h>
 #include <sys/stat.h>
 

@@ -4,7 +4,7 @@
  * into the buffers the guest had posted, tells the new tap the guest's
  * offloads, and transmits; a record from a device the guest would see
  * differently (MAC, MTU, offloads) is refused.  Records are composed as
- * vmm/net.c composes them (vmm/device_state.c).
+ * vmm/machine/devices/net.c composes them (vmm/machine/snapshot/device_state.c).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -105,7 +105,7 @@ static void wire_send(int fd, const char *body)
 	CHECK(send(fd, f, VIRTIO_NET_HDR_LEN + n, 0) == (ssize_t)(VIRTIO_NET_HDR_LEN + n));
 }
 
-/* The record as vmm/net.c makes it: one named instance, net's record then the transport's. */
+/* The record as vmm/machine/devices/net.c makes it: one named instance, net's record then the transport's. */
 static int net_save(void *n, struct state_out *o) { return virtio_net_save(n, o); }
 static int net_load(void *n, struct state_in *in, char *err, size_t errlen)
 {

@@ -1,5 +1,5 @@
 /*
- * The pause protocol (vmm/vcpu_pause.c) over fake vCPU threads, and its
+ * The pause protocol (vmm/machine/vcpu_pause.c) over fake vCPU threads, and its
  * latency bookkeeping: each `stop` is timed from the request to the
  * moment the last vCPU parked.  Also built under ThreadSanitizer
  * (tests/tsan.mk: build/tsan/test_pause).
@@ -42,7 +42,7 @@ static void sleep_ms(unsigned ms)
 		;
 }
 
-/* As a real vCPU's loop (vmm/vcpu.c run_loop), with a sleep for KVM_RUN
+/* As a real vCPU's loop (vmm/machine/vcpu.c run_loop), with a sleep for KVM_RUN
  * that the kick interrupts. */
 static void *fake_vcpu(void *arg)
 {

@@ -1,5 +1,5 @@
 /*
- * The pv page as vmm/pv.c writes it into a real VM (needs /dev/kvm; SKIP
+ * The pv page as vmm/machine/devices/pv.c writes it into a real VM (needs /dev/kvm; SKIP
  * lines otherwise): at boot seq 1 and the wall clock paired with vCPU 0's
  * TSC; at a restore, after the vCPU's TSC was set back to a saved value,
  * seq 2, a new generation and random bytes, and the pair on that TSC.

@@ -1,4 +1,4 @@
-/* The QMP protocol layer (vmm/qmp.c) against a fake VM. */
+/* The QMP protocol layer (vmm/control/qmp.c) against a fake VM. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* [serve] keys (vmm/serve_config.c): addresses, durations, sizes, defaults. */
+/* [serve] keys (vmm/spec/serve_config.c): addresses, durations, sizes, defaults. */
 #include <string.h>
 
 #include "check.h"

@@ -1,5 +1,5 @@
 /*
- * The snapshot file (vmm/snapshot_file.c): a round trip through a real
+ * The snapshot file (vmm/machine/snapshot/snapshot_file.c): a round trip through a real
  * file (memfd) that checks the sparse memory image, the hostile files the
  * reader must refuse with a message (and never crash on), and the
  * messages a snapshot that does not fit this host or configuration gets.

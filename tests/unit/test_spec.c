@@ -1,4 +1,4 @@
-/* Unit tests for vmm/spec.c: the rules, on specs filled in code as a
+/* Unit tests for vmm/spec/spec.c: the rules, on specs filled in code as a
  * second front end (an OCI config.json) would fill them, with no INI. */
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +26,14 @@ static void collect(void *ctx, const struct spec_problem *p)
 	s->n++;
 }
 
-static void base(struct config *s)
+static void base(struct flint_spec *s)
 {
 	CHECK(spec_init(s) == 0);
 	s->kernel_path = strdup("/k.elf");
 }
 
 /* A [net.NAME] as a front end would add it; the caller sets the rest. */
-static struct config_net *add_net(struct config *s, const char *name, const char *tap, unsigned mtu,
+static struct config_net *add_net(struct flint_spec *s, const char *name, const char *tap, unsigned mtu,
 				  uint8_t mac0)
 {
 	struct config_net *n = &s->nets[s->nnets++];
@@ -45,7 +45,7 @@ static struct config_net *add_net(struct config *s, const char *name, const char
 
 TEST(defaults_need_only_a_kernel)
 {
-	struct config s;
+	struct flint_spec s;
 	struct seen seen = { 0 };
 
 	CHECK(spec_init(&s) == 0);
@@ -61,7 +61,7 @@ TEST(defaults_need_only_a_kernel)
 
 TEST(every_bad_value_named_with_its_key_and_index)
 {
-	struct config s;
+	struct flint_spec s;
 	struct seen seen = { 0 };
 
 	base(&s);
@@ -83,7 +83,7 @@ TEST(every_bad_value_named_with_its_key_and_index)
 
 TEST(rules_between_keys)
 {
-	struct config s;
+	struct flint_spec s;
 	struct config_net *n;
 	struct seen seen = { 0 };
 

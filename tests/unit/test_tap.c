@@ -1,4 +1,4 @@
-/* Unit tests for the tap side of [net.NAME] (vmm/tap.c, vmm/net.c) that need no tap and no KVM. */
+/* Unit tests for the tap side of [net.NAME] (vmm/machine/devices/tap.c, vmm/machine/devices/net.c) that need no tap and no KVM. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -96,7 +96,7 @@ TEST(setup_error_names_the_tap_line)
 {
 	static struct machine m;
 	char dir[] = "/tmp/flint-tap-XXXXXX", ini[64], err[1024] = "", want[128];
-	struct config cfg;
+	struct flint_spec cfg;
 	FILE *f;
 
 	CHECK(mkdtemp(dir) != NULL);

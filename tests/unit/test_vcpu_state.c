@@ -1,5 +1,5 @@
 /*
- * vCPU state save/load (vmm/vcpu_state.c).  On a KVM host: a tiny 32-bit
+ * vCPU state save/load (vmm/machine/snapshot/vcpu_state.c).  On a KVM host: a tiny 32-bit
  * guest is stopped in the middle of a port read, its VM saved through a
  * real snapshot file (vCPU record, VM record, memory), and a second VM
  * restored from it must complete that read and run on with every
