@@ -491,9 +491,17 @@ const struct bus_ops virtio_mmio_bus_ops = { .read = mmio_read, .write = mmio_wr
 
 bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx)
 {
+	return virtio_mmio_serve(t, qidx, NULL);
+}
+
+bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, uint16_t *completed)
+{
 	struct vq_slot *s;
 	bool serve, more = false;
+	uint16_t before;
 
+	if (completed)
+		*completed = 0;
 	if (qidx >= t->ops->num_queues)
 		return false;
 	s = &t->q[qidx];
@@ -501,8 +509,13 @@ bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx)
 	pthread_mutex_lock(&t->lock);
 	serve = s->live && (t->status & S_DRIVER_OK) && !(t->status & S_FAILED);
 	pthread_mutex_unlock(&t->lock);
-	if (serve)
+	if (serve) {
+		/* used_idx is the serving thread's, and we hold `run`: no race. */
+		before = s->q.used_idx;
 		more = t->ops->queue_notify(t->dev, &s->q);
+		if (completed)
+			*completed = (uint16_t)(s->q.used_idx - before);
+	}
 	pthread_mutex_unlock(&s->run);
 	return more;
 }

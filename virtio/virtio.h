@@ -96,6 +96,12 @@ extern const struct bus_ops virtio_mmio_bus_ops;
  * when it left work for another call.
  */
 bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx);
+/*
+ * The same, and *completed (may be NULL) says how many chains the handler
+ * gave back to the driver in this call: a monitor that polls a queue
+ * learns from it whether the poll caught work (vmm/virtio_attach.c).
+ */
+bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, uint16_t *completed);
 
 /* Device status as the driver reads it (for tests and diagnostics). */
 uint32_t virtio_mmio_status(struct virtio_mmio *t);
