@@ -491,10 +491,10 @@ const struct bus_ops virtio_mmio_bus_ops = { .read = mmio_read, .write = mmio_wr
 
 bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx)
 {
-	return virtio_mmio_serve(t, qidx, NULL);
+	return virtio_mmio_serve(t, qidx, false, NULL);
 }
 
-bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, uint16_t *completed)
+bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, bool polling, uint16_t *completed)
 {
 	struct vq_slot *s;
 	bool serve, more = false;
@@ -512,7 +512,9 @@ bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, uint16_t *completed
 	if (serve) {
 		/* used_idx is the serving thread's, and we hold `run`: no race. */
 		before = s->q.used_idx;
+		s->q.polled = polling;
 		more = t->ops->queue_notify(t->dev, &s->q);
+		s->q.polled = false;
 		if (completed)
 			*completed = (uint16_t)(s->q.used_idx - before);
 	}

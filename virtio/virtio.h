@@ -97,11 +97,13 @@ extern const struct bus_ops virtio_mmio_bus_ops;
  */
 bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx);
 /*
- * The same, and *completed (may be NULL) says how many chains the handler
- * gave back to the driver in this call: a monitor that polls a queue
- * learns from it whether the poll caught work (vmm/virtio_attach.c).
+ * The same for a monitor that polls the queue (vmm/virtio_attach.c):
+ * `polling` says it will call again soon without a notify, so the driver
+ * is not asked for one (struct virtq's `polled`; the poll's last call
+ * passes false), and *completed (may be NULL) says how many chains the
+ * handler gave back to the driver: whether the poll caught work.
  */
-bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, uint16_t *completed);
+bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, bool polling, uint16_t *completed);
 
 /* Device status as the driver reads it (for tests and diagnostics). */
 uint32_t virtio_mmio_status(struct virtio_mmio *t);

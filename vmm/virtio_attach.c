@@ -80,9 +80,9 @@ static void on_kick(void *ctx, unsigned qidx)
  * One bounded call of the device; re-arms the queue if it left work.
  * *completed: the chains it gave back to the driver.
  */
-static bool serve(struct attach_queue *q, uint16_t *completed)
+static bool serve(struct attach_queue *q, bool polling, uint16_t *completed)
 {
-	if (!virtio_mmio_serve(q->a->t, q->idx, completed))
+	if (!virtio_mmio_serve(q->a->t, q->idx, polling, completed))
 		return false;
 	q->rearms++;
 	poke(q);
@@ -92,7 +92,7 @@ static bool serve(struct attach_queue *q, uint16_t *completed)
 void virtio_attach_serve(struct virtio_attach *a, unsigned qidx)
 {
 	if (qidx < a->nq)
-		serve(&a->q[qidx], NULL);
+		serve(&a->q[qidx], false, NULL);
 }
 
 void virtio_attach_set_poll(struct virtio_attach *a, unsigned qidx, bool poll)
@@ -154,8 +154,10 @@ struct poll_outcome virtio_attach_poll(struct event_loop *el, int probe, const a
 		if (r == POLL_IDLE)
 			continue;
 		o.caught = true;
-		if (r == POLL_LEFT_WORK)
+		if (r == POLL_LEFT_WORK) {
+			o.left_work = true;
 			break;
+		}
 		/* The guest is answering: give it another window from here. */
 		end = stats_now_ns() + window_ns;
 	}
@@ -166,7 +168,7 @@ static enum poll_serve serve_cb(void *ctx)
 {
 	uint16_t completed;
 
-	if (serve(ctx, &completed))
+	if (serve(ctx, true, &completed))
 		return POLL_LEFT_WORK;
 	return completed ? POLL_CAUGHT : POLL_IDLE;
 }
@@ -189,7 +191,7 @@ static void on_queue(void *ctx, uint32_t events)
 		poll_window_notified(&q->pw, stats_now_ns());
 	}
 	q->rearms = 0;
-	if (serve(q, &completed) || q->no_poll)
+	if (serve(q, false, &completed) || q->no_poll)
 		return;
 	/*
 	 * Keep serving for a moment before going back to epoll: a guest with
@@ -208,6 +210,9 @@ static void on_queue(void *ctx, uint32_t events)
 		return;
 	o = virtio_attach_poll(&m->el, q->a->probe, &m->vm.stopping, window, serve_cb, q);
 	poll_window_end(&q->pw, stats_now_ns(), o.caught, o.cut);
+	/* Notifies were off while it polled: on again, and a last look. */
+	if (!o.left_work)
+		serve(q, false, NULL);
 }
 
 struct virtio_attach *virtio_attach(struct machine *m, const char *name, const struct virtio_dev_ops *ops,

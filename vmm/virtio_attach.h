@@ -78,6 +78,7 @@ enum poll_serve {
 struct poll_outcome {
 	uint64_t calls;
 	bool caught, cut;
+	bool left_work;  /* ended by POLL_LEFT_WORK */
 };
 struct poll_outcome virtio_attach_poll(struct event_loop *el, int probe, const atomic_bool *stopping,
 				       uint64_t window_ns, enum poll_serve (*serve)(void *ctx), void *ctx);

@@ -244,7 +244,7 @@ TEST(poll_ends_when_work_is_left)
 	CHECK(ev_init(&el) == 0);
 	CHECK((probe = virtio_attach_probe(&el)) >= 0);
 	o = virtio_attach_poll(&el, probe, &stopping, LONG_WINDOW, busy_serve, &b);
-	CHECK(o.calls == 2 && o.caught && !o.cut);
+	CHECK(o.calls == 2 && o.caught && o.left_work && !o.cut);
 	close(probe);
 	ev_fini(&el);
 }
