@@ -2,8 +2,14 @@
 
 void poll_window_notified(struct poll_window *w, uint64_t now)
 {
-	if (w->ns == 0 && w->drained_at && now - w->drained_at <= POLL_WINDOW_MAX_NS)
-		w->ns = POLL_WINDOW_START_NS;
+	uint64_t gap = now - w->drained_at, ns;
+
+	/* A quarter more than the gap, so the same answer is caught next time. */
+	if (w->ns == 0 && w->drained_at && gap <= POLL_WINDOW_MAX_NS) {
+		ns = gap + gap / 4;
+		w->ns = ns < POLL_WINDOW_START_NS ? POLL_WINDOW_START_NS
+		      : ns > POLL_WINDOW_MAX_NS ? POLL_WINDOW_MAX_NS : ns;
+	}
 	w->drained_at = 0;
 }
 

@@ -17,7 +17,10 @@
  *    halves it, and below POLL_WINDOW_START_NS it is 0: no polling;
  *  - with the window at 0, a guest notify that came within
  *    POLL_WINDOW_MAX_NS of the last drain (a poll could have caught it)
- *    opens it again at POLL_WINDOW_START_NS.
+ *    opens it again, a quarter longer than that gap (at least
+ *    POLL_WINDOW_START_NS): a guest that answers in 30 us (woken from a
+ *    halt) gets a window that catches the next answer, not a 10 us one
+ *    that misses and closes again.
  *
  * Pure bookkeeping over times the caller passes in: unit-tested without
  * KVM (tests/unit/test_poll_window.c).

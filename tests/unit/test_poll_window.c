@@ -22,8 +22,21 @@ TEST(opens_when_the_guest_answers_within_the_maximum)
 	struct poll_window w = { 0 };
 
 	CHECK(drain(&w, 1000 * US, 4) == 0);
-	poll_window_notified(&w, 1000 * US + POLL_WINDOW_MAX_NS);
+	poll_window_notified(&w, 1000 * US + 2 * US);
 	CHECK(drain(&w, 1100 * US, 4) == POLL_WINDOW_START_NS);
+}
+
+TEST(opens_long_enough_to_catch_the_answer_it_saw)
+{
+	struct poll_window w = { 0 };
+
+	CHECK(drain(&w, 1000 * US, 1) == 0);
+	poll_window_notified(&w, 1000 * US + 32 * US);
+	CHECK(drain(&w, 1100 * US, 1) == 40 * US);
+	/* capped at the maximum */
+	w.ns = 0;
+	poll_window_notified(&w, 1100 * US + POLL_WINDOW_MAX_NS);
+	CHECK(drain(&w, 1200 * US, 1) == POLL_WINDOW_MAX_NS);
 }
 
 TEST(stays_closed_when_the_guest_answers_late)
