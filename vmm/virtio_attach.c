@@ -137,7 +137,8 @@ static bool loop_wants_thread(struct event_loop *el, int probe)
 }
 
 struct poll_outcome virtio_attach_poll(struct event_loop *el, int probe, const atomic_bool *stopping,
-				       uint64_t window_ns, enum poll_serve (*fn)(void *ctx), void *ctx)
+				       uint64_t window_ns, uint64_t tail_ns, enum poll_serve (*fn)(void *ctx),
+				       void *ctx)
 {
 	uint64_t now = stats_now_ns(), end = now + window_ns, check = now + VIRTIO_ATTACH_CHECK_NS;
 	struct poll_outcome o = { 0 };
@@ -150,7 +151,7 @@ struct poll_outcome virtio_attach_poll(struct event_loop *el, int probe, const a
 			break;
 		}
 		now = stats_now_ns();
-		if (now >= end)
+		if (o.calls && now >= end) /* the first call is always made */
 			break;
 		if (now >= check) {
 			if (loop_wants_thread(el, probe)) {
@@ -168,8 +169,14 @@ struct poll_outcome virtio_attach_poll(struct event_loop *el, int probe, const a
 			o.left_work = true;
 			break;
 		}
-		/* The guest is answering: give it another window from here. */
-		end = stats_now_ns() + window_ns;
+		/*
+		 * The guest is answering: a stream's next request follows within
+		 * microseconds, so a short tail from here catches it; a lone
+		 * answer (an echo) has nothing behind it, and a full window more
+		 * would only spin.
+		 */
+		now = stats_now_ns();
+		end = now + tail_ns;
 	}
 	return o;
 }
@@ -204,7 +211,8 @@ static void poll_queue(struct attach_queue *q, uint16_t completed)
 
 	if (!window)
 		return;
-	o = virtio_attach_poll(&m->el, q->a->probe, &m->vm.stopping, window, serve_cb, q);
+	o = virtio_attach_poll(&m->el, q->a->probe, &m->vm.stopping, window,
+			       window < VIRTIO_ATTACH_TAIL_NS ? window : VIRTIO_ATTACH_TAIL_NS, serve_cb, q);
 	poll_window_end(&q->pw, stats_now_ns(), o.caught, o.cut);
 	/* Notifies were off while it polled: on again, and a last look. */
 	if (!o.left_work)

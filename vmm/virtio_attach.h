@@ -36,6 +36,8 @@
  * poll while spending a fifth of the spin asking.
  */
 #define VIRTIO_ATTACH_CHECK_NS 2000
+/* How long a poll goes on after it caught work (at most its window). */
+#define VIRTIO_ATTACH_TAIL_NS 10000
 
 struct virtio_attach;
 
@@ -73,8 +75,9 @@ void virtio_attach_destroy(struct virtio_attach *a);
 
 /*
  * The poll on its own (tests drive it without KVM): calls serve(ctx) until
- * window_ns pass without it catching work (each catch gives the guest a
- * new window), *stopping is set or el is done (cut), el has a descriptor
+ * window_ns pass without it catching work (after a catch, until tail_ns
+ * pass without another: the attach path gives VIRTIO_ATTACH_TAIL_NS),
+ * *stopping is set or el is done (cut), el has a descriptor
  * ready (probe says so), checked every VIRTIO_ATTACH_CHECK_NS (cut), or
  * serve says it left work (it re-armed: caught, and the poll ends).
  */
@@ -89,7 +92,8 @@ struct poll_outcome {
 	bool left_work;  /* ended by POLL_LEFT_WORK */
 };
 struct poll_outcome virtio_attach_poll(struct event_loop *el, int probe, const atomic_bool *stopping,
-				       uint64_t window_ns, enum poll_serve (*serve)(void *ctx), void *ctx);
+				       uint64_t window_ns, uint64_t tail_ns, enum poll_serve (*serve)(void *ctx),
+				       void *ctx);
 /* The probe virtio_attach_poll asks: a new epoll set watching el's (-1 on failure). */
 int virtio_attach_probe(struct event_loop *el);
 
