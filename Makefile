@@ -6,7 +6,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror
 CPPFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DFLINT_VERSION='"$(VERSION)"' -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp
-LDLIBS  := -linih -lseccomp -ljansson -lpthread
+LDLIBS  := -linih -lseccomp -ljansson -lz -lpthread
 SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 # The first goal is the default: bare `make` builds the monitor and every
@@ -66,6 +66,9 @@ build/tests/test_guest_virtq: tests/unit/test_guest_virtq.c guest-kernel/drivers
 	$(GUEST_UNIT)
 build/tests/test_guest_timer: tests/unit/test_guest_timer.c guest-kernel/kernel/timer.c
 	$(GUEST_UNIT)
+build/tests/test_guest_pv: tests/unit/test_guest_pv.c guest-kernel/kernel/pv.c guest-kernel/kernel/walltime.c \
+		guest-kernel/kernel/random.c
+	$(GUEST_UNIT) -Iinclude
 
 unit-tests: $(UNIT_TESTS)
 
@@ -80,7 +83,7 @@ test: deps-test
 	tests/run.sh
 
 bench: deps-bench
-	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy
+	$(MAKE) all $(BENCH_TOOLS) build/bench/initrd_copy build/bench/snapshot_file
 	tests/bench/run.sh
 
 clean:

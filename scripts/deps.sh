@@ -3,7 +3,7 @@
 # installs what is missing; otherwise it prints the apt-get line and fails.
 # Usage: scripts/deps.sh build|test|bench
 set -eu
-build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev python3 e2fsprogs"
+build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev zlib1g-dev python3 e2fsprogs"
 test="$build time util-linux qemu-system-x86 clang curl iproute2 iputils-ping"
 bench="$test hyperfine wrk"
 case "${1:-build}" in

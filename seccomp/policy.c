@@ -31,11 +31,23 @@
 
 static const struct policy_rule vcpu_rules[] = {
 	/* The vCPU fd is the only KVM descriptor this thread uses. */
-	IOCTL(KVM_RUN, "run the guest until its next exit"),
-	IOCTL(KVM_GET_MSRS, "--stats: read the guest TSC once, next to the host clock"),
+	IOCTL(KVM_RUN, "run the guest until its next exit; before a snapshot, once with immediate_exit "
+	      "to complete an in-flight port or MMIO access"),
+	IOCTL(KVM_GET_MSRS, "--stats: read the guest TSC once, next to the host clock; snapshot: the MSRs"),
 	IOCTL(KVM_GET_TSC_KHZ, "--stats: the guest TSC rate, to put guest stamps on the host timeline"),
-	IOCTL(KVM_GET_REGS, "register dump when the vCPU fails (triple fault, KVM error)"),
-	IOCTL(KVM_GET_SREGS, "register dump when the vCPU fails"),
+	IOCTL(KVM_GET_REGS, "register dump when the vCPU fails (triple fault, KVM error); snapshot"),
+	IOCTL(KVM_GET_SREGS, "register dump when the vCPU fails; snapshot (hosts without SREGS2)"),
+	/* Snapshots (vmm/vcpu_state.c): each vCPU saves its own state on its
+	 * thread while parked.  Only reads: a restore loads before the filters. */
+	IOCTL(KVM_GET_SREGS2, "snapshot: special registers with the PAE PDPTRs"),
+	IOCTL(KVM_GET_XSAVE2, "snapshot: FPU/SSE/AVX state larger than 4 KiB"),
+	IOCTL(KVM_GET_XSAVE, "snapshot: FPU/SSE/AVX state"),
+	IOCTL(KVM_GET_FPU, "snapshot: FPU state on hosts without XSAVE"),
+	IOCTL(KVM_GET_XCRS, "snapshot: XCR0"),
+	IOCTL(KVM_GET_LAPIC, "snapshot: the in-kernel local APIC's registers"),
+	IOCTL(KVM_GET_MP_STATE, "snapshot: running, halted or waiting for SIPI"),
+	IOCTL(KVM_GET_VCPU_EVENTS, "snapshot: pending exceptions, interrupts, NMIs"),
+	IOCTL(KVM_GET_DEBUGREGS, "snapshot: debug registers"),
 
 	/* Exits are handled on this thread: devices run here. */
 	ALLOW(write, "console output, stderr messages, the stop eventfd, irqfd pulses"),

@@ -477,6 +477,29 @@ static void blk_reset(void *dev)
 	b->xfer.active = false;
 }
 
+/*
+ * Before a snapshot: the transfer that the call budget cut short is
+ * finished now, whole, and returned to the driver; nothing new is taken.
+ */
+static void blk_quiesce(void *dev, struct virtq *q)
+{
+	struct virtio_blk *b = dev;
+	uint64_t unlimited = UINT64_MAX;
+	uint8_t st;
+
+	if (!b->xfer.active)
+		return;
+	transfer_slice(b, &unlimited, &st);
+	b->xfer.active = false;
+	complete(b, q, st, st == VIRTIO_BLK_S_OK && !b->xfer.write ? b->xfer.len : 0);
+	virtq_notify_driver(q);
+}
+
+bool virtio_blk_readonly(const struct virtio_blk *b)
+{
+	return b->readonly;
+}
+
 static uint64_t blk_features(void *dev)
 {
 	const struct virtio_blk *b = dev;
@@ -505,4 +528,5 @@ const struct virtio_dev_ops virtio_blk_ops = {
 	.config_read = blk_config_read,
 	.queue_notify = blk_queue_notify,
 	.reset = blk_reset,
+	.quiesce = blk_quiesce,
 };

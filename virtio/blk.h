@@ -26,8 +26,22 @@ struct virtio_blk *virtio_blk_open(const char *path, bool readonly, char *err, s
 void virtio_blk_close(struct virtio_blk *b);
 
 uint64_t virtio_blk_capacity(const struct virtio_blk *b); /* in 512-byte sectors */
+bool virtio_blk_readonly(const struct virtio_blk *b);
 /* The image's descriptor, which the sandbox must keep open. */
 int virtio_blk_fd(const struct virtio_blk *b);
+
+struct state_out;
+struct state_in;
+
+/*
+ * Snapshot record (virtio/blk_state.c): what the guest learnt of the
+ * image (its size, whether it is read-only), so a restore onto an image
+ * the guest would see differently is refused; load changes nothing.  A
+ * request in progress is never in it: the transport's save finishes it
+ * first (virtio_dev_ops.quiesce).
+ */
+int virtio_blk_save(const struct virtio_blk *b, struct state_out *out);
+int virtio_blk_load(struct virtio_blk *b, struct state_in *in, char *err, size_t errlen);
 
 /* The ops table for virtio_mmio_create(..., &virtio_blk_ops, blk, ...). */
 extern const struct virtio_dev_ops virtio_blk_ops;

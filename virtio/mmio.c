@@ -24,6 +24,7 @@
  * Order: run, then lock.
  */
 #include "virtio.h"
+#include "mmio_impl.h"
 
 #include <endian.h>
 #include <errno.h>
@@ -39,40 +40,6 @@
 
 #define MMIO_MAGIC 0x74726976u   /* "virt" */
 #define MMIO_VENDOR 0x544e4c46u  /* "FLNT" */
-
-#define S_ACK VIRTIO_CONFIG_S_ACKNOWLEDGE
-#define S_DRIVER VIRTIO_CONFIG_S_DRIVER
-#define S_FEATURES_OK VIRTIO_CONFIG_S_FEATURES_OK
-#define S_DRIVER_OK VIRTIO_CONFIG_S_DRIVER_OK
-#define S_NEEDS_RESET VIRTIO_CONFIG_S_NEEDS_RESET
-#define S_FAILED VIRTIO_CONFIG_S_FAILED
-
-struct vq_slot {
-	pthread_mutex_t run;
-	struct virtio_mmio *t;
-	unsigned index;
-	uint32_t num;
-	uint64_t desc, avail, used;
-	bool ready;  /* QueueReady as the driver reads it */
-	bool live;   /* host told to deliver notifies; the device may serve */
-	struct virtq q;
-};
-
-struct virtio_mmio {
-	pthread_mutex_t lock;
-	const struct guest_mem *mem;
-	const char *name;
-	const struct virtio_dev_ops *ops;
-	void *dev;
-	struct virtio_host host;
-	uint64_t offered;
-	uint64_t driver_features;
-	uint32_t dev_features_sel, drv_features_sel, queue_sel;
-	uint32_t status, isr;
-	/* A hostile guest could otherwise fill the host's log. */
-	bool logged_violation, logged_status;
-	struct vq_slot q[];
-};
 
 static void logmsg(struct virtio_mmio *t, bool *once, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -240,12 +207,6 @@ static void reset(struct virtio_mmio *t)
 		pthread_mutex_unlock(&t->q[i].run);
 }
 
-static bool features_ok(const struct virtio_mmio *t)
-{
-	return !(t->driver_features & ~t->offered) &&
-	       (t->driver_features & (1ull << VIRTIO_F_VERSION_1));
-}
-
 static void go_live_locked(struct virtio_mmio *t)
 {
 	for (unsigned i = 0; i < t->ops->num_queues; i++) {
@@ -283,7 +244,7 @@ static void write_status_locked(struct virtio_mmio *t, uint32_t v)
 		       v, t->status);
 		return;
 	}
-	if (add & S_FEATURES_OK && !features_ok(t))
+	if (add & S_FEATURES_OK && !virtio_mmio_features_ok(t->driver_features, t->offered))
 		v &= ~S_FEATURES_OK;
 	t->status = v | (t->status & S_NEEDS_RESET);
 	if (v & S_FAILED) {
@@ -294,10 +255,11 @@ static void write_status_locked(struct virtio_mmio *t, uint32_t v)
 	}
 }
 
+const struct virtq_hooks virtio_mmio_queue_hooks = { .fail = queue_failed, .interrupt = queue_interrupt };
+
 static void queue_ready_locked(struct virtio_mmio *t, struct vq_slot *s, uint32_t v)
 {
-	static const struct virtq_hooks hooks = { .fail = queue_failed, .interrupt = queue_interrupt };
-	struct virtq_hooks h = hooks;
+	struct virtq_hooks h = virtio_mmio_queue_hooks;
 	char why[160], msg[200];
 
 	if (v == 0 || s->ready) {
@@ -507,6 +469,11 @@ bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, bool polling, uint1
 	s = &t->q[qidx];
 	pthread_mutex_lock(&s->run);
 	pthread_mutex_lock(&t->lock);
+	if (t->reraise) {
+		t->reraise = false;
+		if (t->isr)
+			raise_irq_locked(t, 0);
+	}
 	serve = s->live && (t->status & S_DRIVER_OK) && !(t->status & S_FAILED);
 	pthread_mutex_unlock(&t->lock);
 	if (serve) {

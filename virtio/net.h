@@ -72,6 +72,20 @@ struct virtio_net *virtio_net_create(const struct virtio_net_params *p, int tap_
 void virtio_net_destroy(struct virtio_net *n);
 const struct virtio_net_stats *virtio_net_stats(const struct virtio_net *n);
 
+struct state_out;
+struct state_in;
+
+/*
+ * Snapshot record (virtio/net_state.c): what the guest learnt of the
+ * device (MAC, MTU, link status, whether offloads are offered), so a
+ * restore onto a device the guest would see differently is refused; load
+ * changes nothing.  No RX or TX state lives between handler calls (RX
+ * gives back every buffer it did not fill), frames still in the tap stay
+ * there, and the tap learns the guest's offloads again at the first RX.
+ */
+int virtio_net_save(struct virtio_net *n, struct state_out *out);
+int virtio_net_load(struct virtio_net *n, struct state_in *in, char *err, size_t errlen);
+
 /* The ops table for virtio_mmio_create(..., &virtio_net_ops, net, ...). */
 extern const struct virtio_dev_ops virtio_net_ops;
 

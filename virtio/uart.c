@@ -3,11 +3,13 @@
 #include <errno.h>
 #include <flint/boot_abi.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "guest_mem.h"
+#include "state.h"
 
 enum {
 	REG_RBR_THR = 0, /* DLL when DLAB */
@@ -119,13 +121,18 @@ static void update_irq(struct uart *u)
 }
 
 /* Loopback wires the modem outputs back to the inputs (8250 autoconfig checks). */
+static uint8_t modem_inputs(uint8_t mcr)
+{
+	if (!(mcr & MCR_LOOP))
+		return MSR_CTS | MSR_DSR | MSR_DCD;
+	return (mcr & MCR_RTS ? MSR_CTS : 0) | (mcr & MCR_DTR ? MSR_DSR : 0) |
+	       (mcr & MCR_OUT1 ? MSR_RI : 0) | (mcr & MCR_OUT2 ? MSR_DCD : 0);
+}
+
 static void update_modem_inputs(struct uart *u)
 {
-	uint8_t old = u->msr & ~MSR_DELTAS, now = MSR_CTS | MSR_DSR | MSR_DCD;
+	uint8_t old = u->msr & ~MSR_DELTAS, now = modem_inputs(u->mcr);
 
-	if (u->mcr & MCR_LOOP)
-		now = (u->mcr & MCR_RTS ? MSR_CTS : 0) | (u->mcr & MCR_DTR ? MSR_DSR : 0) |
-		      (u->mcr & MCR_OUT1 ? MSR_RI : 0) | (u->mcr & MCR_OUT2 ? MSR_DCD : 0);
 	/* Delta bits sit four below their inputs; RI reports only its trailing edge. */
 	u->msr |= ((old ^ now) >> 4) & (MSR_DELTAS & ~MSR_TERI);
 	u->msr |= ((old & ~now) >> 4) & MSR_TERI;
@@ -541,4 +548,91 @@ void uart_get_counters(struct uart *u, struct uart_counters *c)
 	*c = (struct uart_counters){ .ext_buffers = u->ext_buffers, .ext_bad = u->ext_bad,
 				     .dropped = u->dropped, .out_err = u->out_err };
 	pthread_mutex_unlock(&u->lock);
+}
+
+/*
+ * Snapshots (uart.h).  Version 1, in order: IER, LCR, MCR, SCR, DLL, DLM,
+ * FCR, MSR (u8 each), overrun, THRE pending (bool), u16 bytes waiting in
+ * the receiver, then those bytes, oldest first.  Output is not in it: it
+ * has already left the transmitter (the console flushes it first), and
+ * host-side counters and hints are not the guest's.
+ */
+int uart_save(struct uart *u, struct state_out *o)
+{
+	pthread_mutex_lock(&u->lock);
+	state_put_u8(o, u->ier);
+	state_put_u8(o, u->lcr);
+	state_put_u8(o, u->mcr);
+	state_put_u8(o, u->scr);
+	state_put_u8(o, u->dll);
+	state_put_u8(o, u->dlm);
+	state_put_u8(o, u->fcr);
+	state_put_u8(o, u->msr);
+	state_put_bool(o, u->overrun);
+	state_put_bool(o, u->thre_pending);
+	state_put_u16(o, (uint16_t)u->rx_count);
+	for (size_t i = 0; i < u->rx_count; i++)
+		state_put_u8(o, u->rx[(u->rx_head + i) % UART_BUF_SIZE]);
+	pthread_mutex_unlock(&u->lock);
+	return o->failed ? -1 : 0;
+}
+
+/* What a register write could have left there; NULL when it fits. */
+static const char *uart_record_impossible(const struct uart *r, size_t rx_count)
+{
+	if (r->ier & ~0x0f)
+		return "IER has bits a 16550A does not keep";
+	if (r->mcr & ~0x1f)
+		return "MCR has bits a 16550A does not keep";
+	if (r->fcr & ~(FCR_ENABLE | FCR_TRIGGER) || (r->fcr && !(r->fcr & FCR_ENABLE)))
+		return "FCR holds a value no write leaves there";
+	if ((r->msr & ~MSR_DELTAS) != modem_inputs(r->mcr))
+		return "MSR's inputs do not match MCR";
+	if (rx_count > UART_BUF_SIZE)
+		return "more bytes waiting in the receiver than it holds";
+	return NULL;
+}
+
+int uart_load(struct uart *u, struct state_in *in, char *err, size_t errlen)
+{
+	struct uart r = { 0 };
+	uint16_t n = 0;
+	const char *why;
+
+	state_get_u8(in, &r.ier);
+	state_get_u8(in, &r.lcr);
+	state_get_u8(in, &r.mcr);
+	state_get_u8(in, &r.scr);
+	state_get_u8(in, &r.dll);
+	state_get_u8(in, &r.dlm);
+	state_get_u8(in, &r.fcr);
+	state_get_u8(in, &r.msr);
+	state_get_bool(in, &r.overrun);
+	state_get_bool(in, &r.thre_pending);
+	state_get_u16(in, &n);
+	why = in->why ? in->why : uart_record_impossible(&r, n);
+	if (!why && !state_get_bytes(in, r.rx, n))
+		why = in->why;
+	if (why) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	pthread_mutex_lock(&u->lock);
+	u->ier = r.ier;
+	u->lcr = r.lcr;
+	u->mcr = r.mcr;
+	u->scr = r.scr;
+	u->dll = r.dll;
+	u->dlm = r.dlm;
+	u->fcr = r.fcr;
+	u->msr = r.msr;
+	u->overrun = r.overrun;
+	u->thre_pending = r.thre_pending;
+	memcpy(u->rx, r.rx, n);
+	u->rx_head = 0;
+	u->rx_count = n;
+	/* A fresh UART's line is low: an interrupt the guest had not taken rises again. */
+	update_irq(u);
+	pthread_mutex_unlock(&u->lock);
+	return 0;
 }

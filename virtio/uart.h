@@ -114,6 +114,21 @@ bool uart_take_lsr_read(struct uart *u);
 /* The same without clearing it. */
 bool uart_lsr_read_pending(struct uart *u);
 
+struct state_out;
+struct state_in;
+
+/*
+ * The guest-visible state as a snapshot record (hw/state.h): registers,
+ * interrupt state and the bytes waiting in the receiver.  Buffered output
+ * is not in it (flush it first with uart_flush); the buffer extension
+ * keeps no state (each write is served whole).  load goes into a UART
+ * fresh from uart_create, changes nothing unless the whole record fits
+ * (-1, the reason in err), and raises the interrupt line again if the
+ * saved state had it up.
+ */
+int uart_save(struct uart *u, struct state_out *out);
+int uart_load(struct uart *u, struct state_in *in, char *err, size_t errlen);
+
 struct uart_counters {
 	uint64_t ext_buffers;  /* buffers taken through the extension */
 	uint64_t ext_bad;      /* extension writes dropped: buffer outside RAM, len 0 or too long */

@@ -8,6 +8,7 @@
 #define FLINT_VIRTIO_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -44,6 +45,14 @@ struct virtio_dev_ops {
 	 */
 	bool (*queue_notify)(void *dev, struct virtq *q);
 	void (*reset)(void *dev); /* or NULL; no queue handler is running */
+	/*
+	 * Before a snapshot (virtio_mmio_save): finish every request the
+	 * device has taken from q and not yet returned, popping nothing new,
+	 * so no half-served request is ever saved.  Runs like queue_notify,
+	 * on a live queue only.  NULL: the device never keeps a request
+	 * across handler calls.
+	 */
+	void (*quiesce)(void *dev, struct virtq *q);
 };
 
 /*
@@ -104,6 +113,29 @@ bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx);
  * handler gave back to the driver: whether the poll caught work.
  */
 bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, bool polling, uint16_t *completed);
+
+struct state_out;
+struct state_in;
+
+/*
+ * The transport's guest-visible state as a snapshot record (hw/state.h,
+ * virtio/mmio_state.c): status, features, selectors, ISR and each
+ * queue's registers and ring indices.  save first lets the device finish
+ * what it has started (ops->quiesce), so it may write guest memory; no
+ * handler may run meanwhile.  Returns 0, or -1 when out of memory.
+ */
+int virtio_mmio_save(struct virtio_mmio *t, struct state_out *out);
+/*
+ * Into a transport fresh from virtio_mmio_create (same ops, guest memory
+ * mapped) before anything else touches it.  Checks everything and
+ * changes nothing unless all of it fits: -1 with the reason in err
+ * ("queue 0: size 3 is not a power of two ...").  Then it asks the host
+ * (hooks.kick) to serve each live queue once, and the first notify
+ * raises the interrupt again if the driver had not acknowledged it, so
+ * nothing waits for a kick or an interrupt the snapshot swallowed.  With
+ * no kick hook the caller calls virtio_mmio_notify for each queue itself.
+ */
+int virtio_mmio_load(struct virtio_mmio *t, struct state_in *in, char *err, size_t errlen);
 
 /* Device status as the driver reads it (for tests and diagnostics). */
 uint32_t virtio_mmio_status(struct virtio_mmio *t);

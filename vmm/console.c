@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "console_out.h"
+#include "device_state.h"
 #include "machine.h"
 #include "stats.h"
 #include "uart.h"
@@ -313,6 +314,47 @@ static int console_fds(void *state, int *fds, int max)
 	return n;
 }
 
+/*
+ * Snapshots: the UART's registers and receiver.  Output the guest wrote
+ * before the save belongs to this run: it is written out now (or, when
+ * the reader is not keeping up, as soon as it can be, by this process)
+ * and never saved, so a restored VM prints only what it writes after.
+ * stdin bytes the UART had no room for stay this process's input.
+ */
+static int console_save_one(void *obj, struct state_out *out)
+{
+	struct console *c = obj;
+
+	console_flush_output(c);
+	return uart_save(c->uart, out);
+}
+
+static int console_load_one(void *obj, struct state_in *in, char *err, size_t errlen)
+{
+	struct console *c = obj;
+
+	return uart_load(c->uart, in, err, errlen);
+}
+
+static unsigned console_instance(void *state, struct device_instance *v)
+{
+	*v = (struct device_instance){ "console", state, NULL };
+	return 1;
+}
+
+static const struct device_instance_ops console_state_ops = { console_save_one, console_load_one,
+							      console_instance };
+
+static int console_save(void *state, struct state_out *out)
+{
+	return device_state_save_module(&console_state_ops, state, out);
+}
+
+static int console_load(void *state, struct state_in *in, char *err, size_t errlen)
+{
+	return device_state_load_module(&console_state_ops, state, in, err, errlen);
+}
+
 const struct device_module console_module = {
 	.name = "console",
 	.setup = console_setup,
@@ -320,4 +362,7 @@ const struct device_module console_module = {
 	.tick_wanted = console_tick_wanted,
 	.stop = console_stop,
 	.fds = console_fds,
+	.save = console_save,
+	.load = console_load,
+	.state_version = 1,
 };

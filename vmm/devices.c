@@ -9,11 +9,13 @@ extern const struct device_module poweroff_module;
 extern const struct device_module console_module;
 extern const struct device_module drive_module;
 extern const struct device_module net_module;
+extern const struct device_module pv_module;
 
 const struct device_module *const device_modules[] = {
 	&poweroff_module,
 	&console_module,
 	&drive_module,
 	&net_module,
+	&pv_module,
 	NULL,
 };

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "device_state.h"
 #include "drive_module.h"
 #include "machine.h"
 #include "virtio_attach.h"
@@ -93,9 +94,43 @@ static int drives_fds(void *state, int *fds, int max)
 	return n;
 }
 
+/* Snapshots: per drive, blk's record, then its transport's. */
+static int blk_save(void *b, struct state_out *out) { return virtio_blk_save(b, out); }
+static int blk_load(void *b, struct state_in *in, char *err, size_t errlen)
+{
+	return virtio_blk_load(b, in, err, errlen);
+}
+
+static unsigned drive_instances(void *state, struct device_instance *v)
+{
+	struct drives *ds = state;
+
+	for (unsigned i = 0; i < ds->n; i++)
+		v[i] = (struct device_instance){ ds->d[i].name, ds->d[i].blk,
+						 virtio_attach_transport(ds->d[i].a) };
+	return ds->n;
+}
+
+_Static_assert(CONFIG_DRIVES_MAX <= DEVICE_STATE_INSTANCES_MAX, "every drive fits one module record");
+
+static const struct device_instance_ops drive_state_ops = { blk_save, blk_load, drive_instances };
+
+static int drives_save(void *state, struct state_out *out)
+{
+	return device_state_save_module(&drive_state_ops, state, out);
+}
+
+static int drives_load(void *state, struct state_in *in, char *err, size_t errlen)
+{
+	return device_state_load_module(&drive_state_ops, state, in, err, errlen);
+}
+
 const struct device_module drive_module = {
 	.name = "drive",
 	.setup = drives_setup,
 	.stop = drives_stop,
 	.fds = drives_fds,
+	.save = drives_save,
+	.load = drives_load,
+	.state_version = 1,
 };

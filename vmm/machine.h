@@ -41,6 +41,13 @@ struct machine {
 	/* Who stopped the VM from outside, as QMP's SHUTDOWN names it
 	 * ("host-signal", "host-qmp-quit"); NULL: the guest or a failure. */
 	const char *stop_by;
+	/* The guest's ready write (vmm/pv.c, include/flint/boot_abi.h) calls
+	 * this on the writing vCPU's thread, which is out of KVM_RUN until it
+	 * returns; the guest's write completes then, so a hook that wants
+	 * the VM paused must ask the main thread and return, not wait for
+	 * this vCPU to park.  NULL: the write just returns.  Set it before
+	 * the vCPUs start. */
+	void (*on_guest_ready)(struct machine *m);
 };
 
 /*
@@ -78,8 +85,11 @@ struct device_module {
 	 * record that does not fit the spec (another device list, a bad
 	 * value) with a reason in err.  Both run on the main thread while
 	 * every vCPU is parked; save first completes any request it has
-	 * started (nothing half-served is ever saved).  NULL: the module has
-	 * no guest-visible state.
+	 * started (nothing half-served is ever saved), so it may write guest
+	 * memory: copy memory after every save.  load needs guest memory
+	 * mapped; what it re-raises (a kick, an unacknowledged interrupt)
+	 * goes through the event loop, which must not run before the vCPUs'
+	 * state is restored.  NULL: the module has no guest-visible state.
 	 */
 	int (*save)(void *state, struct state_out *out);
 	int (*load)(void *state, struct state_in *in, char *err, size_t errlen);

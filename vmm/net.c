@@ -18,6 +18,7 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
+#include "device_state.h"
 #include "machine.h"
 #include "net.h"
 #include "net_module.h"
@@ -191,11 +192,46 @@ static int nets_fds(void *state, int *fds, int max)
 	return n;
 }
 
+/* Snapshots: per interface, net's record, then its transport's.  The tap
+ * is the spec's: frames waiting in it are read after the restore. */
+static int net_save(void *n, struct state_out *out) { return virtio_net_save(n, out); }
+static int net_load(void *n, struct state_in *in, char *err, size_t errlen)
+{
+	return virtio_net_load(n, in, err, errlen);
+}
+
+static unsigned net_instances(void *state, struct device_instance *v)
+{
+	struct nets *ns = state;
+
+	for (unsigned i = 0; i < ns->count; i++)
+		v[i] = (struct device_instance){ ns->n[i].name, ns->n[i].dev,
+						 virtio_attach_transport(ns->n[i].a) };
+	return ns->count;
+}
+
+_Static_assert(CONFIG_NETS_MAX <= DEVICE_STATE_INSTANCES_MAX, "every net fits one module record");
+
+static const struct device_instance_ops net_state_ops = { net_save, net_load, net_instances };
+
+static int nets_save(void *state, struct state_out *out)
+{
+	return device_state_save_module(&net_state_ops, state, out);
+}
+
+static int nets_load(void *state, struct state_in *in, char *err, size_t errlen)
+{
+	return device_state_load_module(&net_state_ops, state, in, err, errlen);
+}
+
 const struct device_module net_module = {
 	.name = "net",
 	.setup = nets_setup,
 	.stop = nets_stop,
 	.fds = nets_fds,
+	.save = nets_save,
+	.load = nets_load,
+	.state_version = 1,
 };
 
 int net_check(const struct config *cfg, FILE *out, char *err, size_t errlen)

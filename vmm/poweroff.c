@@ -1,4 +1,7 @@
-/* The power-off port: the guest's way to end the VM with a status. */
+/*
+ * The power-off port: the guest's way to end the VM with a status.  It
+ * keeps no state (a write acts at once), so it has no snapshot record.
+ */
 #include <stdio.h>
 
 #include "machine.h"

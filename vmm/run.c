@@ -19,6 +19,7 @@
 #include "loader_initrd.h"
 #include "loader_pvh.h"
 #include "machine.h"
+#include "pv.h"
 #include "sandbox.h"
 #include "teardown.h"
 #include "vcpu.h"
@@ -404,7 +405,8 @@ int flint_run(const struct config *cfg, struct stats *stats)
 		goto out;
 	if (vm_commit_irqs(&m.vm, err, sizeof(err)) < 0 || vm_commit_coalesced(&m.vm, err, sizeof(err)) < 0)
 		goto out;
-	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0)
+	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0 ||
+	    pv_boot(&m, err, sizeof(err)) < 0)
 		goto out;
 	stats_mark(stats, MARK_VM_READY);
 	if (sandbox_enter(&m, &status, err, sizeof(err)) < 0)

@@ -200,6 +200,8 @@ void stats_print_text(const struct stats *s, FILE *f)
 			(unsigned long long)s->pause.count, (unsigned long long)s->pause.failed,
 			s->pause.last_ns / 1e3, s->pause.median_ns / 1e3, s->pause.window,
 			s->pause.min_ns / 1e3, s->pause.max_ns / 1e3, s->pause.mean_ns / 1e3);
+	if (s->generation)
+		fprintf(f, "generation: 0x%016llx\n", (unsigned long long)s->generation);
 }
 
 void stats_print_json(const struct stats *s, FILE *f)
@@ -247,7 +249,12 @@ void stats_print_json(const struct stats *s, FILE *f)
 			(unsigned long long)n->tx_drop_too_big, (unsigned long long)n->tx_drop_bad_gso,
 			(unsigned long long)n->tx_drop_tap_error);
 	}
-	fprintf(f, "],\"pause\":{\"count\":%llu,\"failed\":%llu,\"last_ns\":%llu,\"median_ns\":%llu,"
+	/* a string: JSON readers lose a 64-bit number's low bits */
+	if (s->generation)
+		fprintf(f, "],\"generation\":\"0x%016llx\"", (unsigned long long)s->generation);
+	else
+		fprintf(f, "],\"generation\":null");
+	fprintf(f, ",\"pause\":{\"count\":%llu,\"failed\":%llu,\"last_ns\":%llu,\"median_ns\":%llu,"
 		"\"median_of\":%u,\"min_ns\":%llu,\"max_ns\":%llu,\"mean_ns\":%llu}}\n",
 		(unsigned long long)s->pause.count, (unsigned long long)s->pause.failed,
 		(unsigned long long)s->pause.last_ns, (unsigned long long)s->pause.median_ns,

@@ -65,6 +65,7 @@ struct stats {
 	struct stats_net nets[STATS_MAX_NETS];
 	unsigned nnets;
 	struct pause_summary pause;   /* QMP stop's pauses, copied at teardown */
+	uint64_t generation;          /* the pv page's (vmm/pv.c), 0 = none; atomic: a restore may change it */
 };
 
 /*

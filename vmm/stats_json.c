@@ -13,8 +13,9 @@ static json_t *pause_json(const struct pause_summary *p)
 json_t *stats_json(const struct stats *s, const struct exit_table *exits,
 		   const struct pause_summary *pause)
 {
-	json_t *timeline = json_object(), *rows = json_array();
-	uint64_t total = 0;
+	json_t *timeline = json_object(), *rows = json_array(), *o;
+	uint64_t total = 0, gen = __atomic_load_n(&s->generation, __ATOMIC_RELAXED);
+	char hex[19];
 
 	/* Marks are written once by one thread before anyone can query; the
 	 * guest's own arrive after the run and are absent while it runs. */
@@ -32,10 +33,15 @@ json_t *stats_json(const struct stats *s, const struct exit_table *exits,
 		json_array_append_new(rows, json_pack("{s:s,s:I,s:f}", "reason", e->reason, "count",
 						      (json_int_t)e->count, "total_us", e->total_ns / 1e3));
 	}
-	return json_pack("{s:o,s:o,s:I,s:I,s:I,s:o}", "timeline_us", timeline, "exits", rows,
+	o = json_pack("{s:o,s:o,s:I,s:I,s:I,s:o}", "timeline_us", timeline, "exits", rows,
 			 "all_exits", (json_int_t)total, "coalesced_writes",
 			 (json_int_t)__atomic_load_n(&s->coalesced_writes, __ATOMIC_RELAXED),
 			 "ioeventfd_notifies",
 			 (json_int_t)__atomic_load_n(&s->ioeventfd_notifies, __ATOMIC_RELAXED),
 			 "pause", pause_json(pause));
+	/* a string: JSON readers lose a 64-bit number's low bits */
+	snprintf(hex, sizeof(hex), "0x%016llx", (unsigned long long)gen);
+	if (o)
+		json_object_set_new(o, "generation", gen ? json_string(hex) : json_null());
+	return o;
 }

@@ -178,6 +178,20 @@ static void handle_mmio(struct vcpu *v, char *reason, size_t rlen)
 	}
 }
 
+bool vcpu_serve_io(struct vcpu *v)
+{
+	vm_drain_coalesced(v->vm);
+	switch (v->run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_io(v, NULL, 0);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(v, NULL, 0);
+		return true;
+	}
+	return false;
+}
+
 /* Reads the guest's TSC next to the host clock, once, for --stats. */
 static void correlate_tsc(struct vcpu *v)
 {

@@ -42,6 +42,12 @@ void vcpu_kick(struct vcpu *v);
 void vcpu_join(struct vcpu *v);
 void vcpu_dump_regs(struct vcpu *v, FILE *f);
 /*
+ * Serves the port or MMIO exit now in v->run as the run loop does, on
+ * v's thread (vcpu_state_save meets one when finishing a paused access
+ * takes another exit).  false: the exit is neither.
+ */
+bool vcpu_serve_io(struct vcpu *v);
+/*
  * Pause and resume, from the main thread.  Pausing kicks every vCPU out of
  * KVM_RUN (as stopping does) and returns once each has parked, or -1 with
  * err after timeout_ms (or if the VM stops).  Neither makes a vCPU ioctl:

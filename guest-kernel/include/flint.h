@@ -31,6 +31,27 @@ const char *cmdline_param_nth(const char *name, unsigned n);
  * exit per flush) or "16550A" (the UART's registers). */
 const char *console_path(void);
 
+/*
+ * Flint's paravirtual page (include/flint/boot_abi.h); no exits, except
+ * one in flint_ready().  Without Flint (QEMU) seq and generation are 0 and
+ * flint_ready() does nothing.
+ *
+ * flint_seq: 1 after boot, one more after every restore from a snapshot;
+ *   a change means this VM is a clone (its memory may be shared by others).
+ * flint_generation: this VM's random id, new at boot and at every restore.
+ * flint_ready: "initialisation done, snapshot me now if you want"
+ *   (`flint run --save-at-ready`).  It returns when the monitor is done.
+ */
+uint32_t flint_seq(void);
+/*
+ * 64 random bits, unpredictable from earlier outputs when Flint gave host
+ * random bytes (the pv page), and different in every clone of a snapshot;
+ * without Flint seeded from the TSC (differs per boot, not secret).
+ */
+uint64_t flint_random(void);
+uint64_t flint_generation(void);
+void flint_ready(void);
+
 /* argv[0]: the app's name, fixed at build time. */
 extern const char flint_app_name[];
 

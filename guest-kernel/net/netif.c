@@ -16,7 +16,9 @@
 #include "lwip/ip4_addr.h"
 #include "lwip/netif.h"
 #include "lwip/pbuf.h"
+#include "lwip/priv/tcp_priv.h"
 #include "lwip/timeouts.h"
+#include "lwip/udp.h"
 #include "net/netif.h"
 #include "netif/ethernet.h"
 
@@ -171,11 +173,32 @@ static void input(struct net_frame *f)
 		pbuf_free(p);
 }
 
+/*
+ * lwIP's next local TCP and UDP ports are counters drawn from LWIP_RAND
+ * once, at lwip_init: after a restore every clone of the snapshot would go
+ * on from the same one.  tcp_init and udp_init do nothing but draw them
+ * again (lwIP 2.1.3), from a generator the restore has rekeyed.
+ */
+static void redraw_ports_after_restore(void)
+{
+	static uint32_t seq;
+	uint32_t now = flint_seq();
+
+	if (now == seq)
+		return;
+	if (seq) {
+		tcp_init();
+		udp_init();
+	}
+	seq = now;
+}
+
 bool flint_net_poll(void)
 {
 	struct net_frame f;
 	unsigned n = 0;
 
+	redraw_ports_after_restore();
 	while (n < RX_BATCH && net_rx_begin(dev, &f)) {
 		input(&f);
 		n++;

@@ -87,7 +87,9 @@
  * wall_ns + (rdtsc() - wall_tsc) * 10^6 / tsc_khz.  The guest TSC never
  * jumps backwards: a restored guest's TSC continues from the value it
  * had when it was saved (the time a VM spent saved does not show in its
- * TSC, only in wall_ns).
+ * TSC, only in wall_ns).  Except under kvm_pvm, where the guest's TSC is
+ * the host's and cannot be set: there it jumps by the time in between.
+ * wall_tsc is always the TSC as the guest reads it, so wall time holds.
  *
  * The register window (FLINT_PV_MMIO_GPA): a 4-byte write of
  * FLINT_PV_READY_VALUE at FLINT_PV_READY says "my initialisation is done,

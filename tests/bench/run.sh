@@ -4,6 +4,7 @@
 #   tests/bench/net.sh      ICMP, UDP, HTTP and bulk TCP vs QEMU and the tap's floor
 #   tests/bench/rootfs.sh   a 64 MiB file from ext4 and the initrd vs the host
 #   tests/bench/qmp.sh      the control socket (when it exists)
+#   tests/bench/snapshot_file.sh  saving and opening a snapshot file, a vCPU's state
 # Without /dev/kvm each section measures only what needs no flint VM and
 # names the flint figures it leaves out.  Exit status 1 if a section failed.
 set -uo pipefail
@@ -16,6 +17,7 @@ section() {
 section tests/bench/boot.sh
 section tests/bench/net.sh
 section tests/bench/rootfs.sh
+section tests/bench/snapshot_file.sh
 if [ -x tests/bench/qmp.sh ]; then
 	section tests/bench/qmp.sh
 else

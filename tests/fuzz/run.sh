@@ -5,6 +5,10 @@
 #   fuzz_config  the configuration parser (config_load)
 #   fuzz_pvh     the PVH kernel loader (pvh_load)
 #   fuzz_net     the virtio-net RX and TX queues over a datagram "tap"
+#   fuzz_devstate  the device-state loaders (UART, virtio-mmio with blk
+#                and net, named module records) a snapshot restore runs
+#   fuzz_snapshot the snapshot file reader (snap_read, snap_check, mapping)
+#   fuzz_vcpu_state the vCPU and VM record loaders (vcpu_state_load, vm_state_load)
 # FUZZ_TARGETS picks some ("fuzz_config fuzz_pvh").  New inputs accumulate
 # in build/fuzz/corpus-TARGET; a crash leaves build/fuzz/TARGET-crash-* and
 # makes this script fail.  Replay one with
@@ -14,9 +18,9 @@ cd "$(dirname "$0")/../.."
 
 out=build/fuzz
 cc=${CLANG:-clang}
-flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
+flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
-targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net}
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_devstate fuzz_snapshot fuzz_vcpu_state}
 mkdir -p "$out"
 
 for t in $targets; do
@@ -48,6 +52,23 @@ for t in $targets; do
 		$cc $flags -o "$out/make_net_seeds" tests/fuzz/make_net_seeds.c
 		"$out/make_net_seeds" "$out/seeds-$t"
 		max_len=32768 ;;
+	fuzz_devstate)
+		src="hw/state.c vmm/device_state.c virtio/uart.c virtio/mmio.c virtio/mmio_state.c virtio/queue.c
+			virtio/blk.c virtio/blk_state.c virtio/net.c virtio/net_state.c"
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_devstate.c $src
+		$cc $flags -o "$out/make_devstate_seeds" tests/fuzz/make_devstate_seeds.c $src
+		"$out/make_devstate_seeds" "$out/seeds-$t"
+		max_len=70000 ;;
+	fuzz_snapshot)
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_snapshot.c vmm/snapshot_file.c hw/state.c -lz
+		$cc $flags -o "$out/make_snap_seeds" tests/fuzz/make_snap_seeds.c vmm/snapshot_file.c hw/state.c -lz
+		"$out/make_snap_seeds" "$out/seeds-$t"
+		max_len=65536 ;;
+	fuzz_vcpu_state)
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_vcpu_state.c vmm/vcpu_state.c hw/state.c
+		$cc $flags -o "$out/make_vcpu_state_seeds" tests/fuzz/make_vcpu_state_seeds.c hw/state.c
+		"$out/make_vcpu_state_seeds" "$out/seeds-$t"
+		max_len=16384 ;;
 	*)
 		echo "run.sh: unknown fuzz target $t" >&2
 		exit 2 ;;

@@ -1,12 +1,15 @@
 /*
  * The transport's locking under contention: two "vCPUs" hammer the
  * register file (resets, feature negotiation, queue set-up) while a third
- * thread serves notifies, as the event loop does.  Built twice: with the
+ * thread serves notifies, as the event loop does, and a fourth saves the
+ * transport's state over and over (its device's quiesce reading the
+ * queue it finishes).  Built twice: with the
  * unit tests (ASan/UBSan), and by `make check` under ThreadSanitizer
  * (tests/tsan.mk), which reports any access to transport or queue state
  * that the locking rule in virtio/mmio.c does not order.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include <linux/virtio_ring.h>
 
 #include "check.h"
+#include "state.h"
 #include "virtio.h"
 
 #define MEM_SIZE (1u << 20)
@@ -52,9 +56,16 @@ static void fake_config(void *dev, uint32_t off, uint8_t *data, uint32_t len)
 		data[i] = 0;
 }
 
+/* Touches the queue as a device finishing a request would. */
+static void fake_quiesce(void *dev, struct virtq *q)
+{
+	(void)dev;
+	virtq_notify_driver(q);
+}
+
 static const struct virtio_dev_ops ops = {
 	.name = "race", .device_id = 2, .num_queues = 1, .queue_max = QSIZE, .config_size = 8,
-	.config_read = fake_config, .queue_notify = fake_notify,
+	.config_read = fake_config, .queue_notify = fake_notify, .quiesce = fake_quiesce,
 };
 
 /* Guest memory is shared with the device thread: the guest stores atomically. */
@@ -133,9 +144,25 @@ static void *loop(void *arg)
 	return NULL;
 }
 
-TEST(registers_reset_and_notify_race_cleanly)
+/* Snapshots taken in the middle of it all. */
+static void *saver(void *arg)
 {
-	pthread_t a, b, c;
+	unsigned *saves = arg;
+
+	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
+		struct state_out o = { 0 };
+
+		if (virtio_mmio_save(t, &o) == 0)
+			__atomic_fetch_add(saves, 1, __ATOMIC_RELEASE);
+		state_out_free(&o);
+	}
+	return NULL;
+}
+
+TEST(registers_reset_notify_and_save_race_cleanly)
+{
+	pthread_t a, b, c, d;
+	unsigned saves = 0;
 
 	mem.size = MEM_SIZE;
 	mem.host = calloc(1, MEM_SIZE);
@@ -144,12 +171,17 @@ TEST(registers_reset_and_notify_race_cleanly)
 	if (!t)
 		return;
 	CHECK(pthread_create(&c, NULL, loop, NULL) == 0);
+	CHECK(pthread_create(&d, NULL, saver, &saves) == 0);
 	CHECK(pthread_create(&a, NULL, driver, NULL) == 0);
 	CHECK(pthread_create(&b, NULL, hammer, NULL) == 0);
 	pthread_join(a, NULL);
 	pthread_join(b, NULL);
+	/* At least one save overlaps the serving thread, however the threads were scheduled. */
+	while (!__atomic_load_n(&saves, __ATOMIC_ACQUIRE))
+		sched_yield();
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
 	pthread_join(c, NULL);
+	pthread_join(d, NULL);
 	/* The register file still works: one clean bring-up after the storm. */
 	wr(VIRTIO_MMIO_STATUS, 0);
 	CHECK(rd(VIRTIO_MMIO_STATUS) == 0);

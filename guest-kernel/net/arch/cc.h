@@ -41,5 +41,12 @@
 /* TCP's initial sequence numbers and local ports (lib: net/sys_arch.c). */
 unsigned flint_lwip_rand(void);
 #define LWIP_RAND() ((u32_t)flint_lwip_rand())
+/*
+ * Without the hook lwIP's ISN is a counter that starts at 6510 and grows
+ * with tcp_ticks: predictable, and the same in every clone of a snapshot.
+ * A random ISN per connection is neither (RFC 6528's aim, without its
+ * per-tuple clock, which only helps reuse of a TIME_WAIT tuple).
+ */
+#define LWIP_HOOK_TCP_ISN(local_ip, local_port, remote_ip, remote_port) LWIP_RAND()
 
 #endif
