@@ -43,6 +43,7 @@
 #include "kernel/console.h"
 #include "kernel/ioapic.h"
 #include "kernel/lapic.h"
+#include "kernel/pv.h"
 
 #define PARAM             "virtio_mmio.device"
 #define IDENTITY_MAP_END  0x100000000ull
@@ -328,9 +329,7 @@ static int flint_vector(unsigned gsi)
  */
 static bool flint_monitor(void)
 {
-	const volatile struct flint_pv_info *pv = (const volatile struct flint_pv_info *)FLINT_PV_INFO_GPA;
-
-	return pv->magic == FLINT_PV_INFO_MAGIC || console_has_ext();
+	return pv_info_page()->magic == FLINT_PV_INFO_MAGIC || console_has_ext();
 }
 
 static bool route_interrupt(struct virtio_dev *d)
