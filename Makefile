@@ -44,6 +44,20 @@ flint: build/flint
 build/flint: $(OBJS)
 	$(CC) $(CFLAGS) -static $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# --version adds `git describe` when built from this repository's own git
+# checkout (a tarball, or a tree unpacked inside some other repository,
+# gets the plain VERSION).  The header is rewritten only when the text
+# changes, and only main.c includes it, so a commit relinks, not rebuilds.
+GIT_DESCRIBE := $(shell [ "$$(git -C . rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	git describe --tags --always --dirty 2>/dev/null)
+.PHONY: FORCE
+build/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@echo '#define FLINT_GIT_DESCRIBE "$(GIT_DESCRIBE)"' >$@.tmp
+	@cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+build/obj/vmm/main.o: build/gen/version.h
+build/obj/vmm/main.o: CPPFLAGS_ALL += -Ibuild/gen
+
 build/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
@@ -94,5 +108,6 @@ include tests/tsan.mk
 include tests/qmp/qmp.mk
 include tests/fs.mk
 include tests/bench/bench.mk
+include install.mk
 
 -include $(OBJS:.o=.d) $(SAN_OBJS:.o=.d) $(UNIT_TESTS:=.d)

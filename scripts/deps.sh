@@ -4,7 +4,7 @@
 # Usage: scripts/deps.sh build|test|bench
 set -eu
 build="gcc make libc6-dev linux-libc-dev libseccomp-dev libinih-dev libjansson-dev zlib1g-dev python3 e2fsprogs"
-test="$build time util-linux qemu-system-x86 clang curl iproute2 iputils-ping"
+test="$build time util-linux qemu-system-x86 clang curl iproute2 iputils-ping pkg-config mandoc"
 bench="$test hyperfine wrk"
 case "${1:-build}" in
 build) want=$build ;;

@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -237,7 +238,7 @@ static int enter_root(const char *dir, char *err, size_t errlen)
 	return -1;
 }
 
-static int change_identity(const struct sandbox_jail *j, char *err, size_t errlen)
+static int change_identity(const struct sandbox_jail *j, const char **key, char *err, size_t errlen)
 {
 	int setpcap;
 
@@ -250,6 +251,7 @@ static int change_identity(const struct sandbox_jail *j, char *err, size_t errle
 	}
 	/* The group first: once the uid is not 0, changing it takes CAP_SETGID
 	 * that the process no longer has. */
+	*key = "gid";
 	if (j->set_gid && setresgid(j->gid, j->gid, j->gid) < 0) {
 		snprintf(err, errlen, "[sandbox] gid = %u: %s", (unsigned)j->gid,
 			 errno == EPERM ? "needs root (CAP_SETGID) unless it is your own group id" : strerror(errno));
@@ -257,6 +259,7 @@ static int change_identity(const struct sandbox_jail *j, char *err, size_t errle
 	}
 	if (!j->set_uid)
 		return 0;
+	*key = "uid";
 	/* Leaving uid 0 takes the effective and permitted capabilities away,
 	 * not the bounding set, and shrinking that needs CAP_SETPCAP: now or
 	 * never. */
@@ -271,17 +274,93 @@ static int change_identity(const struct sandbox_jail *j, char *err, size_t errle
 	return 0;
 }
 
-int sandbox_jail_enter(const struct sandbox_jail *j, char *err, size_t errlen)
+int sandbox_jail_enter(const struct sandbox_jail *j, const char **key, char *err, size_t errlen)
 {
+	const char *dummy;
+
+	if (!key)
+		key = &dummy;
 	/* Namespaces first: the mounts are made private through "/", which
 	 * after the chroot is the jail's directory, seldom a mount point.  The
 	 * user last: the other steps need root's capabilities, which a new
 	 * uid loses. */
+	*key = "namespaces";
 	if (j->namespaces && enter_namespaces(j->namespaces, err, errlen) < 0)
 		return -1;
+	*key = "chroot";
 	if (j->root && enter_root(j->root, err, errlen) < 0)
 		return -1;
-	if ((j->set_uid || j->set_gid) && change_identity(j, err, errlen) < 0)
+	*key = j->set_uid ? "uid" : "gid";
+	if ((j->set_uid || j->set_gid) && change_identity(j, key, err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+/* Is id one of the three the process has (real, effective, saved)?  Those
+ * an unprivileged process may switch to. */
+static bool own_id(uint32_t id, bool group)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	if (group)
+		return getresgid(&rg, &eg, &sg) == 0 && (id == rg || id == eg || id == sg);
+	return getresuid(&r, &e, &s) == 0 && (id == r || id == e || id == s);
+}
+
+int sandbox_jail_check(const struct sandbox_jail *j,
+		       void (*report)(void *ctx, const char *key, const char *msg), void *ctx)
+{
+	char msg[512], names[32] = "";
+	struct stat st;
+	int problems = 0;
+	size_t n = 0;
+
+	/* The same order and the same words as sandbox_jail_enter(); holds()
+	 * fails only if capget does, and then the run would fail too. */
+	if (j->namespaces && holds(CAP_SYS_ADMIN, msg, sizeof(msg)) != 1) {
+		for (unsigned ns = 0; ns < SANDBOX_NS_COUNT; ns++)
+			if (j->namespaces & (1u << ns))
+				n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "",
+						      namespaces[ns].name);
+		snprintf(msg, sizeof(msg), "[sandbox] namespaces = %s: needs root (CAP_SYS_ADMIN)", names);
+		report(ctx, "namespaces", msg);
+		problems++;
+	}
+	if (j->root) {
+		const char *why = NULL;
+
+		/* chroot(2) looks the path up before it asks for the capability. */
+		if (stat(j->root, &st) < 0)
+			why = errno == ENOENT ? "no such directory (create it; an empty one will do)" :
+			      errno == ENOTDIR ? "not a directory" : strerror(errno);
+		else if (!S_ISDIR(st.st_mode))
+			why = "not a directory";
+		else if (holds(CAP_SYS_CHROOT, msg, sizeof(msg)) != 1)
+			why = "needs root (CAP_SYS_CHROOT)";
+		if (why) {
+			snprintf(msg, sizeof(msg), "[sandbox] chroot = \"%s\": %s", j->root, why);
+			report(ctx, "chroot", msg);
+			problems++;
+		}
+	}
+	if ((j->set_uid || j->set_gid) && geteuid() == 0 && holds(CAP_SETGID, msg, sizeof(msg)) != 1) {
+		snprintf(msg, sizeof(msg), "[sandbox] %s: clearing the supplementary groups: needs CAP_SETGID",
+			 j->set_uid ? "uid" : "gid");
+		report(ctx, j->set_uid ? "uid" : "gid", msg);
+		return problems + 1;
+	}
+	if (j->set_gid && !own_id(j->gid, true) && holds(CAP_SETGID, msg, sizeof(msg)) != 1) {
+		snprintf(msg, sizeof(msg), "[sandbox] gid = %u: needs root (CAP_SETGID) unless it is your own "
+			 "group id", (unsigned)j->gid);
+		report(ctx, "gid", msg);
+		problems++;
+	}
+	if (j->set_uid && !own_id(j->uid, false) && holds(CAP_SETUID, msg, sizeof(msg)) != 1) {
+		snprintf(msg, sizeof(msg), "[sandbox] uid = %u: needs root (CAP_SETUID) unless it is your own "
+			 "user id", (unsigned)j->uid);
+		report(ctx, "uid", msg);
+		problems++;
+	}
+	return problems;
 }

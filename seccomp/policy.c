@@ -33,8 +33,8 @@ static const struct policy_rule vcpu_rules[] = {
 	/* The vCPU fd is the only KVM descriptor this thread uses. */
 	IOCTL(KVM_RUN, "run the guest until its next exit; before a snapshot, once with immediate_exit "
 	      "to complete an in-flight port or MMIO access"),
-	IOCTL(KVM_GET_MSRS, "--stats: read the guest TSC once, next to the host clock; snapshot: the MSRs"),
-	IOCTL(KVM_GET_TSC_KHZ, "--stats: the guest TSC rate, to put guest stamps on the host timeline"),
+	IOCTL(KVM_GET_MSRS, "statistics: read the guest TSC once, next to the host clock; snapshot: the MSRs"),
+	IOCTL(KVM_GET_TSC_KHZ, "statistics: the guest TSC rate, to put guest stamps on the host timeline"),
 	IOCTL(KVM_GET_REGS, "register dump when the vCPU fails (triple fault, KVM error); snapshot"),
 	IOCTL(KVM_GET_SREGS, "register dump when the vCPU fails; snapshot (hosts without SREGS2)"),
 	/* Snapshots (vmm/vcpu_state.c): each vCPU saves its own state on its
@@ -48,11 +48,12 @@ static const struct policy_rule vcpu_rules[] = {
 	IOCTL(KVM_GET_MP_STATE, "snapshot: running, halted or waiting for SIPI"),
 	IOCTL(KVM_GET_VCPU_EVENTS, "snapshot: pending exceptions, interrupts, NMIs"),
 	IOCTL(KVM_GET_DEBUGREGS, "snapshot: debug registers"),
+	IOCTL(KVM_GET_CLOCK, "snapshot: kvmclock (a VM ioctl), read by vCPU 0 so that main makes no KVM ioctl"),
 
 	/* Exits are handled on this thread: devices run here. */
 	ALLOW(write, "console output, stderr messages, the stop eventfd, irqfd pulses"),
 	ALLOW(futex, "pthread mutexes (coalesced ring, device state)"),
-	ALLOW(clock_gettime, "--stats stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
+	ALLOW(clock_gettime, "statistics' stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
 	ALLOW(timerfd_settime, "restart the event loop's idle tick: console output waits for it"),
 
 	/* The kick: main sends SIGUSR1 to get the thread out of KVM_RUN. */
@@ -84,7 +85,7 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(read, "stop eventfd, tick timerfd, signalfd, stdin, control clients' commands"),
 	ALLOW(write, "console output, stderr messages, eventfds"),
 	ALLOW(futex, "pthread mutexes, pthread_join"),
-	ALLOW(clock_gettime, "--stats stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
+	ALLOW(clock_gettime, "statistics' stamps, QMP stop's pause timing; when the vDSO cannot read the host clock"),
 
 	/* Devices whose queues the event loop serves (ioeventfd). */
 	ALLOW(preadv, "virtio-blk read"),
@@ -95,8 +96,8 @@ static const struct policy_rule main_rules[] = {
 	      ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
 	ALLOW(fallocate, "virtio-blk write-zeroes: the file keeps its size",
 	      ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
-	ALLOW(readv, "virtio-net receive: one frame from the tap into the guest's buffers"),
-	ALLOW(writev, "virtio-net transmit: one frame from the guest's buffers to the tap"),
+	ALLOW(readv, "virtio-net receive: one frame from the tap into the guest's buffers; virtio-console input"),
+	ALLOW(writev, "virtio-net transmit: one frame from the guest's buffers to the tap; virtio-console output"),
 
 	/* The control socket (vmm/control.c): clients of the socket made
 	 * before the sandbox.  accept4 only works on a listening socket, and
@@ -124,9 +125,21 @@ static const struct policy_rule main_rules[] = {
 	ALLOW(brk, "malloc's main heap"),
 	ALLOW(madvise, "malloc trims freed memory", ARG_EQ(2, MADV_DONTNEED)),
 
+	/* Snapshot save (QMP x-flint-snapshot-save, --save-at-ready;
+	 * vmm/snapshot_save.c, snapshot_file.c): the file comes from the save
+	 * helper (or was opened before the sandbox), so no open; only calls
+	 * on a descriptor flint already holds. */
+	ALLOW(recvmsg, "control clients' commands, with a descriptor for getfd; snapshot save: the save "
+	      "helper hands over the file it created (SCM_RIGHTS, close-on-exec)",
+	      ARG_EQ(2, MSG_CMSG_CLOEXEC)),
+	ALLOW(fstat, "snapshot save: the file must be empty and regular"),
+	ALLOW(ftruncate, "snapshot save: the file's full size; untouched guest memory stays a hole"),
+	ALLOW(mincore, "snapshot save: skip guest pages never touched (anonymous memory)"),
+	ALLOW(sysinfo, "snapshot save: mincore is trusted only while no swap is in use"),
+
 	/* Teardown and exit. */
-	ALLOW(close, "teardown closes the VM's descriptors; a control client leaves"),
-	ALLOW(fcntl, "console: give a shared stdout back its blocking mode", ARG_EQ(1, F_SETFL)),
+	ALLOW(close, "teardown closes the VM's descriptors; a control client leaves; a saved snapshot"),
+	ALLOW(fcntl, "console: give a shared stdout (or stdin) back its blocking mode", ARG_EQ(1, F_SETFL)),
 	ALLOW(exit_group, "exit with the guest's status"),
 };
 
@@ -141,10 +154,27 @@ static const struct policy_rule teardown_rules[] = {
 	ALLOW(exit_group, "leave once the monitor is gone; the VM is freed on the way out"),
 };
 
+/*
+ * The save helper (vmm/save_helper.c), forked before the sandbox and the
+ * jail, as flint's user after the jail's uid drop: it creates a snapshot
+ * file the monitor names and hands back its descriptor.  Only ever a new
+ * file (openat's flags are fixed here), never an existing one.
+ */
+static const struct policy_rule save_helper_rules[] = {
+	ALLOW(recvmsg, "a path from the monitor", ARG_EQ(2, 0)),
+	ALLOW(openat, "create the snapshot file: new, not through a final symlink, write-only",
+	      ARG_EQ(2, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC), ARG_EQ(3, 0600)),
+	ALLOW(sendmsg, "the descriptor (SCM_RIGHTS) or errno back to the monitor", ARG_EQ(2, MSG_NOSIGNAL)),
+	ALLOW(close, "its copy of the descriptor, once sent"),
+	ALLOW(write, "trap mode's message on a forbidden call"),
+	ALLOW(exit_group, "the monitor closed its end"),
+};
+
 #define ROLE(n, idx, r) { .name = n, .indexed = idx, .rules = r, .nrules = sizeof(r) / sizeof(r[0]) }
 
 const struct policy_role policy_roles[SANDBOX_ROLE_COUNT] = {
 	[SANDBOX_ROLE_MAIN] = ROLE("main", 0, main_rules),
 	[SANDBOX_ROLE_VCPU] = ROLE("vcpu", 1, vcpu_rules),
 	[SANDBOX_ROLE_TEARDOWN] = ROLE("teardown", 0, teardown_rules),
+	[SANDBOX_ROLE_SAVE_HELPER] = ROLE("saver", 0, save_helper_rules),
 };

@@ -22,6 +22,7 @@ enum sandbox_role {
 	SANDBOX_ROLE_MAIN,  /* the event loop, after set-up */
 	SANDBOX_ROLE_VCPU,  /* one per vCPU: KVM_RUN and its exits */
 	SANDBOX_ROLE_TEARDOWN, /* the helper that outlives the monitor (vmm/teardown.c) */
+	SANDBOX_ROLE_SAVE_HELPER, /* creates snapshot files for the monitor (vmm/save_helper.c) */
 	SANDBOX_ROLE_COUNT,
 };
 
@@ -32,7 +33,7 @@ enum sandbox_role {
 /* "kill", "trap", "log" or "off" -> 0; anything else -> -1. */
 int seccomp_mode_parse(const char *s, enum seccomp_mode *out);
 const char *seccomp_mode_name(enum seccomp_mode m);
-/* "main", "vcpu"; NULL for anything else. */
+/* "main", "vcpu", "teardown", "saver"; NULL for anything else. */
 const char *sandbox_role_name(enum sandbox_role r);
 int sandbox_role_parse(const char *s, enum sandbox_role *out);
 
@@ -103,8 +104,17 @@ struct sandbox_jail {
  * It needs root's capabilities (CAP_SYS_ADMIN, CAP_SYS_CHROOT, CAP_SETUID,
  * CAP_SETGID); the messages say which one is missing.  Makes no system
  * call when j asks for nothing.  Returns 0, or -1 with a message in err
- * that names the [sandbox] key.
+ * that names the [sandbox] key, and the key itself in *key (if key is not
+ * NULL) for the caller to say where it was configured.
  */
-int sandbox_jail_enter(const struct sandbox_jail *j, char *err, size_t errlen);
+int sandbox_jail_enter(const struct sandbox_jail *j, const char **key, char *err, size_t errlen);
+/*
+ * What sandbox_jail_enter(j) would refuse here, found without doing any of
+ * it (`flint check`): a missing chroot directory, a capability this
+ * process lacks.  Calls report() once per failing [sandbox] key with the
+ * message sandbox_jail_enter() would give; returns how many.
+ */
+int sandbox_jail_check(const struct sandbox_jail *j,
+		       void (*report)(void *ctx, const char *key, const char *msg), void *ctx);
 
 #endif

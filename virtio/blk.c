@@ -103,6 +103,16 @@ static int image_size(int fd, const char *path, uint64_t *size, char *err, size_
 			 path, end ? "smaller than one sector" : "empty", (long long)end);
 		return -1;
 	}
+	/* The guest sees whole sectors only: a tail would be silently out of
+	 * its reach (QEMU rounds down without a word). */
+	if (end % SECTOR) {
+		snprintf(err, errlen,
+			 "image %s is %lld bytes, not a whole number of 512-byte sectors: the last %lld "
+			 "bytes would be out of the guest's reach (pad it: truncate -s %lld %s)",
+			 path, (long long)end, (long long)(end % SECTOR),
+			 (long long)(end - end % SECTOR + SECTOR), path);
+		return -1;
+	}
 	*size = (uint64_t)end;
 	return 0;
 }

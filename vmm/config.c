@@ -1,5 +1,10 @@
 /*
- * Launch configuration: inih does the INI syntax, this file the meaning.
+ * The INI front end of the machine spec: inih does the INI syntax, this
+ * file the meaning, and vmm/spec.c the rules (a value is checked against
+ * them as it is read, so its error names its line; the rules between keys
+ * and the required keys once everything is read, through spec_check()).
+ * Where each key was given is this file's too: a table behind
+ * spec->origin, for errors found later (a kernel that does not open).
  *
  * Two tables drive everything: `sections` (which [names] exist, which are
  * reserved for later work, which come as [name.NAME] instances) and `keys`
@@ -10,8 +15,7 @@
  *
  * What was given, and on which line, is kept per instance (struct instance),
  * not per key: two drives may each have a path, one drive may not have two.
- * A plain section is one instance from the start, so its required keys are
- * checked even if the file never mentions it; [drive.NAME] becomes one when
+ * A plain section is one instance from the start; [drive.NAME] becomes one when
  * first named, by a header or a --set, and naming it again (a second
  * [drive.data] header, or --set drive.data.*) reopens the same instance, as
  * inih does for a repeated plain section.
@@ -63,11 +67,11 @@ struct instance {
 	unsigned index;             /* among its section's instances: c->drives[index] */
 	char label[64];             /* "drive.data", as messages show it (NAME is at most 32) */
 	int first_line[KEYS_MAX];   /* per `keys` row: line that set it, 0 = not yet */
-	bool given[KEYS_MAX];       /* per `keys` row: set by the file or a --set */
 };
 
 struct parser {
 	struct config *c;
+	const char *source;         /* the INI path as given, for messages */
 	const char *dir;            /* INI's folder with its '/', "" for the cwd */
 	char *err;
 	size_t errlen;
@@ -83,7 +87,7 @@ struct parser {
 	struct instance *inst;      /* every section instance so far, plain ones first */
 	unsigned ninst;
 	struct instance *cur;       /* the instance whose key is being set */
-	char why[128];              /* room for setters' messages that need numbers */
+	char why[SPEC_WHY_MAX];     /* room for setters' messages that need numbers */
 };
 
 struct section_def {
@@ -101,7 +105,6 @@ struct key_def {
 	/* Returns NULL, or why the value is refused (static or p->why). */
 	const char *(*set)(struct parser *p, const char *value);
 	const char *example;        /* a valid value, for "e.g. key = ..." hints */
-	bool required;
 	bool may_be_empty;
 	bool continues;             /* indented lines extend it, joined by ' ' */
 };
@@ -127,6 +130,7 @@ static const char *set_cmdline(struct parser *p, const char *v);
 static const char *set_initrd(struct parser *p, const char *v);
 static const char *set_console_output(struct parser *p, const char *v);
 static const char *set_console_input(struct parser *p, const char *v);
+static const char *set_console_device(struct parser *p, const char *v);
 static const char *set_seccomp(struct parser *p, const char *v);
 static const char *set_chroot(struct parser *p, const char *v);
 static const char *set_uid(struct parser *p, const char *v);
@@ -146,19 +150,20 @@ static const struct key_def keys[] = {
 	{ .section = sec, .name = key, .set = setter, .example = eg, __VA_ARGS__ }
 	KEY("machine", "memory", set_memory, "64M"),
 	KEY("machine", "vcpus", set_vcpus, "1"),
-	KEY("kernel", "path", set_kernel_path, "build/guest/hello.elf", .required = true),
+	KEY("kernel", "path", set_kernel_path, "build/guest/hello.elf"),
 	KEY("kernel", "cmdline", set_cmdline, "-- world", .may_be_empty = true, .continues = true),
 	KEY("kernel", "initrd", set_initrd, "build/rootfs/example.cpio"),
 	KEY("console", "output", set_console_output, "stdout"),
 	KEY("console", "input", set_console_input, "none"),
+	KEY("console", "device", set_console_device, "uart"),
 	KEY("sandbox", "seccomp", set_seccomp, "trap"),
 	KEY("sandbox", "chroot", set_chroot, "jail"),
 	KEY("sandbox", "uid", set_uid, "65534"),
 	KEY("sandbox", "gid", set_gid, "65534"),
 	KEY("sandbox", "namespaces", set_namespaces, "mount,ipc"),
-	KEY("drive", "path", set_drive_path, "disk.img", .required = true),
+	KEY("drive", "path", set_drive_path, "disk.img"),
 	KEY("drive", "readonly", set_drive_readonly, "true"),
-	KEY("net", "tap", set_net_tap, "tap0", .required = true),
+	KEY("net", "tap", set_net_tap, "tap0"),
 	KEY("net", "mac", set_net_mac, "52:54:00:12:34:56"),
 	KEY("net", "mtu", set_net_mtu, "1500"),
 	KEY("net", "ip", set_net_ip, "10.0.0.2/24"),
@@ -176,10 +181,9 @@ _Static_assert(ARRAY_SIZE(keys) <= KEYS_MAX, "struct instance needs a slot per k
  * first problem in the file is the one to fix first.  The prefix says where:
  * "FILE:LINE: ", "FILE: " or "--set S.K=V: ".
  */
-__attribute__((format(printf, 2, 3)))
-static void fail(struct parser *p, const char *fmt, ...)
+__attribute__((format(printf, 3, 0)))
+static void vfail_at(struct parser *p, const char *where, const char *fmt, va_list ap)
 {
-	va_list ap;
 	int n;
 
 	if (p->failed)
@@ -188,16 +192,37 @@ static void fail(struct parser *p, const char *fmt, ...)
 	p->err_line = p->override ? 0 : p->line;
 	if (!p->errlen)
 		return;
+	n = snprintf(p->err, p->errlen, "%s: ", where);
+	if (n >= 0 && (size_t)n < p->errlen)
+		vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+}
+
+/* Prefixed with where the problem is: the line being read, or the --set. */
+__attribute__((format(printf, 2, 3)))
+static void fail(struct parser *p, const char *fmt, ...)
+{
+	char where[4200];
+	va_list ap;
+
 	if (p->override)
-		n = snprintf(p->err, p->errlen, "--set %s: ", p->override);
+		snprintf(where, sizeof(where), "--set %s", p->override);
 	else if (p->line > 0)
-		n = snprintf(p->err, p->errlen, "%s:%d: ", p->c->source, p->line);
+		snprintf(where, sizeof(where), "%s:%d", p->source, p->line);
 	else
-		n = snprintf(p->err, p->errlen, "%s: ", p->c->source);
-	if (n < 0 || (size_t)n >= p->errlen)
-		return;
+		snprintf(where, sizeof(where), "%s", p->source);
 	va_start(ap, fmt);
-	vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
+	vfail_at(p, where, fmt, ap);
+	va_end(ap);
+}
+
+/* Prefixed with `where`, for a problem found once everything is read. */
+__attribute__((format(printf, 3, 4)))
+static void fail_at(struct parser *p, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfail_at(p, where, fmt, ap);
 	va_end(ap);
 }
 
@@ -230,28 +255,6 @@ static void list_keys(const char *section, char *buf, size_t len)
 
 /* ---- lookups ----------------------------------------------------------- */
 
-/* NULL if `name` may be the NAME of [drive.NAME], else why not (static or p->why). */
-static const char *bad_name(struct parser *p, const char *name)
-{
-	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
-	unsigned char ch = (unsigned char)name[n];
-
-	if (!*name)
-		return "empty name";
-	if (ch) {
-		if (ch >= ' ' && ch < 127)
-			snprintf(p->why, sizeof(p->why), "'%c' is not allowed in a name", ch);
-		else
-			snprintf(p->why, sizeof(p->why), "byte 0x%02x is not allowed in a name", ch);
-		return p->why;
-	}
-	if (n > CONFIG_NAME_MAX) {
-		snprintf(p->why, sizeof(p->why), "name longer than %d characters", CONFIG_NAME_MAX);
-		return p->why;
-	}
-	return NULL;
-}
-
 /* Returns the section's row, or NULL after reporting why it is refused. */
 static const struct section_def *find_section(struct parser *p, const char *name)
 {
@@ -273,7 +276,7 @@ static const struct section_def *find_section(struct parser *p, const char *name
 				break;  /* [machine.x]: an instance of a section that has none */
 			return s;
 		}
-		why = name[n] ? bad_name(p, name + n + 1) : "needs a name";
+		why = name[n] ? spec_name_why(name + n + 1, p->why) : "needs a name";
 		if (why) {
 			fail(p, "[%s]: %s (NAME in [%s.NAME]: 1 to %d letters, digits, '_' or '-')", name, why,
 			     s->name, CONFIG_NAME_MAX);
@@ -335,21 +338,6 @@ static const struct key_def *find_key(struct parser *p, const struct instance *i
 
 /* ---- value setters ----------------------------------------------------- */
 
-/* "4194304" -> "4M": bounds in messages read like the values users write. */
-static const char *size_str(uint64_t v, char *buf, size_t len)
-{
-	/* Strings, not "%.*s" into "KMG": gcc 12 crashes on that at -O0. */
-	static const char *const units[] = { "", "K", "M", "G" };
-	size_t u = 0;
-
-	while (u < 3 && v && !(v & 1023)) {
-		v >>= 10;
-		u++;
-	}
-	snprintf(buf, len, "%llu%s", (unsigned long long)v, units[u]);
-	return buf;
-}
-
 int config_parse_size(const char *s, uint64_t *out, const char **why)
 {
 	const char *q = s;
@@ -405,20 +393,19 @@ int config_parse_size(const char *s, uint64_t *out, const char **why)
 
 static const char *set_memory(struct parser *p, const char *v)
 {
-	char lo[24], hi[24];
 	uint64_t bytes;
 	const char *why;
 
 	if (config_parse_size(v, &bytes, &why) < 0)
 		return why;
-	if (bytes < CONFIG_MEMORY_MIN || bytes > CONFIG_MEMORY_MAX) {
-		snprintf(p->why, sizeof(p->why), "must be %s to %s",
-			 size_str(CONFIG_MEMORY_MIN, lo, sizeof(lo)), size_str(CONFIG_MEMORY_MAX, hi, sizeof(hi)));
-		return p->why;
+	if ((why = spec_memory_why(bytes, p->why))) {
+		/* "64" meant as MiB is the likely slip: say what it was read as. */
+		size_t n = strlen(why);
+
+		if (why == p->why && v[0] && v[strspn(v, "0123456789")] == '\0')
+			snprintf(p->why + n, sizeof(p->why) - n, " (a plain number is bytes: write %sM for MiB)", v);
+		return why;
 	}
-	/* Guest RAM is mapped into KVM in whole pages. */
-	if (bytes & 4095)
-		return "must be a multiple of 4K";
 	p->c->memory = bytes;
 	return NULL;
 }
@@ -435,22 +422,25 @@ static const char *set_vcpus(struct parser *p, const char *v)
 			n = n * 10 + (unsigned long)(*q - '0');
 	if (q == v || *q)
 		return "not a whole number";
-	if (n < 1 || n > CONFIG_VCPUS_MAX) {
-		snprintf(p->why, sizeof(p->why), "must be 1 to %d", CONFIG_VCPUS_MAX);
+	if (spec_vcpus_why(n, p->why))
 		return p->why;
-	}
 	p->c->vcpus = (unsigned)n;
 	return NULL;
 }
 
-/* Relative to the INI's folder, so a configuration works from any cwd. */
+/*
+ * A path in the file is relative to the file's folder, so a configuration
+ * works from any cwd; one given with --set was typed on a command line and
+ * is relative to where it was typed, as with every shell tool.
+ */
 static char *resolve(const struct parser *p, const char *path)
 {
-	size_t dl = path[0] == '/' ? 0 : strlen(p->dir), pl = strlen(path);
+	const char *dir = p->override ? "" : p->dir;
+	size_t dl = path[0] == '/' ? 0 : strlen(dir), pl = strlen(path);
 	char *r = malloc(dl + pl + 1);
 
 	if (r) {
-		memcpy(r, p->dir, dl);
+		memcpy(r, dir, dl);
 		memcpy(r + dl, path, pl + 1);
 	}
 	return r;
@@ -472,18 +462,8 @@ static const char *set_kernel_path(struct parser *p, const char *v)
 	return set_path(p, &p->c->kernel_path, v);
 }
 
-/* The file is opened at boot (and by `flint check`); its errors then point back here. */
 static const char *set_initrd(struct parser *p, const char *v)
 {
-	char *where;
-	int n;
-
-	n = p->override ? asprintf(&where, "--set %s", p->override)
-			: asprintf(&where, "%s:%d", p->c->source, p->line);
-	if (n < 0)
-		return "out of memory";
-	free(p->c->initrd_where);
-	p->c->initrd_where = where;
 	return set_path(p, &p->c->initrd_path, v);
 }
 
@@ -493,11 +473,8 @@ static const char *set_cmdline(struct parser *p, const char *v)
 	size_t ol = strlen(old), vl = strlen(v), sep = ol && vl ? 1 : 0;
 	char *r;
 
-	if (ol + sep + vl > CONFIG_CMDLINE_MAX) {
-		snprintf(p->why, sizeof(p->why), "cmdline longer than %d characters in all (shorten it)",
-			 CONFIG_CMDLINE_MAX);
+	if (spec_cmdline_why(ol + sep + vl, p->why))
 		return p->why;
-	}
 	r = malloc(ol + sep + vl + 1);
 	if (!r)
 		return "out of memory";
@@ -543,6 +520,17 @@ static const char *set_console_input(struct parser *p, const char *v)
 	return NULL;
 }
 
+static const char *set_console_device(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "uart"))
+		p->c->console_device = CONSOLE_DEV_UART;
+	else if (!strcmp(v, "virtio"))
+		p->c->console_device = CONSOLE_DEV_VIRTIO;
+	else
+		return "unknown device (use uart or virtio)";
+	return NULL;
+}
+
 static const char *set_seccomp(struct parser *p, const char *v)
 {
 	enum seccomp_mode m;
@@ -560,8 +548,7 @@ static const char *set_chroot(struct parser *p, const char *v)
 	return set_path(p, &p->c->jail.root, v);
 }
 
-/* A numeric user or group id: 0 to 2^32 - 2, since -1 means "unchanged"
- * to setresuid() and setresgid(). */
+/* A numeric user or group id (spec_id_why() says which). */
 static const char *parse_id(const char *v, uint32_t *out)
 {
 	uint64_t n = 0;
@@ -574,8 +561,8 @@ static const char *parse_id(const char *v, uint32_t *out)
 			n = n * 10 + (uint64_t)(*q - '0');
 	if (q == v || *q)
 		return "not a number (names are not looked up: give the numeric id, e.g. 65534)";
-	if (n > UINT32_MAX - 1)
-		return "must be 0 to 4294967294";
+	if (spec_id_why(n))
+		return spec_id_why(n);
 	*out = (uint32_t)n;
 	return NULL;
 }
@@ -596,18 +583,12 @@ static const char *set_gid(struct parser *p, const char *v)
 	return why;
 }
 
-/* The QMP socket (vmm/control.c).  A Unix socket path holds at most
- * 107 bytes; said here so `flint check` catches it. */
+/* The QMP socket (vmm/control.c). */
 static const char *set_control_socket(struct parser *p, const char *v)
 {
 	const char *why = set_path(p, &p->c->control_path, v);
 
-	if (!why && strlen(p->c->control_path) > CONFIG_SOCKET_PATH_MAX) {
-		snprintf(p->why, sizeof(p->why), "path longer than %d bytes once resolved (a Unix "
-			 "socket limit: use a shorter one)", CONFIG_SOCKET_PATH_MAX);
-		return p->why;
-	}
-	return why;
+	return why ? why : spec_socket_why(p->c->control_path, p->why);
 }
 
 /* "none", or a comma-separated list of sandbox_namespace_name()s. */
@@ -730,40 +711,19 @@ static struct config_net *cur_net(struct parser *p)
 	return &p->c->nets[current_index(p)];
 }
 
-/* The kernel's rules for an interface name (dev_valid_name). */
 static const char *set_net_tap(struct parser *p, const char *v)
 {
 	struct config_net *n = cur_net(p);
-	char *name, *where;
+	const char *why = spec_tap_why(v, p->why);
+	char *name;
 
-	if (strlen(v) > 15)
-		return "interface names are at most 15 bytes (IFNAMSIZ - 1)";
-	if (!strcmp(v, ".") || !strcmp(v, ".."))
-		return "not an interface name";
-	for (const char *c = v; *c; c++)
-		if (*c == '/' || *c == ':' || is_space(*c)) {
-			snprintf(p->why, sizeof(p->why), "'%c' is not allowed in an interface name", *c == '\t' ? ' ' : *c);
-			return p->why;
-		}
+	if (why)
+		return why;
 	name = strdup(v);
-	if (p->override) {
-		size_t len = strlen(p->override) + 7;
-
-		where = malloc(len);
-		if (where)
-			snprintf(where, len, "--set %s", p->override);
-	} else if (asprintf(&where, "%s:%d", p->c->source, p->line) < 0) {
-		where = NULL;
-	}
-	if (!name || !where) {
-		free(name);
-		free(where);
+	if (!name)
 		return "out of memory";
-	}
 	free(n->tap);
-	free(n->tap_where);
 	n->tap = name;
-	n->tap_where = where;
 	return NULL;
 }
 
@@ -791,10 +751,8 @@ static const char *set_net_mac(struct parser *p, const char *v)
 			return "not a MAC address (six hex bytes with ':', e.g. 52:54:00:12:34:56)";
 		mac[i] = (uint8_t)(hi << 4 | lo);
 	}
-	if (mac[0] & 1)
-		return "a multicast address: the guest's own must be unicast (the first byte even, e.g. 52:54:00:12:34:56)";
-	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return "the all-zero address is not a station's (e.g. 52:54:00:12:34:56)";
+	if (spec_mac_why(mac))
+		return spec_mac_why(mac);
 	memcpy(cur_net(p)->mac, mac, 6);
 	return NULL;
 }
@@ -811,10 +769,8 @@ static const char *set_net_mtu(struct parser *p, const char *v)
 			n = n * 10 + (unsigned long)(*q - '0');
 	if (q == v || *q)
 		return "not a whole number (bytes, e.g. 1500)";
-	if (n < CONFIG_MTU_MIN || n > CONFIG_MTU_MAX) {
-		snprintf(p->why, sizeof(p->why), "must be %d to %d", CONFIG_MTU_MIN, CONFIG_MTU_MAX);
+	if (spec_mtu_why(n, p->why))
 		return p->why;
-	}
 	cur_net(p)->mtu = (uint16_t)n;
 	return NULL;
 }
@@ -841,18 +797,13 @@ static bool parse_ipv4(const char *s, const char *end, uint32_t *out)
 	return true;
 }
 
-static uint32_t prefix_mask(unsigned prefix)
-{
-	return prefix ? ~0u << (32 - prefix) : 0;
-}
-
 static const char *set_net_ip(struct parser *p, const char *v)
 {
 	struct config_net *n = cur_net(p);
 	const char *slash = strchr(v, '/');
 	unsigned long prefix = 0;
-	const char *q;
-	uint32_t a, host;
+	const char *q, *why;
+	uint32_t a;
 
 	if (!slash)
 		return "needs a prefix length (e.g. 10.0.0.2/24)";
@@ -862,13 +813,8 @@ static const char *set_net_ip(struct parser *p, const char *v)
 		prefix = prefix * 10 + (unsigned long)(*q - '0');
 	if (q == slash + 1 || *q || prefix < 1 || prefix > 32)
 		return "the prefix length must be 1 to 32 (e.g. 10.0.0.2/24)";
-	host = a & ~prefix_mask((unsigned)prefix);
-	if (!a)
-		return "0.0.0.0 is no host's address";
-	if (prefix <= 30 && host == 0)
-		return "that is the network's own address, not a host's (e.g. 10.0.0.2/24)";
-	if (prefix <= 30 && host == ~prefix_mask((unsigned)prefix))
-		return "that is the network's broadcast address, not a host's";
+	if ((why = spec_ip_why(a, (unsigned)prefix)))
+		return why;
 	n->ip = a;
 	n->prefix = (unsigned)prefix;
 	n->has_ip = true;
@@ -889,44 +835,92 @@ static const char *set_net_gateway(struct parser *p, const char *v)
 	return NULL;
 }
 
-static const struct key_def *key_row(const char *section, const char *name)
+/* ---- where each key was given ------------------------------------------ */
+
+/* The provenance table: (section, key, index) -> "FILE:LINE" or "--set S.K=V". */
+struct ini_origin {
+	struct spec_origin ops;
+	char *source;               /* the INI path as given */
+	struct given {
+		const char *section, *key;  /* the `keys` row's own strings */
+		unsigned index;
+		char *where;
+	} *given;
+	unsigned n, cap;
+};
+
+static const char *ini_where(const struct spec_origin *o, const char *section, const char *key,
+			     unsigned index)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
-		if (!strcmp(keys[i].section, section) && !strcmp(keys[i].name, name))
-			return &keys[i];
-	return NULL;
+	const struct ini_origin *io = (const struct ini_origin *)o;
+
+	for (unsigned i = 0; key && i < io->n; i++)
+		if (io->given[i].index == index && !strcmp(io->given[i].section, section) &&
+		    !strcmp(io->given[i].key, key))
+			return io->given[i].where;
+	return io->source;
 }
 
-/* What only the whole [net.NAME] can say, reported at the key's line. */
-static void check_nets(struct parser *p)
+static void ini_release(struct spec_origin *o)
 {
-	const struct key_def *gw = key_row("net", "gateway"), *tap = key_row("net", "tap");
+	struct ini_origin *io = (struct ini_origin *)o;
 
-	for (unsigned i = 0; i < p->ninst; i++) {
-		const struct instance *in = &p->inst[i];
-		const struct config_net *n;
+	for (unsigned i = 0; i < io->n; i++)
+		free(io->given[i].where);
+	free(io->given);
+	free(io->source);
+	free(io);
+}
 
-		if (strcmp(in->sec->name, "net"))
-			continue;
-		n = &p->c->nets[in->index];
-		p->line = in->first_line[gw - keys];
-		if (n->has_gateway && !n->has_ip)
-			fail(p, "[%s] gateway needs ip, the guest's own address (e.g. ip = 10.0.0.2/24)", in->label);
-		else if (n->has_gateway && ((n->gateway ^ n->ip) & prefix_mask(n->prefix)))
-			fail(p, "[%s] gateway = %u.%u.%u.%u: outside the guest's network %u.%u.%u.%u/%u (ip)",
-			     in->label, n->gateway >> 24, n->gateway >> 16 & 255, n->gateway >> 8 & 255,
-			     n->gateway & 255, (n->ip & prefix_mask(n->prefix)) >> 24,
-			     (n->ip & prefix_mask(n->prefix)) >> 16 & 255, (n->ip & prefix_mask(n->prefix)) >> 8 & 255,
-			     n->ip & prefix_mask(n->prefix) & 255, n->prefix);
-		else if (n->has_gateway && n->gateway == n->ip)
-			fail(p, "[%s] gateway is the guest's own address (ip)", in->label);
-		p->line = in->first_line[tap - keys];
-		for (unsigned j = 0; j < in->index && n->tap; j++)
-			if (p->c->nets[j].tap && !strcmp(p->c->nets[j].tap, n->tap))
-				fail(p, "[%s] tap = %s: already used by [net.%s] (one tap per interface)", in->label,
-				     n->tap, p->c->nets[j].name);
+static struct ini_origin *ini_origin_new(const char *source)
+{
+	struct ini_origin *io = calloc(1, sizeof(*io));
+
+	if (!io)
+		return NULL;
+	io->ops = (struct spec_origin){ .where = ini_where, .release = ini_release };
+	io->source = strdup(source);
+	if (!io->source) {
+		free(io);
+		return NULL;
 	}
-	p->line = 0;
+	return io;
+}
+
+/* Remembers where k of the current instance was given (a later --set wins). */
+static const char *note_where(struct parser *p, const struct key_def *k)
+{
+	struct ini_origin *io = (struct ini_origin *)p->c->origin;
+	struct given *g = NULL;
+	char *where;
+	int n;
+
+	n = p->override ? asprintf(&where, "--set %s", p->override)
+			: asprintf(&where, "%s:%d", io->source, p->line);
+	if (n < 0)
+		return "out of memory";
+	for (unsigned i = 0; i < io->n && !g; i++)
+		if (io->given[i].index == p->cur->index && io->given[i].section == k->section &&
+		    io->given[i].key == k->name)
+			g = &io->given[i];
+	if (!g) {
+		if (io->n == io->cap) {
+			unsigned cap = io->cap ? 2 * io->cap : 32;
+			struct given *grown = realloc(io->given, cap * sizeof(*grown));
+
+			if (!grown) {
+				free(where);
+				return "out of memory";
+			}
+			io->given = grown;
+			io->cap = cap;
+		}
+		g = &io->given[io->n++];
+		*g = (struct given){ .section = k->section, .key = k->name, .index = p->cur->index };
+	}
+	free(g->where);
+	g->where = where;
+	return NULL;
 }
 
 static bool apply(struct parser *p, struct instance *in, const struct key_def *k, const char *value)
@@ -939,11 +933,12 @@ static bool apply(struct parser *p, struct instance *in, const struct key_def *k
 		return false;
 	}
 	why = k->set(p, value);
+	if (!why && p->kind != LINE_CONTINUATION)
+		why = note_where(p, k);
 	if (why) {
 		fail(p, "[%s] %s = \"%.*s%s\": %s", in->label, k->name, SHOWN(value), why);
 		return false;
 	}
-	in->given[k - keys] = true;
 	return true;
 }
 
@@ -1197,24 +1192,7 @@ out:
 
 void config_free(struct config *c)
 {
-	for (unsigned i = 0; i < c->ndrives; i++) {
-		free(c->drives[i].name);
-		free(c->drives[i].path);
-	}
-	for (unsigned i = 0; i < c->nnets; i++) {
-		free(c->nets[i].name);
-		free(c->nets[i].tap);
-		free(c->nets[i].tap_where);
-	}
-	free(c->source);
-	free(c->kernel_path);
-	free(c->cmdline);
-	free(c->initrd_path);
-	free(c->initrd_where);
-	free(c->console_path);
-	free(c->jail.root);
-	free(c->control_path);
-	memset(c, 0, sizeof(*c));
+	spec_free(c);
 }
 
 /* Room for every instance there can be, so instance pointers stay put. */
@@ -1227,13 +1205,34 @@ static struct instance *alloc_instances(void)
 	return calloc(n, sizeof(struct instance));
 }
 
-static void check_required(struct parser *p)
+/*
+ * A problem spec_check() found, in this front end's words: where the key
+ * was given (its line or --set; the file for a key given nowhere), then
+ * the key.  Values were checked as they were read, with the text as
+ * written; what is left are the rules between keys and the required ones.
+ */
+static void on_problem(void *ctx, const struct spec_problem *sp)
 {
-	for (unsigned i = 0; i < p->ninst; i++)
-		for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
-			if (keys[k].required && !p->inst[i].given[k] && !strcmp(keys[k].section, p->inst[i].sec->name))
-				fail(p, "[%s] %s is required (e.g. %s = %s)", p->inst[i].label, keys[k].name,
-				     keys[k].name, keys[k].example);
+	struct parser *p = ctx;
+	const char *where = spec_where(p->c, sp->section, sp->key, sp->index);
+	const char *example = "";
+	char label[64];
+
+	if (!strcmp(sp->section, "drive"))
+		snprintf(label, sizeof(label), "drive.%s", p->c->drives[sp->index].name);
+	else if (!strcmp(sp->section, "net"))
+		snprintf(label, sizeof(label), "net.%s", p->c->nets[sp->index].name);
+	else
+		snprintf(label, sizeof(label), "%s", sp->section);
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+		if (!strcmp(keys[k].section, sp->section) && !strcmp(keys[k].name, sp->key))
+			example = keys[k].example;
+	if (sp->kind == SPEC_MISSING)
+		fail_at(p, where, "[%s] %s is required (e.g. %s = %s)", label, sp->key, sp->key, example);
+	else if (sp->kind == SPEC_CONFLICT)
+		fail_at(p, where, "[%s] %s", label, sp->why);
+	else
+		fail_at(p, where, "[%s] %s: %s", label, sp->key, sp->why);
 }
 
 int config_load(struct config *c, const char *path, char *const *overrides, int n_overrides,
@@ -1243,19 +1242,14 @@ int config_load(struct config *c, const char *path, char *const *overrides, int 
 	const char *slash = strrchr(path, '/');
 	char *dir = NULL;
 
-	memset(c, 0, sizeof(*c));
 	if (errlen)
 		err[0] = '\0';
-	c->memory = CONFIG_MEMORY_DEFAULT;
-	c->vcpus = 1;
-	c->console_output = CONSOLE_OUT_STDOUT;
-	c->console_input = CONSOLE_IN_NONE;
-	c->seccomp = SECCOMP_MODE_TRAP;
-	c->source = strdup(path);
-	c->cmdline = strdup("");
+	p.source = path;
+	if (spec_init(c) == 0)
+		c->origin = (struct spec_origin *)ini_origin_new(path);
 	dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup("");
 	p.inst = alloc_instances();
-	if (!c->source || !c->cmdline || !dir || !p.inst) {
+	if (!c->cmdline || !c->origin || !dir || !p.inst) {
 		snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
 	}
@@ -1273,8 +1267,8 @@ int config_load(struct config *c, const char *path, char *const *overrides, int 
 		apply_override(&p, overrides[i]);
 	p.override = NULL;
 	p.line = 0;
-	check_required(&p);
-	check_nets(&p);
+	if (!p.failed)
+		spec_check(c, on_problem, &p);
 	if (p.failed)
 		goto fail;
 	free(p.inst);

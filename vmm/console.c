@@ -2,7 +2,8 @@
  * [console]: the 16550A UART (virtio/uart.c) wired to the machine: at MMIO
  * FLINT_UART_MMIO_GPA and I/O port 0x3f8, writes batched through the
  * coalesced ring, Flint's buffer extension next to it, output to stdout /
- * a file / nowhere (vmm/console_out.c), input from stdin.
+ * a file / nowhere (vmm/console_out.c), input from stdin; or, when
+ * [console] device = virtio (vmm/vconsole.c) has those, output to stderr.
  *
  * Nothing here blocks the event loop or a vCPU: output descriptors are
  * non-blocking (a full one drops output and counts it, a failed one is
@@ -173,7 +174,11 @@ static void *console_setup(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "console: eventfd: %s", strerror(errno));
 		goto fail;
 	}
-	if (console_out_open(&c->out, m->cfg, err, errlen) < 0)
+	/* With a virtio console the guest's stdout and stdin are its; the UART
+	 * carries stderr and early messages, which belong on flint's stderr. */
+	if (m->cfg->console_device == CONSOLE_DEV_VIRTIO
+		    ? console_out_adopt(&c->out, STDERR_FILENO, "stderr", err, errlen) < 0
+		    : console_out_open(&c->out, m->cfg, err, errlen) < 0)
 		goto fail;
 	/* No interrupt line yet: Flint guests poll the UART.  The line comes
 	 * with the user-space IOAPIC (Linux guests). */
@@ -209,7 +214,7 @@ static void *console_setup(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "console: %s", strerror(errno));
 		goto fail;
 	}
-	if (m->cfg->console_input == CONSOLE_IN_STDIN) {
+	if (m->cfg->console_input == CONSOLE_IN_STDIN && m->cfg->console_device == CONSOLE_DEV_UART) {
 		c->input = true;
 		if (ev_add(&m->el, STDIN_FILENO, EPOLLIN, console_stdin, c) == 0) {
 			c->input_watched = true;
@@ -221,16 +226,22 @@ static void *console_setup(struct machine *m, char *err, size_t errlen)
 			goto fail;
 		}
 	}
-	if (machine_add_param(m, "earlycon=uart8250,mmio,0x%llx",
-			      (unsigned long long)FLINT_UART_MMIO_GPA) < 0 ||
-	    machine_add_param(m, "console=ttyS0") < 0) {
-		snprintf(err, errlen, "console: command line full");
-		goto fail;
-	}
 	return c;
 fail:
 	console_stop(c);
 	return NULL;
+}
+
+static int console_announce(void *state, struct machine *m, char *err, size_t errlen)
+{
+	(void)state;
+	if (machine_add_param(m, "earlycon=uart8250,mmio,0x%llx",
+			      (unsigned long long)FLINT_UART_MMIO_GPA) < 0 ||
+	    machine_add_param(m, "console=ttyS0") < 0) {
+		snprintf(err, errlen, "console: command line full");
+		return -1;
+	}
+	return 0;
 }
 
 static void console_tick(void *state)
@@ -358,6 +369,7 @@ static int console_load(void *state, struct state_in *in, char *err, size_t errl
 const struct device_module console_module = {
 	.name = "console",
 	.setup = console_setup,
+	.announce = console_announce,
 	.tick = console_tick,
 	.tick_wanted = console_tick_wanted,
 	.stop = console_stop,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "path_check.h"
 
 static void console_out_init(struct console_out *o, const char *what)
 {
@@ -102,6 +103,31 @@ int console_out_adopt(struct console_out *o, int fd, const char *what, char *err
 	return 0;
 }
 
+static void open_error(const char *path, int e, char *err, size_t errlen)
+{
+	if (e == ENXIO)
+		snprintf(err, errlen, "%s is a FIFO with no reader: start the reader first, "
+			 "or use a regular file", path);
+	else
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+}
+
+int console_out_check_file(const char *path, char *err, size_t errlen)
+{
+	/* Neither created nor truncated: a check changes nothing. */
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int e = fd < 0 ? errno : 0;
+
+	if (fd >= 0)
+		close(fd);
+	if (e == ENOENT)
+		e = path_creatable(path);
+	if (!e)
+		return 0;
+	open_error(path, e, err, errlen);
+	return -1;
+}
+
 int console_out_open_file(struct console_out *o, const char *path, char *err, size_t errlen)
 {
 	char what[80];
@@ -116,11 +142,7 @@ int console_out_open_file(struct console_out *o, const char *path, char *err, si
 	 * blocking on FIFOs and terminals (regular files ignore it). */
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
 	if (fd < 0) {
-		if (errno == ENXIO)
-			snprintf(err, errlen, "%s is a FIFO with no reader: start the reader first, "
-				 "or use a regular file", path);
-		else
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		open_error(path, errno, err, errlen);
 		console_out_close(o);
 		return -1;
 	}
@@ -141,8 +163,8 @@ int console_out_open(struct console_out *o, const struct config *cfg, char *err,
 		return 0;
 	case CONSOLE_OUT_FILE:
 		if (console_out_open_file(o, cfg->console_path, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: [console] output = file:%s: %s", cfg->source,
-				 cfg->console_path, why);
+			snprintf(err, errlen, "%s: [console] output = file:%s: %s",
+				 spec_where(cfg, "console", "output", 0), cfg->console_path, why);
 			return -1;
 		}
 		return 0;

@@ -42,6 +42,9 @@ int console_out_adopt(struct console_out *o, int fd, const char *what, char *err
 
 /* Opens PATH for output without ever blocking: a FIFO with no reader is an error. */
 int console_out_open_file(struct console_out *o, const char *path, char *err, size_t errlen);
+/* What console_out_open_file(PATH) would refuse, found without creating or
+ * truncating anything (`flint check`): 0, or -1 with its message in err. */
+int console_out_check_file(const char *path, char *err, size_t errlen);
 
 /* Says, once, that writing failed with errno err and the rest is discarded. */
 void console_out_failed(struct console_out *o, int err);

@@ -2,6 +2,7 @@
 #include "control.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "path_check.h"
 #include "sandbox.h"
 
 _Static_assert(CONTROL_MAX_CLIENTS + 1 <= SANDBOX_FD_HEADROOM,
@@ -20,6 +22,13 @@ _Static_assert(CONTROL_MAX_CLIENTS + 1 <= SANDBOX_FD_HEADROOM,
 
 /* One read's worth; a message may take several. */
 #define READ_CHUNK 16384
+/* Room for descriptors passed with one message: getfd takes one, the
+ * rest are closed (a full control buffer would be truncated and lost). */
+#define CONTROL_FDS_PER_MSG 4
+/* Clients (and one refused), a descriptor waiting for getfd per client,
+ * the named ones, a message's worth in passing, a snapshot file. */
+_Static_assert(2 * CONTROL_MAX_CLIENTS + 1 + QMP_FDS_MAX + CONTROL_FDS_PER_MSG + 1 <= SANDBOX_FD_HEADROOM,
+	       "the jail's RLIMIT_NOFILE leaves no room for the descriptors clients pass");
 
 struct client {
 	struct control *ctl;
@@ -124,11 +133,36 @@ static void on_client(void *ctx, uint32_t events)
 	 * may reach this one through a reused event-loop slot, and must not
 	 * drop it. */
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		ssize_t n = read(cl->fd, buf, sizeof(buf));
+		/* recvmsg, not read: a client may pass a descriptor with its
+		 * bytes (SCM_RIGHTS) for getfd.  Close-on-exec at once; any
+		 * beyond the first in a message are closed. */
+		union {
+			struct cmsghdr h;
+			char room[CMSG_SPACE(CONTROL_FDS_PER_MSG * sizeof(int))];
+		} cm;
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.room,
+				      .msg_controllen = sizeof(cm.room) };
+		ssize_t n = recvmsg(cl->fd, &msg, MSG_CMSG_CLOEXEC);
 
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			drop(cl, "disconnected");
 			return;
+		}
+		for (struct cmsghdr *h = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; h; h = CMSG_NXTHDR(&msg, h)) {
+			size_t k = h->cmsg_len > CMSG_LEN(0) ? (h->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+
+			if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+				continue;
+			for (size_t i = 0; i < k; i++) {
+				int fd;
+
+				memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+				if (i == 0)
+					qmp_session_give_fd(cl->s, fd);
+				else
+					close(fd);
+			}
 		}
 		if (n > 0)
 			qmp_session_feed(cl->s, buf, (size_t)n);
@@ -178,17 +212,23 @@ static void on_listen(void *ctx, uint32_t events)
 	flush_client(cl); /* the greeting */
 }
 
-/* 0 if nothing is at path or a dead socket was removed; -1 with err. */
-static int clear_stale(const char *path, char *err, size_t errlen)
+/*
+ * 0 if nothing is at path or a dead socket was removed; -1 with err.
+ * check_only (`flint check`) removes nothing, and where nothing is yet it
+ * asks whether bind() could create the path.
+ */
+static int clear_stale(const char *path, bool check_only, char *err, size_t errlen)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd, rc;
 
 	if (lstat(path, &st) < 0) {
-		if (errno == ENOENT)
+		int e = errno == ENOENT && check_only ? path_creatable(path) : errno == ENOENT ? 0 : errno;
+
+		if (!e)
 			return 0;
-		snprintf(err, errlen, "[control] socket = %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "[control] socket = %s: %s", path, strerror(e));
 		return -1;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
@@ -210,6 +250,8 @@ static int clear_stale(const char *path, char *err, size_t errlen)
 		return -1;
 	}
 	/* Refused: a socket nobody listens on, left by a flint that was killed. */
+	if (errno == ECONNREFUSED && check_only)
+		return 0;
 	if (errno != ECONNREFUSED || unlink(path) < 0) {
 		snprintf(err, errlen, "[control] socket = %s: %s", path, strerror(errno));
 		return -1;
@@ -261,6 +303,21 @@ static int start_janitor(const char *path, const struct stat *made, char *err, s
 	return p[1];
 }
 
+/* The path fits in sockaddr_un: 0, or -1 with err. */
+static int check_length(const char *path, char *err, size_t errlen)
+{
+	if (strlen(path) < sizeof(((struct sockaddr_un *)0)->sun_path))
+		return 0;
+	snprintf(err, errlen, "[control] socket = %s: longer than %zu bytes (a Unix socket "
+		 "path limit; use a shorter one)", path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	return -1;
+}
+
+int control_check(const char *path, char *err, size_t errlen)
+{
+	return check_length(path, err, errlen) < 0 ? -1 : clear_stale(path, true, err, errlen);
+}
+
 struct control *control_open(const char *path, struct event_loop *el, const struct qmp_vm_ops *ops,
 			     void *ctx, char *err, size_t errlen)
 {
@@ -270,12 +327,7 @@ struct control *control_open(const char *path, struct event_loop *el, const stru
 	mode_t old;
 	int fd;
 
-	if (strlen(path) >= sizeof(a.sun_path)) {
-		snprintf(err, errlen, "[control] socket = %s: longer than %zu bytes (a Unix socket "
-			 "path limit; use a shorter one)", path, sizeof(a.sun_path) - 1);
-		return NULL;
-	}
-	if (clear_stale(path, err, errlen) < 0)
+	if (check_length(path, err, errlen) < 0 || clear_stale(path, false, err, errlen) < 0)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
@@ -361,6 +413,7 @@ void control_close(struct control *c)
 			ev_del(c->el, c->listen_fd);
 		close(c->listen_fd);
 	}
+	qmp_server_close_fds(&c->srv);
 	/* The helper sees end of file and removes the socket. */
 	if (c->janitor_fd >= 0)
 		close(c->janitor_fd);

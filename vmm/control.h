@@ -35,6 +35,13 @@ struct control;
  */
 struct control *control_open(const char *path, struct event_loop *el, const struct qmp_vm_ops *ops,
 			     void *ctx, char *err, size_t errlen);
+/*
+ * What control_open(path) would refuse, found without creating anything
+ * (`flint check`): too long, a file that is not a socket, a socket another
+ * process serves, a folder that does not exist or takes no new entry.
+ * Returns 0, or -1 with the message control_open() would give in err.
+ */
+int control_check(const char *path, char *err, size_t errlen);
 /* Descriptors to keep through the sandbox; returns how many. */
 int control_fds(const struct control *c, int *fds, int max);
 struct qmp_server *control_server(struct control *c);

@@ -6,9 +6,12 @@
 
 #include "machine.h"
 
-/* Opens m->cfg->control_path for m (see control_open); -1 with err. */
-int control_vm_open(struct machine *m, char *err, size_t errlen);
-/* SHUTDOWN to the clients, with the cause the run ended with. */
-void control_vm_stopped(struct machine *m);
+/*
+ * The front end's hooks (struct machine_hooks): attach opens
+ * m->cfg->control_path, if set, before the sandbox (see control_open);
+ * stopped sends SHUTDOWN with the cause the run ended with; detach closes
+ * the socket and its clients.
+ */
+extern const struct machine_hooks control_vm_hooks;
 
 #endif

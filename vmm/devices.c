@@ -9,6 +9,7 @@ extern const struct device_module poweroff_module;
 extern const struct device_module console_module;
 extern const struct device_module drive_module;
 extern const struct device_module net_module;
+extern const struct device_module vconsole_module;
 extern const struct device_module pv_module;
 
 const struct device_module *const device_modules[] = {
@@ -16,6 +17,7 @@ const struct device_module *const device_modules[] = {
 	&console_module,
 	&drive_module,
 	&net_module,
+	&vconsole_module,
 	&pv_module,
 	NULL,
 };

@@ -30,7 +30,8 @@ struct virtio_blk *drive_open(const struct config *cfg, const struct config_driv
 	struct virtio_blk *b = virtio_blk_open(d->path, d->readonly, e, sizeof(e));
 
 	if (!b)
-		snprintf(err, errlen, "%s: [drive.%s] path = %s: %s", cfg->source, d->name, d->path, e);
+		snprintf(err, errlen, "%s: [drive.%s] path = %s: %s",
+			 spec_where(cfg, "drive", "path", (unsigned)(d - cfg->drives)), d->name, d->path, e);
 	return b;
 }
 
@@ -94,6 +95,16 @@ static int drives_fds(void *state, int *fds, int max)
 	return n;
 }
 
+static int drives_announce(void *state, struct machine *m, char *err, size_t errlen)
+{
+	struct drives *ds = state;
+
+	for (unsigned i = 0; i < ds->n; i++)
+		if (virtio_attach_announce(ds->d[i].a, m, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
 /* Snapshots: per drive, blk's record, then its transport's. */
 static int blk_save(void *b, struct state_out *out) { return virtio_blk_save(b, out); }
 static int blk_load(void *b, struct state_in *in, char *err, size_t errlen)
@@ -128,6 +139,7 @@ static int drives_load(void *state, struct state_in *in, char *err, size_t errle
 const struct device_module drive_module = {
 	.name = "drive",
 	.setup = drives_setup,
+	.announce = drives_announce,
 	.stop = drives_stop,
 	.fds = drives_fds,
 	.save = drives_save,

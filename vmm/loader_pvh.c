@@ -45,7 +45,7 @@ static int fail(const struct loader *l, const char *fmt, ...)
 
 	if (!l->errlen)
 		return -1;
-	n = snprintf(l->err, l->errlen, "kernel %s: ", l->path);
+	n = snprintf(l->err, l->errlen, "[kernel] path = \"%s\": ", l->path);
 	if (n >= 0 && (size_t)n < l->errlen) {
 		va_start(ap, fmt);
 		vsnprintf(l->err + n, l->errlen - n, fmt, ap);
@@ -305,6 +305,16 @@ static int check_overlaps(const struct loader *l, const Elf64_Phdr *ph, int phnu
 	return 0;
 }
 
+/* Linux's x86 boot protocol: "HdrS" at 0x202, the real-mode header of a
+ * bzImage (Documentation/arch/x86/boot.rst). */
+static bool is_bzimage(const struct loader *l)
+{
+	char magic[4];
+
+	return l->fsize >= 0x206 && pread(l->fd, magic, sizeof(magic), 0x202) == sizeof(magic) &&
+	       !memcmp(magic, "HdrS", 4);
+}
+
 static int load_fd(struct loader *l, struct pvh_image *out)
 {
 	Elf64_Ehdr eh;
@@ -327,8 +337,13 @@ static int load_fd(struct loader *l, struct pvh_image *out)
 	memset(&eh, 0, sizeof(eh));
 	if (read_exact(l, &eh, l->fsize < sizeof(eh) ? l->fsize : sizeof(eh), 0))
 		return -1;
-	if (l->fsize < SELFMAG || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+	if (l->fsize < SELFMAG || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+		if (is_bzimage(l))
+			return fail(l, "not an ELF file: a Linux bzImage (like Debian's /boot/vmlinuz), which "
+				    "Flint does not boot; give the uncompressed vmlinux ELF with a PVH entry "
+				    "note instead (Linux built with CONFIG_PVH=y)");
 		return fail(l, "not an ELF file (bad magic); [kernel] path must name the linked kernel ELF");
+	}
 	if (l->fsize < sizeof(eh))
 		return fail(l, "truncated ELF header: the file is %" PRIu64 " bytes, an ELF64 header "
 			    "needs %zu", l->fsize, sizeof(eh));

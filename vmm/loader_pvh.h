@@ -20,8 +20,9 @@ struct pvh_image {
  * leaves guest memory as it was (short of the file changing under us).
  * On error returns -1 and writes one line, without "flint: " and without
  * newline, into err, naming the file and the problem:
- *     kernel x.elf: segment 1 [0x100000, 0x5000000) does not fit in guest
- *     memory (64 MiB); raise [machine] memory
+ *     [kernel] path = "x.elf": segment 1 [0x100000, 0x5000000) does not fit
+ *     in guest memory (64 MiB); raise [machine] memory
+ * (callers put where the path was given in front).
  * `out` is written only on success.
  *
  * Precondition: guest memory is fresh (all zero: a new anonymous mapping,

@@ -1,6 +1,8 @@
 /*
- * A machine is what one `flint run` assembles, in this order:
- * config -> VM -> devices -> kernel -> vCPUs -> run loop.
+ * A machine is what one `flint run` assembles (docs/ARCHITECTURE.md,
+ * "Lifecycle"): spec -> build (vmm/builder.c) -> boot (vmm/boot_door.c)
+ * or restore (vmm/restore_door.c) -> run (vmm/run.c) -> save
+ * (vmm/snapshot_save.c, on a paused machine).
  */
 #ifndef FLINT_MACHINE_H
 #define FLINT_MACHINE_H
@@ -10,10 +12,44 @@
 #include "config.h"
 #include "eventloop.h"
 #include "flint/boot_abi.h"
+#include "snapshot_file.h"
 #include "state.h"
+#include "vcpu_state.h"
 #include "vm.h"
 
 #define MACHINE_MAX_DEVICES 16
+
+struct machine;
+struct control;
+struct save_helper;
+struct restore_plan;
+
+/*
+ * What a front end attaches to a machine (main.c: the QMP control socket,
+ * vmm/control_vm.c), so that the builder and run.c name none of it.  Any
+ * hook may be NULL.
+ */
+struct machine_hooks {
+	/* After the event loop exists, before the devices and the sandbox (no
+	 * socket or path call is allowed after it).  Failing is the user's to
+	 * fix (status 2). */
+	int (*attach)(struct machine *m, char *err, size_t errlen);
+	/* Descriptors to keep through the sandbox: writes at most max,
+	 * returns how many. */
+	int (*fds)(const struct machine *m, int *fds, int max);
+	/* The VM has stopped (once, before teardown): tell clients why. */
+	void (*stopped)(struct machine *m);
+	/* Teardown: release everything attach made. */
+	void (*detach)(struct machine *m);
+};
+
+/* How `flint run` builds and starts the machine (main.c fills it). */
+struct machine_options {
+	bool paused;                 /* --paused: every vCPU parked before its first instruction */
+	const char *restore;         /* --restore FILE: the restore door instead of the boot door */
+	const char *save_at_ready;   /* --save-at-ready FILE: save when the guest calls flint_ready() */
+	const struct machine_hooks *hooks;
+};
 
 struct machine {
 	const struct config *cfg;
@@ -41,6 +77,26 @@ struct machine {
 	/* Who stopped the VM from outside, as QMP's SHUTDOWN names it
 	 * ("host-signal", "host-qmp-quit"); NULL: the guest or a failure. */
 	const char *stop_by;
+
+	const struct machine_options *opts;
+	/* Parked before the first instruction and never released yet
+	 * (QMP's "prelaunch", as QEMU's -S). */
+	atomic_bool prelaunch;
+	/* The save helper (vmm/save_helper.c): creates snapshot files for a
+	 * sandboxed flint.  NULL without a control socket. */
+	struct save_helper *saver;
+	/* --save-at-ready: the file, opened before the sandbox, and the
+	 * eventfd a vCPU writes when the guest says it is ready. */
+	int ready_file_fd, ready_fd;
+	atomic_bool ready_seen;  /* the guest's first ready write (one save per run) */
+	/* --restore: what the vCPU threads load before their first
+	 * instruction (vmm/restore_door.c); NULL when booting. */
+	struct restore_plan *restore;
+	uint64_t stats_gpa;      /* the guest's struct flint_boot_stats, 0: none */
+	/* Asked of KVM before the sandbox, for snapshots (machine_build_vcpus). */
+	struct vcpu_state_caps vcpu_caps;
+	struct snap_host host;
+	bool restored;           /* guest memory is a snapshot's (not anonymous) */
 	/* The guest's ready write (vmm/pv.c, include/flint/boot_abi.h) calls
 	 * this on the writing vCPU's thread, which is out of KVM_RUN until it
 	 * returns; the guest's write completes then, so a hook that wants

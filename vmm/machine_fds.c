@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "machine.h"
 #include "vcpu.h"
@@ -65,6 +66,23 @@ int machine_fds(const struct machine *m, int **fds, size_t *n, char *err, size_t
 	memcpy(keep, own, sizeof(own));
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		keep[sizeof(own) / sizeof(own[0]) + i] = vm->vcpus[i].fd;
+	/* --save-at-ready's eventfd and file. */
+	for (int i = 0; i < 2; i++) {
+		int fd = i ? m->ready_file_fd : m->ready_fd, *grown;
+
+		/* -1 without the option; 0 in a machine made without
+		 * machine_init (tests): never one of these. */
+		if (fd <= STDERR_FILENO)
+			continue;
+		grown = realloc(keep, (count + 1) * sizeof(*keep));
+		if (!grown) {
+			free(keep);
+			snprintf(err, errlen, "sandbox: out of memory");
+			return -1;
+		}
+		keep = grown;
+		keep[count++] = fd;
+	}
 	for (int d = 0; d < m->ndev; d++)
 		if (m->dev[d].mod->fds && device_fds(m, d, &keep, &count, err, errlen) < 0) {
 			free(keep);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "control_vm.h"
 #include "ctl.h"
 #include "exit_codes.h"
 #include "preflight.h"
@@ -15,32 +16,43 @@
 #include "sandbox.h"
 #include "stats.h"
 #include "teardown.h"
+#include "version.h"
 
-static const char usage[] =
-	"Usage: flint run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]] [--control PATH]\n"
-	"       flint check CONFIG [--set SECTION.KEY=VALUE]...\n"
-	"       flint seccomp-dump [--role main|vcpu|teardown]\n"
-	"       flint ctl SOCKET COMMAND [ARGS-JSON]\n"
-	"       flint --help | --version\n"
-	"\n"
-	"Boots the single-application guest that the INI file CONFIG describes on KVM\n"
-	"and exits with the guest's exit status.\n"
-	"\n"
-	"Commands:\n"
-	"  run CONFIG     boot the VM; its console goes to stdout unless [console] says otherwise\n"
-	"  check CONFIG   validate CONFIG, its kernel file, drive images and taps without booting\n"
-	"  seccomp-dump   print each thread role's system-call allow-list with its argument\n"
-	"                 conditions (--role R: only that role)\n"
-	"  ctl SOCKET CMD send one QMP command (e.g. query-status, stop, cont, quit) to a\n"
-	"                 running flint's control socket and print its answer as JSON;\n"
-	"                 exit status 0 on success, 1 on an error answer\n"
+/* The one list of commands: --help, `flint help`, `flint` alone and the
+ * unknown-command error all print it, so they cannot disagree. */
+static const struct command {
+	const char *name, *synopsis, *help;
+} commands[] = {
+	{ "run", "run CONFIG [--set SECTION.KEY=VALUE]... [--stats[=text|json]] [--control PATH]\n"
+	  "                 [--paused] [--restore FILE] [--save-at-ready FILE]",
+	  "run CONFIG     boot the VM; its console goes to stdout unless [console] says otherwise" },
+	{ "check", "check CONFIG [--set SECTION.KEY=VALUE]...",
+	  "check CONFIG   validate CONFIG, its kernel file, drive images and taps without booting" },
+	{ "seccomp-dump", "seccomp-dump [--role main|vcpu|teardown|saver]",
+	  "seccomp-dump   print each thread role's system-call allow-list with its argument\n"
+	  "                 conditions (--role R: only that role)" },
+	{ "ctl", "ctl SOCKET COMMAND [ARGS-JSON]",
+	  "ctl SOCKET CMD send one QMP command (e.g. query-status, stop, cont, quit) to a\n"
+	  "                 running flint's control socket and print its answer as JSON;\n"
+	  "                 exit status 0 on success, 1 on an error answer" },
+	{ "help", "help | --help | --version", "help           this text (also -h, --help)" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char usage_rest[] =
 	"\n"
 	"Options:\n"
 	"  --set S.K=V    override key K of section S (repeatable; e.g. --set machine.memory=128M)\n"
-	"  --stats[=FMT]  print a boot timeline and the exits by reason to stderr after the run;\n"
-	"                 FMT is text (default) or json\n"
+	"  --stats[=FMT]  with run: print a boot timeline and the exits by reason to stderr after\n"
+	"                 the run; FMT is text (default) or json\n"
 	"  --control PATH with run: serve QMP on a Unix socket at PATH (as [control] socket)\n"
-	"  --role R       with seccomp-dump: main, vcpu or teardown\n"
+	"  --paused       with run: park every vCPU before its first instruction; QMP cont starts it\n"
+	"  --restore FILE with run: resume the snapshot FILE (QMP x-flint-snapshot-save) instead\n"
+	"                 of booting; CONFIG gives the host side (images, taps, console)\n"
+	"  --save-at-ready FILE\n"
+	"                 with run: when the guest calls flint_ready(), save a snapshot to FILE\n"
+	"                 (a new file) and exit 0\n"
+	"  --role R       with seccomp-dump: main, vcpu, teardown or saver\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
 	"\n"
@@ -48,7 +60,24 @@ static const char usage[] =
 	"kernel-file error; 74 when the guest's status was 0 but console output was lost;\n"
 	"125 when KVM fails or the VM crashes; 130 when interrupted;\n"
 	"159 when the sandbox stopped a forbidden system call.\n"
-	"See README.md for the configuration keys.\n";
+	"See flint(1), flint.ini(5) and README.md for the configuration keys.\n";
+
+static void print_commands(FILE *f)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s\n", commands[i].help);
+}
+
+static int usage(FILE *f)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "%s flint %s\n", i ? "      " : "Usage:", commands[i].synopsis);
+	fputs("\nBoots the single-application guest that the INI file CONFIG describes on KVM\n"
+	      "and exits with the guest's exit status.\n\nCommands:\n", f);
+	print_commands(f);
+	fputs(usage_rest, f);
+	return 0;
+}
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -58,19 +87,13 @@ static int bad_usage(const char *fmt, const char *arg)
 	return FLINT_EXIT_USAGE;
 }
 
-/* --control PATH is [control] socket = PATH, but relative to the current
- * folder, as a command-line path is expected to be (a --set path is
- * relative to the INI's folder). */
+/* --control PATH is --set control.socket=PATH: like every path typed on
+ * the command line, relative to the current folder. */
 static char *control_override(const char *path)
 {
-	char cwd[4096], *r;
-	bool rel = path[0] != '/';
+	char *r;
 
-	if (rel && !getcwd(cwd, sizeof(cwd)))
-		return NULL;
-	if (asprintf(&r, "control.socket=%s%s%s", rel ? cwd : "", rel ? "/" : "", path) < 0)
-		return NULL;
-	return r;
+	return asprintf(&r, "control.socket=%s", path) < 0 ? NULL : r;
 }
 
 static int seccomp_dump_cmd(const char *role, const char *extra)
@@ -84,7 +107,7 @@ static int seccomp_dump_cmd(const char *role, const char *extra)
 		return 0;
 	}
 	if (sandbox_role_parse(role, &r) < 0)
-		return bad_usage("--role %s: unknown role (use main or vcpu)", role);
+		return bad_usage("--role %s: unknown role (use main, vcpu, teardown or saver)", role);
 	seccomp_dump(stdout, r);
 	return 0;
 }
@@ -96,11 +119,16 @@ int main(int argc, char **argv)
 		{ "stats", optional_argument, NULL, 'S' },
 		{ "role", required_argument, NULL, 'r' },
 		{ "control", required_argument, NULL, 'c' },
+		{ "paused", no_argument, NULL, 'p' },
+		{ "restore", required_argument, NULL, 'R' },
+		{ "save-at-ready", required_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	struct stats stats = { 0 };
+	struct machine_options run = { .hooks = &control_vm_hooks };
+	bool run_only = false;
 	struct config cfg;
 	char **sets = calloc(argc, sizeof(char *));
 	char err[1024];
@@ -109,6 +137,9 @@ int main(int argc, char **argv)
 	int nsets = 0, c, status;
 
 	stats_mark(&stats, MARK_MAIN);
+	/* getopt names argv[0] in its messages ("build/flint: option ...");
+	 * a user typed "flint", whatever the path. */
+	argv[0] = (char *)"flint";
 	/* A reader that goes away (stdout, stderr) is an EPIPE to report, not
 	 * a silent death; the console says so once (vmm/console_out.c). */
 	signal(SIGPIPE, SIG_IGN);
@@ -133,29 +164,54 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			if (control || !(control = control_override(optarg)))
-				return bad_usage("%s", control ? "--control given twice" : "--control: cannot resolve the path against the current folder");
+				return bad_usage("%s", control ? "--control given twice" : "out of memory");
 			sets[nsets++] = control;
 			break;
+		case 'p':
+			run.paused = run_only = true;
+			break;
+		case 'R':
+			if (run.restore)
+				return bad_usage("%s", "--restore given twice");
+			run.restore = optarg;
+			run_only = true;
+			break;
+		case 'A':
+			if (run.save_at_ready)
+				return bad_usage("%s", "--save-at-ready given twice");
+			run.save_at_ready = optarg;
+			run_only = true;
+			break;
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			return usage(stdout);
 		case 'V':
-			printf("flint %s\n", FLINT_VERSION);
+			printf("flint %s%s%s%s\n", FLINT_VERSION, *FLINT_GIT_DESCRIBE ? " (git " : "",
+			       FLINT_GIT_DESCRIBE, *FLINT_GIT_DESCRIBE ? ")" : "");
 			return 0;
 		default:
 			fprintf(stderr, "Try 'flint --help'.\n");
 			return FLINT_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc)
-		return bad_usage("%s", "missing command (run or check)");
+	if (optind >= argc) {
+		fputs("flint: missing command; one of:\n", stderr);
+		print_commands(stderr);
+		fputs("Try 'flint --help'.\n", stderr);
+		return FLINT_EXIT_USAGE;
+	}
 	cmd = argv[optind++];
+	if (!strcmp(cmd, "help"))
+		return usage(stdout);
+	if (stats_fmt && strcmp(cmd, "run"))
+		return bad_usage("--stats only goes with run (%s boots nothing to measure)", cmd);
 	if (!strcmp(cmd, "seccomp-dump"))
 		return seccomp_dump_cmd(role, optind < argc ? argv[optind] : NULL);
 	if (role)
 		return bad_usage("%s", "--role only goes with seccomp-dump");
 	if (strcmp(cmd, "run") && strcmp(cmd, "check"))
-		return bad_usage("unknown command '%s' (use run, check or seccomp-dump)", cmd);
+		return bad_usage("unknown command '%s' (use run, check, seccomp-dump, ctl or help)", cmd);
+	if (run_only && strcmp(cmd, "run"))
+		return bad_usage("%s", "--paused, --restore and --save-at-ready only go with run");
 	if (optind >= argc)
 		return bad_usage("%s: missing CONFIG file", cmd);
 	file = argv[optind++];
@@ -170,11 +226,21 @@ int main(int argc, char **argv)
 	}
 	free(sets);
 	free(control);
+	/* Nothing but QMP cont could ever start the guest. */
+	if (run.paused && !cfg.control_path) {
+		fprintf(stderr, "flint: --paused needs a control socket to be continued from: add "
+			"--control PATH (or [control] socket in %s)\n", file);
+		config_free(&cfg);
+		return FLINT_EXIT_USAGE;
+	}
 	stats_mark(&stats, MARK_CONFIG);
 	if (!strcmp(cmd, "check"))
 		status = flint_check(&cfg);
 	else
-		status = flint_run(&cfg, stats_fmt ? &stats : NULL);
+		/* Counted always, printed only with --stats: two clock reads per
+		 * exit cost nothing measurable next to the exit itself (README
+		 * "Control"), and x-flint-query-stats needs no flag at launch. */
+		status = flint_run(&cfg, &run, &stats);
 	config_free(&cfg);
 	if (stats_fmt && !strcmp(cmd, "run")) {
 		stats_mark(&stats, MARK_EXIT);

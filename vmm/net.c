@@ -67,10 +67,12 @@ int net_ip_param(const struct config_net *n, unsigned index, char *buf, size_t l
 }
 
 /* "config.ini:12: [net.eth0] tap = "t0": why", the form config errors take. */
-static void tap_error(const struct config_net *c, const char *why, char *err, size_t errlen)
+static void tap_error(const struct config *cfg, unsigned index, const char *why, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s: [net.%s] tap = \"%s\": %s", c->tap_where ? c->tap_where : "?", c->name,
-		 c->tap, why);
+	const struct config_net *c = &cfg->nets[index];
+
+	snprintf(err, errlen, "%s: [net.%s] tap = \"%s\": %s", spec_where(cfg, "net", "tap", index),
+		 c->name, c->tap, why);
 }
 
 static void on_tap(void *ctx, uint32_t events)
@@ -81,16 +83,16 @@ static void on_tap(void *ctx, uint32_t events)
 	virtio_attach_serve(n->a, VIRTIO_NET_RXQ);
 }
 
-static int net_setup_one(struct machine *m, unsigned index, struct net_if *n, const struct config_net *c,
+static int net_setup_one(struct machine *m, struct net_if *n, const struct config_net *c,
 			 char *err, size_t errlen)
 {
 	struct virtio_net_params p = { .mtu = c->mtu };
-	char why[512], param[96];
+	char why[512];
 
 	snprintf(n->name, sizeof(n->name), "net.%s", c->name);
 	n->tap = tap_open(c->tap, &n->offload, why, sizeof(why));
 	if (n->tap < 0) {
-		tap_error(c, why, err, errlen);
+		tap_error(m->cfg, (unsigned)(c - m->cfg->nets), why, err, errlen);
 		return -1;
 	}
 	memcpy(p.mac, c->mac, sizeof(p.mac));
@@ -118,10 +120,6 @@ static int net_setup_one(struct machine *m, unsigned index, struct net_if *n, co
 		return -1;
 	}
 	n->watched = true;
-	if (net_ip_param(c, index, param, sizeof(param)) < 0 || (param[0] && machine_add_param(m, "%s", param) < 0)) {
-		snprintf(err, errlen, "[%s]: kernel command line full", n->name);
-		return -1;
-	}
 	return 0;
 }
 
@@ -139,7 +137,7 @@ static void *nets_setup(struct machine *m, char *err, size_t errlen)
 	for (unsigned i = 0; i < m->cfg->nnets; i++) {
 		ns->n[i].tap = -1;
 		ns->count++;
-		if (net_setup_one(m, i, &ns->n[i], &m->cfg->nets[i], err, errlen) < 0) {
+		if (net_setup_one(m, &ns->n[i], &m->cfg->nets[i], err, errlen) < 0) {
 			nets_stop(ns);
 			return NULL;
 		}
@@ -195,6 +193,24 @@ static int nets_fds(void *state, int *fds, int max)
 	return n;
 }
 
+/* Each interface's window, then its ip= (the guest pairs them by order). */
+static int nets_announce(void *state, struct machine *m, char *err, size_t errlen)
+{
+	struct nets *ns = state;
+	char param[96];
+
+	for (unsigned i = 0; i < ns->count; i++) {
+		if (virtio_attach_announce(ns->n[i].a, m, err, errlen) < 0)
+			return -1;
+		if (net_ip_param(&m->cfg->nets[i], i, param, sizeof(param)) < 0 ||
+		    (param[0] && machine_add_param(m, "%s", param) < 0)) {
+			snprintf(err, errlen, "[%s]: kernel command line full", ns->n[i].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Snapshots: per interface, net's record, then its transport's.  The tap
  * is the spec's: frames waiting in it are read after the restore. */
 static int net_save(void *n, struct state_out *out) { return virtio_net_save(n, out); }
@@ -230,6 +246,7 @@ static int nets_load(void *state, struct state_in *in, char *err, size_t errlen)
 const struct device_module net_module = {
 	.name = "net",
 	.setup = nets_setup,
+	.announce = nets_announce,
 	.stop = nets_stop,
 	.fds = nets_fds,
 	.save = nets_save,
@@ -237,20 +254,25 @@ const struct device_module net_module = {
 	.state_version = 1,
 };
 
-int net_check(const struct config *cfg, FILE *out, char *err, size_t errlen)
+int net_check(const struct config *cfg, FILE *out, FILE *errs)
 {
 	bool offload[CONFIG_NETS_MAX];
+	int status = 0;
 
 	for (unsigned i = 0; i < cfg->nnets; i++) {
-		char why[512];
+		char why[512], err[1024];
 		int fd = tap_open(cfg->nets[i].tap, &offload[i], why, sizeof(why));
 
 		if (fd < 0) {
-			tap_error(&cfg->nets[i], why, err, errlen);
-			return -1;
+			tap_error(cfg, i, why, err, sizeof(err));
+			fprintf(errs, "flint: %s\n", err);
+			status = -1;
+			continue;
 		}
 		close(fd);
 	}
+	if (status < 0)
+		return -1;
 	for (unsigned i = 0; i < cfg->nnets; i++) {
 		const struct config_net *n = &cfg->nets[i];
 		char param[96];

@@ -9,10 +9,10 @@
 /*
  * Attaches to every [net.NAME] tap and lets go again, as `flint run`
  * would before booting, and prints one line per interface on out.
- * On a bad tap returns -1 with "config.ini:12: [net.eth0] tap = ...: why"
- * in err (the status is then 2).
+ * Returns -1 after a line "flint: config.ini:12: [net.eth0] tap = ...: why"
+ * on errs for each bad tap (the status is then 2), printing nothing on out.
  */
-int net_check(const struct config *cfg, FILE *out, char *err, size_t errlen);
+int net_check(const struct config *cfg, FILE *out, FILE *errs);
 
 /*
  * The guest's address in Linux's ip= syntax for interface eth<index>:

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* QEMU's version triple, filled with flint's own (FLINT_VERSION, "0.1.0"):
  * claiming a QEMU release would promise its commands. */
@@ -148,6 +149,7 @@ static const char *const state_names[] = {
 	[QMP_VM_RUNNING] = "running",
 	[QMP_VM_PAUSED] = "paused",
 	[QMP_VM_SHUTDOWN] = "shutdown",
+	[QMP_VM_PRELAUNCH] = "prelaunch",
 };
 
 CMD_FN(cmd_query_status)
@@ -228,7 +230,135 @@ CMD_FN(cmd_query_devices)
 	return s->srv->ops->devices(s->srv->ctx, err, errlen);
 }
 
+/*
+ * Flint's own (QEMU saves through migrate to a file and restores with
+ * -incoming): one new file, written while the VM is paused.  A running
+ * VM is refused rather than paused behind the client's back.
+ */
+static int fd_find(const struct qmp_server *srv, const char *name)
+{
+	for (int i = 0; i < QMP_FDS_MAX; i++)
+		if (srv->fds[i].fd >= 0 && !strcmp(srv->fds[i].name, name))
+			return i;
+	return -1;
+}
+
+/* getfd's and closefd's one argument; NULL with err when missing or not a string. */
+static const char *fdname_arg(json_t *args, char *err, size_t errlen)
+{
+	json_t *name = json_object_get(args, "fdname");
+
+	if (!json_is_string(name)) {
+		snprintf(err, errlen, name ? "Invalid parameter type for 'fdname', expected: string" :
+			 "Parameter 'fdname' is missing");
+		return NULL;
+	}
+	return json_string_value(name);
+}
+
+/* As QEMU's: the descriptor that came with this message gets a name. */
+CMD_FN(cmd_getfd)
+{
+	struct qmp_server *srv = s->srv;
+	const char *n = fdname_arg(args, err, errlen);
+	int slot;
+
+	(void)cls;
+	if (!n)
+		return NULL;
+	if (!n[0] || strlen(n) >= QMP_FDNAME_MAX || (n[0] >= '0' && n[0] <= '9')) {
+		snprintf(err, errlen, "Parameter 'fdname' expects a name of 1 to %d characters not "
+			 "starting with a digit", QMP_FDNAME_MAX - 1);
+		return NULL;
+	}
+	if (s->fd < 0) {
+		snprintf(err, errlen, "No file descriptor supplied via SCM_RIGHTS");
+		return NULL;
+	}
+	slot = fd_find(srv, n);
+	if (slot >= 0) {
+		close(srv->fds[slot].fd);
+	} else {
+		for (slot = 0; slot < QMP_FDS_MAX && srv->fds[slot].fd >= 0; slot++)
+			;
+		if (slot == QMP_FDS_MAX) {
+			snprintf(err, errlen, "%d descriptors are named already: closefd one first", QMP_FDS_MAX);
+			return NULL;
+		}
+	}
+	snprintf(srv->fds[slot].name, sizeof(srv->fds[slot].name), "%s", n);
+	srv->fds[slot].fd = s->fd;
+	s->fd = -1;
+	return json_object();
+}
+
+CMD_FN(cmd_closefd)
+{
+	struct qmp_server *srv = s->srv;
+	const char *n = fdname_arg(args, err, errlen);
+	int slot;
+
+	(void)cls;
+	if (!n)
+		return NULL;
+	slot = fd_find(srv, n);
+	if (slot < 0) {
+		snprintf(err, errlen, "File descriptor named '%s' not found", n);
+		return NULL;
+	}
+	close(srv->fds[slot].fd);
+	srv->fds[slot].fd = -1;
+	return json_object();
+}
+
+CMD_FN(cmd_snapshot_save)
+{
+	struct qmp_server *srv = s->srv;
+	json_t *path = json_object_get(args, "path"), *fdname = json_object_get(args, "fdname");
+	int slot = -1, rc;
+
+	(void)cls;
+	if (!path == !fdname) {
+		snprintf(err, errlen, "Give exactly one of 'path' (a new file) and 'fdname' (a descriptor "
+			 "passed with getfd)");
+		return NULL;
+	}
+	if (path && !json_is_string(path)) {
+		snprintf(err, errlen, "Invalid parameter type for 'path', expected: string");
+		return NULL;
+	}
+	if (fdname && (!json_is_string(fdname) || (slot = fd_find(srv, json_string_value(fdname))) < 0)) {
+		snprintf(err, errlen, "File descriptor named '%s' not found",
+			 json_is_string(fdname) ? json_string_value(fdname) : "?");
+		return NULL;
+	}
+	switch (srv->ops->status(srv->ctx)) {
+	case QMP_VM_RUNNING:
+		snprintf(err, errlen, "the VM is running: pause it with 'stop' first, then save");
+		return NULL;
+	case QMP_VM_SHUTDOWN:
+		snprintf(err, errlen, "the VM has shut down: there is nothing to save");
+		return NULL;
+	default:
+		break;
+	}
+	if (path ? !srv->ops->snapshot_save : !srv->ops->snapshot_save_fd) {
+		snprintf(err, errlen, "snapshots are not offered here");
+		return NULL;
+	}
+	if (path)
+		return srv->ops->snapshot_save(srv->ctx, json_string_value(path), err, errlen) < 0 ? NULL :
+		       json_object();
+	/* The descriptor is used up either way, as QEMU's migrate fd: is. */
+	rc = srv->ops->snapshot_save_fd(srv->ctx, srv->fds[slot].fd, err, errlen);
+	close(srv->fds[slot].fd);
+	srv->fds[slot].fd = -1;
+	return rc < 0 ? NULL : json_object();
+}
+
 static const char *const capabilities_args[] = { "enable", NULL };
+static const char *const snapshot_save_args[] = { "path", "fdname", NULL };
+static const char *const fdname_args[] = { "fdname", NULL };
 
 /*
  * system_reset is not offered: flint cannot put a PVH guest back to its
@@ -248,6 +378,9 @@ const struct qmp_command qmp_commands[] = {
 	{ "query-cpus-fast", NULL, cmd_query_cpus_fast },
 	{ "x-flint-query-stats", NULL, cmd_query_stats },
 	{ "x-flint-query-devices", NULL, cmd_query_devices },
+	{ "x-flint-snapshot-save", snapshot_save_args, cmd_snapshot_save },
+	{ "getfd", fdname_args, cmd_getfd },
+	{ "closefd", fdname_args, cmd_closefd },
 };
 const size_t qmp_ncommands = sizeof(qmp_commands) / sizeof(qmp_commands[0]);
 
@@ -422,6 +555,24 @@ int qmp_session_feed(struct qmp_session *s, const void *buf, size_t n)
 void qmp_server_init(struct qmp_server *srv, const struct qmp_vm_ops *ops, void *ctx)
 {
 	*srv = (struct qmp_server){ .ops = ops, .ctx = ctx };
+	for (int i = 0; i < QMP_FDS_MAX; i++)
+		srv->fds[i].fd = -1;
+}
+
+void qmp_server_close_fds(struct qmp_server *srv)
+{
+	for (int i = 0; i < QMP_FDS_MAX; i++)
+		if (srv->fds[i].fd >= 0) {
+			close(srv->fds[i].fd);
+			srv->fds[i].fd = -1;
+		}
+}
+
+void qmp_session_give_fd(struct qmp_session *s, int fd)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = fd;
 }
 
 struct qmp_session *qmp_session_new(struct qmp_server *srv)
@@ -433,6 +584,7 @@ struct qmp_session *qmp_session_new(struct qmp_server *srv)
 		return NULL;
 	}
 	s->srv = srv;
+	s->fd = -1;
 	s->next = srv->sessions;
 	if (s->next)
 		s->next->pprev = &s->next;
@@ -449,6 +601,8 @@ void qmp_session_free(struct qmp_session *s)
 	*s->pprev = s->next;
 	if (s->next)
 		s->next->pprev = s->pprev;
+	if (s->fd >= 0)
+		close(s->fd);
 	free(s->in);
 	free(s->out);
 	free(s);

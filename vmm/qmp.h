@@ -24,7 +24,9 @@
  * the client is dropped, the VM never waits for it. */
 #define QMP_OUTPUT_MAX (1024u * 1024)
 
-enum qmp_vm_state { QMP_VM_RUNNING, QMP_VM_PAUSED, QMP_VM_SHUTDOWN };
+/* PRELAUNCH: parked before its first instruction (flint run --paused,
+ * QEMU's -S) and never continued yet; PAUSED: stopped after it ran. */
+enum qmp_vm_state { QMP_VM_RUNNING, QMP_VM_PAUSED, QMP_VM_SHUTDOWN, QMP_VM_PRELAUNCH };
 
 /*
  * What the protocol may ask of the VM.  Every call runs on the thread that
@@ -42,7 +44,17 @@ struct qmp_vm_ops {
 	json_t *(*cpus)(void *ctx, char *err, size_t errlen);
 	json_t *(*stats)(void *ctx, char *err, size_t errlen);
 	json_t *(*devices)(void *ctx, char *err, size_t errlen);
+	/* x-flint-snapshot-save: only asked of a VM that is not running.
+	 * NULL: snapshots are not offered. */
+	int (*snapshot_save)(void *ctx, const char *path, char *err, size_t errlen);
+	/* The same into a descriptor a client passed (getfd); the caller
+	 * closes it.  NULL: not offered. */
+	int (*snapshot_save_fd)(void *ctx, int fd, char *err, size_t errlen);
 };
+
+/* Descriptors named with getfd, server-wide (QEMU's monitor fds). */
+#define QMP_FDS_MAX 8
+#define QMP_FDNAME_MAX 32
 
 struct qmp_session;
 
@@ -52,12 +64,17 @@ struct qmp_server {
 	const char *name;            /* query-name; NULL: none given */
 	struct qmp_session *sessions;
 	bool shutdown_sent;          /* SHUTDOWN is sent once */
+	struct {
+		char name[QMP_FDNAME_MAX];
+		int fd;              /* -1: free */
+	} fds[QMP_FDS_MAX];
 };
 
 struct qmp_session {
 	struct qmp_server *srv;
 	struct qmp_session *next, **pprev;
 	bool negotiated;             /* qmp_capabilities done: commands and events */
+	int fd;                      /* received with the client's bytes (SCM_RIGHTS), for getfd; -1: none */
 	/* Set when the session must end (after its output, if any, is sent):
 	 * why, for the log. */
 	const char *closing;
@@ -78,6 +95,11 @@ void qmp_session_free(struct qmp_session *s);
 /* Takes n bytes from the client and answers every complete message.
  * Returns -1 once the session must end (s->closing says why). */
 int qmp_session_feed(struct qmp_session *s, const void *buf, size_t n);
+/* A descriptor that came with the client's bytes: the next getfd takes
+ * it.  Replaces (closes) one not taken yet. */
+void qmp_session_give_fd(struct qmp_session *s, int fd);
+/* Closes every descriptor getfd kept (at the end of the run). */
+void qmp_server_close_fds(struct qmp_server *srv);
 /* What is waiting to be sent, and how much of it was. */
 const char *qmp_session_output(const struct qmp_session *s, size_t *len);
 void qmp_session_consume(struct qmp_session *s, size_t n);

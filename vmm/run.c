@@ -1,3 +1,8 @@
+/*
+ * Run: a built machine (builder.h) goes into its sandbox, its vCPUs start
+ * (parked before their first instruction with --paused), the event loop
+ * serves it until it stops, and it is torn down.
+ */
 #include "run.h"
 
 #include <errno.h>
@@ -6,136 +11,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "boot_info.h"
-#include "control.h"
-#include "control_vm.h"
+#include "builder.h"
 #include "exit_codes.h"
-#include "loader_initrd.h"
-#include "loader_pvh.h"
 #include "machine.h"
-#include "pv.h"
+#include "restore_door.h"
 #include "sandbox.h"
 #include "teardown.h"
+
+/* Descriptors the front end may keep through the sandbox (the control
+ * socket and its janitor pipe). */
+#define RUN_HOOK_FDS_MAX 4
 #include "vcpu.h"
-
-int machine_add_param(struct machine *m, const char *fmt, ...)
-{
-	size_t room = sizeof(m->params) - m->params_len;
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(m->params + m->params_len, room, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n + 1 >= room) {
-		m->params[m->params_len] = 0;
-		return -1;
-	}
-	m->params_len += n;
-	m->params[m->params_len++] = ' ';
-	m->params[m->params_len] = 0;
-	return 0;
-}
-
-static void on_stop(void *ctx, uint32_t events)
-{
-	struct machine *m = ctx;
-
-	(void)events;
-	m->el.done = true;
-}
-
-static void on_tick(void *ctx, uint32_t events)
-{
-	struct machine *m = ctx;
-	uint64_t expirations;
-
-	(void)events;
-	if (read(m->tick_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
-		return;
-	machine_tick(m); /* vmm/tick.c: stops the timer when nothing needs it */
-}
-
-static void on_signal(void *ctx, uint32_t events)
-{
-	struct machine *m = ctx;
-	struct signalfd_siginfo si;
-
-	(void)events;
-	if (read(m->signal_fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	fprintf(stderr, "flint: %s: stopping the VM\n", strsignal((int)si.ssi_signo));
-	if (!atomic_load(&m->vm.stopping))
-		m->stop_by = "host-signal";
-	vm_stop(&m->vm, FLINT_EXIT_INTERRUPTED);
-}
-
-/* The event loop's own descriptors: stop, tick, termination signals. */
-static int loop_setup(struct machine *m, char *err, size_t errlen)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	/* Blocked before any thread starts, so every thread inherits it and
-	 * the signals arrive only through signalfd. */
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	m->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	m->tick_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (m->signal_fd < 0 || m->tick_fd < 0 ||
-	    ev_add_urgent(&m->el, m->vm.stop_fd, EPOLLIN, on_stop, m) < 0 ||
-	    ev_add(&m->el, m->tick_fd, EPOLLIN, on_tick, m) < 0 ||
-	    ev_add_urgent(&m->el, m->signal_fd, EPOLLIN, on_signal, m) < 0) {
-		snprintf(err, errlen, "setting up the event loop: %s", strerror(errno));
-		return -1;
-	}
-	/* The first tick sees what the devices need and stops if nothing. */
-	machine_want_tick(m);
-	return 0;
-}
-
-static int devices_setup(struct machine *m, char *err, size_t errlen)
-{
-	for (int i = 0; device_modules[i]; i++) {
-		void *state;
-
-		if (m->ndev == MACHINE_MAX_DEVICES) {
-			snprintf(err, errlen, "too many devices");
-			return -1;
-		}
-		state = device_modules[i]->setup(m, err, errlen);
-		if (!state)
-			return -1;
-		m->dev[m->ndev].mod = device_modules[i];
-		m->dev[m->ndev].state = state;
-		m->ndev++;
-	}
-	return 0;
-}
-
-/* The guest's command line: the devices' parameters, then the user's. */
-static int cmdline_setup(struct machine *m, char *err, size_t errlen)
-{
-	char cmdline[FLINT_CMDLINE_SIZE];
-	int n;
-
-	n = snprintf(cmdline, sizeof(cmdline), "%s%s", m->params, m->cfg->cmdline ? m->cfg->cmdline : "");
-	if (n < 0 || (size_t)n >= sizeof(cmdline)) {
-		snprintf(err, errlen, "%s: [kernel] cmdline: too long with the monitor's %zu bytes of "
-			 "parameters (the limit is %llu bytes)", m->cfg->source, m->params_len,
-			 (unsigned long long)FLINT_CMDLINE_SIZE - 1);
-		return -1;
-	}
-	return boot_info_write(&m->vm.mem, cmdline, err, errlen);
-}
 
 /* Places the guest's own TSC stamps on the host timeline. */
 static void guest_marks(struct machine *m, uint64_t stats_gpa)
@@ -151,28 +40,6 @@ static void guest_marks(struct machine *m, uint64_t stats_gpa)
 	/* Guest-written: stats_guest_marks checks every value. */
 	stats_guest_marks(s, (const uint64_t[3]){ g->tsc_entry, g->tsc_main, g->tsc_exit },
 			  stats_now_ns());
-}
-
-static int vcpus_setup(struct machine *m, const struct pvh_image *img, char *err, size_t errlen)
-{
-	struct vm *vm = &m->vm;
-
-	vm->vcpus = calloc(vm->nvcpus, sizeof(*vm->vcpus));
-	if (!vm->vcpus) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vcpu_create(vm, &vm->vcpus[i], i, err, errlen) < 0)
-			return -1;
-	if (vm_wait_cpuid(vm, err, errlen) < 0)
-		return -1;
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		if (vcpu_set_cpuid(&vm->vcpus[i], err, errlen) < 0)
-			return -1;
-	/* Only the boot CPU starts at the kernel; the others wait in KVM for
-	 * the guest's INIT/SIPI, as on real hardware. */
-	return vcpu_set_pvh_entry(&vm->vcpus[0], img->entry32, FLINT_START_INFO_GPA, err, errlen);
 }
 
 /*
@@ -208,6 +75,14 @@ static int vcpu_sandbox(struct vcpu *v, void *ctx)
 	const struct sandbox_jail *j = &m->cfg->jail;
 	char err[256];
 
+	/* A restored vCPU loads its saved state here, on its own thread and
+	 * before its filter (which allows no KVM_SET_*). */
+	if (m->restore && restore_vcpu(m, v) < 0) {
+		m->sandbox_failed = true;
+		pthread_barrier_wait(&m->filters_installed);
+		pthread_barrier_wait(&m->go);
+		return FLINT_EXIT_USAGE;
+	}
 	/* Root is exempt from RLIMIT_NPROC: only a VM running as another user
 	 * (flint's own, or [sandbox] uid) needs this, and before main sets the
 	 * limit, which waits for this thread's filter. */
@@ -226,6 +101,7 @@ static int vcpu_sandbox(struct vcpu *v, void *ctx)
 static int jail_enter(struct machine *m, char *err, size_t errlen)
 {
 	const struct sandbox_jail *j = &m->cfg->jail;
+	const char *key;
 	char why[512];
 
 	if (!j->namespaces && !j->root && !j->set_uid && !j->set_gid)
@@ -238,8 +114,8 @@ static int jail_enter(struct machine *m, char *err, size_t errlen)
 		snprintf(err, errlen, "sandbox: a set-up thread is still running (a bug in flint)");
 		return -1;
 	}
-	if (sandbox_jail_enter(j, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "%s: %s", m->cfg->source, why);
+	if (sandbox_jail_enter(j, &key, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", spec_where(m->cfg, "sandbox", key, 0), why);
 		return -1;
 	}
 	return 0;
@@ -271,8 +147,8 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 	if (machine_fds(m, &keep, &n, err, errlen) < 0)
 		return -1;
 	helper_pidfd = teardown_helper_prepare(why, sizeof(why));
-	/* Room for the helper's pidfd and the control socket's two. */
-	grown = realloc(keep, (n + 3) * sizeof(*keep));
+	/* Room for the helper's pidfd and the front end's. */
+	grown = realloc(keep, (n + 1 + RUN_HOOK_FDS_MAX) * sizeof(*keep));
 	if (!grown) {
 		free(keep);
 		snprintf(err, errlen, "sandbox: out of memory");
@@ -281,8 +157,8 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 	keep = grown;
 	if (helper_pidfd >= 0)
 		keep[n++] = helper_pidfd;
-	if (m->ctl)
-		n += (size_t)control_fds(m->ctl, keep + n, 2);
+	if (m->opts->hooks && m->opts->hooks->fds)
+		n += (size_t)m->opts->hooks->fds(m, keep + n, RUN_HOOK_FDS_MAX);
 	failed = sandbox_drop_privileges(keep, n, err, errlen) < 0;
 	free(keep);
 	if (failed)
@@ -294,6 +170,12 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 	if (helper_pidfd < 0 || teardown_helper_start(m->cfg->seccomp, why, sizeof(why)) < 0)
 		fprintf(stderr, "flint: warning: %s; the VM's teardown stays on the exit path\n", why);
 
+	/* --paused: each vCPU parks at the top of its loop, before KVM_RUN
+	 * has run a guest instruction; QMP cont releases them. */
+	if (m->opts->paused) {
+		atomic_store(&m->prelaunch, true);
+		atomic_store(&vm->pause_wanted, true);
+	}
 	pthread_barrier_init(&m->filters_installed, NULL, vm->nvcpus + 1);
 	pthread_barrier_init(&m->go, NULL, vm->nvcpus + 1);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
@@ -306,7 +188,12 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 		}
 	}
 	pthread_barrier_wait(&m->filters_installed);
-	if (sandbox_forbid_new_processes(err, errlen) < 0 ||
+	/* Every vCPU has loaded its state and none has run: the info page
+	 * gets its new generation now. */
+	if (m->restore && restore_finish(m, err, errlen) < 0) {
+		*status = FLINT_EXIT_USAGE;
+		m->sandbox_failed = true;
+	} else if (sandbox_forbid_new_processes(err, errlen) < 0 ||
 	    seccomp_install(SANDBOX_ROLE_MAIN, 0, m->cfg->seccomp, err, errlen) < 0)
 		m->sandbox_failed = true;
 	failed = m->sandbox_failed;
@@ -316,7 +203,7 @@ static int sandbox_enter(struct machine *m, int *status, char *err, size_t errle
 	return failed ? -1 : 0;
 }
 
-static void teardown(struct machine *m, uint64_t stats_gpa)
+static void teardown(struct machine *m)
 {
 	struct vm *vm = &m->vm;
 
@@ -334,15 +221,15 @@ static void teardown(struct machine *m, uint64_t stats_gpa)
 		vcpu_pause_summary(vm, &vm->stats->pause);
 	/* Writes the guest made just before it stopped are still in the ring. */
 	vm_drain_coalesced(vm);
-	guest_marks(m, stats_gpa);
+	guest_marks(m, m->stats_gpa);
 	for (int i = m->ndev - 1; i >= 0; i--)
 		if (m->dev[i].mod->stop)
 			m->dev[i].mod->stop(m->dev[i].state);
 	m->ndev = 0;
 	/* Now, not with the VM: control clients see the end of the run at
 	 * once, and the socket's path goes (vmm/control.h). */
-	control_close(m->ctl);
-	m->ctl = NULL;
+	if (m->opts->hooks && m->opts->hooks->detach)
+		m->opts->hooks->detach(m);
 	/* The VM's memory and descriptors are the teardown helper's to free
 	 * when the monitor has exited (vmm/teardown.h): releasing them here
 	 * would put KVM's teardown back on the exit path. */
@@ -363,50 +250,16 @@ static void teardown(struct machine *m, uint64_t stats_gpa)
 	vm_destroy(vm);
 }
 
-int flint_run(const struct config *cfg, struct stats *stats)
+int flint_run(const struct config *cfg, const struct machine_options *opts, struct stats *stats)
 {
 	static struct machine m; /* large (command-line buffer), and one per process */
-	struct pvh_image img = { 0 };
-	struct initrd_image initrd = { 0 };
 	char err[1024] = "";
 	int status = FLINT_EXIT_VMM, rc;
 
-	m = (struct machine){ .cfg = cfg, .signal_fd = -1, .tick_fd = -1, .el = { .epfd = -1, .urgent_epfd = -1 } };
-	if ((rc = vm_create(&m.vm, cfg->memory, cfg->vcpus, err, sizeof(err))) < 0) {
-		if (rc == VM_ERR_CONFIG)
-			status = FLINT_EXIT_USAGE;
-		goto out;
-	}
-	m.vm.stats = stats;
-	if (ev_init(&m.el) < 0) {
-		snprintf(err, sizeof(err), "epoll_create1: %s", strerror(errno));
-		goto out;
-	}
-	/* Errors in the kernel file, the images and the command line are the
-	 * user's to fix (status 2); the kernel goes first so they fail fast. */
-	if (pvh_load(&m.vm.mem, cfg->kernel_path, &img, err, sizeof(err)) < 0 ||
-	    (cfg->initrd_path && initrd_load(&m.vm.mem, cfg->initrd_path, cfg->initrd_where, img.hi,
-					     true, &initrd, err, sizeof(err)) < 0)) {
-		status = FLINT_EXIT_USAGE;
-		goto out;
-	}
-	if (loop_setup(&m, err, sizeof(err)) < 0)
-		goto out;
-	/* Before the sandbox, which allows no socket or path call. */
-	if (cfg->control_path && control_vm_open(&m, err, sizeof(err)) < 0) {
-		status = FLINT_EXIT_USAGE;
-		goto out;
-	}
-	if (devices_setup(&m, err, sizeof(err)) < 0 || cmdline_setup(&m, err, sizeof(err)) < 0) {
-		status = FLINT_EXIT_USAGE;
-		goto out;
-	}
-	if (initrd.size && initrd_announce(&m.vm.mem, &initrd, err, sizeof(err)) < 0)
-		goto out;
-	if (vm_commit_irqs(&m.vm, err, sizeof(err)) < 0 || vm_commit_coalesced(&m.vm, err, sizeof(err)) < 0)
-		goto out;
-	if (vcpus_setup(&m, &img, err, sizeof(err)) < 0 || vcpu_init_signals(err, sizeof(err)) < 0 ||
-	    pv_boot(&m, err, sizeof(err)) < 0)
+	machine_init(&m, cfg, opts, stats);
+	rc = opts->restore ? machine_restore(&m, opts->restore, &status, err, sizeof(err)) :
+			     machine_boot(&m, &status, err, sizeof(err));
+	if (rc < 0)
 		goto out;
 	stats_mark(stats, MARK_VM_READY);
 	if (sandbox_enter(&m, &status, err, sizeof(err)) < 0)
@@ -424,8 +277,9 @@ out:
 			m.stop_by = "host-error";
 		vm_stop(&m.vm, status);
 	}
-	control_vm_stopped(&m);
-	teardown(&m, img.stats_gpa);
+	if (opts->hooks && opts->hooks->stopped)
+		opts->hooks->stopped(&m);
+	teardown(&m);
 	/* Lost console output must not pass for success (README, "Exit status"). */
 	if (status == 0 && atomic_load(&m.output_lost))
 		status = FLINT_EXIT_OUTPUT_LOST;

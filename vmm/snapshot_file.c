@@ -95,6 +95,14 @@ int snap_host_probe(int kvm_fd, int vcpu_fd, const struct kvm_cpuid2 *guest_cpui
 		const struct kvm_cpuid_entry2 *e = &guest_cpuid->entries[i];
 		uint32_t f[7] = { e->function, e->index, e->flags, e->eax, e->ebx, e->ecx, e->edx };
 
+		/* KVM reports the APIC id of the host CPU the query ran on
+		 * (leaf 1 EBX[31:24], leaves 0xb and 0x1f EDX), and the guest
+		 * gets its own there (cpuid.c): no part of the host's identity. */
+		if (e->function == 1)
+			f[4] &= 0x00ffffffu;
+		if (e->function == 0xb || e->function == 0x1f)
+			f[6] = 0;
+
 		c = crc32(c, (const Bytef *)f, sizeof(f));
 	}
 	h->cpuid_crc = (uint32_t)c;

@@ -180,6 +180,17 @@ void stats_print_text(const struct stats *s, FILE *f)
 	fprintf(f, "  %-28s %8llu\n", "output bytes lost", (unsigned long long)s->console_dropped);
 	if (s->console_errno)
 		fprintf(f, "  %-28s %s\n", "output write error", strerror(s->console_errno));
+	if (s->vconsole) {
+		const struct virtio_console_stats *v = &s->vconsole_s;
+
+		fprintf(f, "flint: virtio-console: in %llu bytes, out %llu bytes, out dropped %llu bytes\n",
+			(unsigned long long)v->in_bytes, (unsigned long long)v->out_bytes,
+			(unsigned long long)v->out_dropped);
+		fprintf(f, "  waits: output for its reader %llu, input for guest buffers %llu\n",
+			(unsigned long long)v->out_blocked, (unsigned long long)v->rx_no_buffer);
+		if (v->out_errno)
+			fprintf(f, "  %-28s %s\n", "output write error", strerror(v->out_errno));
+	}
 	for (unsigned i = 0; i < s->nnets; i++) {
 		const struct virtio_net_stats *n = &s->nets[i].s;
 
@@ -230,9 +241,19 @@ void stats_print_json(const struct stats *s, FILE *f)
 		(unsigned long long)s->coalesced_writes, (unsigned long long)s->ioeventfd_notifies);
 	/* errno names are fixed words: no escaping needed */
 	fprintf(f, "\"console\":{\"buffers\":%llu,\"bad_buffers\":%llu,\"bytes_lost\":%llu,"
-		"\"write_error\":\"%s\"},\"nets\":[", (unsigned long long)s->console_buffers,
+		"\"write_error\":\"%s\"},", (unsigned long long)s->console_buffers,
 		(unsigned long long)s->console_bad_buffers, (unsigned long long)s->console_dropped,
 		s->console_errno ? strerrorname_np(s->console_errno) : "");
+	if (s->vconsole) {
+		const struct virtio_console_stats *v = &s->vconsole_s;
+
+		fprintf(f, "\"virtio_console\":{\"in_bytes\":%llu,\"out_bytes\":%llu,\"out_dropped\":%llu,"
+			"\"out_blocked\":%llu,\"rx_no_buffer\":%llu,\"write_error\":\"%s\"},",
+			(unsigned long long)v->in_bytes, (unsigned long long)v->out_bytes,
+			(unsigned long long)v->out_dropped, (unsigned long long)v->out_blocked,
+			(unsigned long long)v->rx_no_buffer, v->out_errno ? strerrorname_np(v->out_errno) : "");
+	}
+	fprintf(f, "\"nets\":[");
 	for (unsigned i = 0; i < s->nnets; i++) {
 		const struct virtio_net_stats *n = &s->nets[i].s;
 

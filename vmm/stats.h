@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "console.h"
 #include "net.h"
 #include "pause_stats.h"
 
@@ -64,6 +65,8 @@ struct stats {
 	unsigned invalid;             /* bit (1u << mark): the guest reported an impossible stamp */
 	struct stats_net nets[STATS_MAX_NETS];
 	unsigned nnets;
+	bool vconsole;                /* [console] device = virtio: its counters, copied at stop */
+	struct virtio_console_stats vconsole_s;
 	struct pause_summary pause;   /* QMP stop's pauses, copied at teardown */
 	uint64_t generation;          /* the pv page's (vmm/pv.c), 0 = none; atomic: a restore may change it */
 };

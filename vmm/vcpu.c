@@ -234,7 +234,7 @@ static void run_loop(struct vcpu *v)
 		const char *why = NULL;
 
 		if (atomic_load(&vm->pause_wanted)) {
-			vcpu_park(vm);
+			vcpu_park_as(vm, v);
 			continue;
 		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

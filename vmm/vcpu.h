@@ -24,6 +24,7 @@ struct vcpu {
 	 * a non-zero return stops the VM with that status. */
 	int (*before_run)(struct vcpu *v, void *ctx);
 	void *before_run_ctx;
+	unsigned task_seen;       /* the last vm->task_gen this thread ran */
 };
 
 /* Signal used to kick a vCPU thread out of KVM_RUN. */
@@ -57,8 +58,19 @@ bool vcpu_serve_io(struct vcpu *v);
 int vcpu_pause_all(struct vm *vm, unsigned timeout_ms, char *err, size_t errlen);
 void vcpu_resume_all(struct vm *vm);
 /* On a vCPU thread, at the top of its loop when vm->pause_wanted is set:
- * waits there until the pause ends or the VM stops. */
+ * waits there until the pause ends or the VM stops.  vcpu_park_as also
+ * runs the tasks vcpu_run_on_all posts (v NULL: it runs none). */
 void vcpu_park(struct vm *vm);
+void vcpu_park_as(struct vm *vm, struct vcpu *v);
+/*
+ * From the main thread while every vCPU is parked: each vCPU thread runs
+ * fn(v, ctx) once, on its own thread (KVM wants a vCPU's ioctls from the
+ * thread that runs it, and its seccomp role names the calls it makes),
+ * and this returns when all have.  -1 with err when the VM is not paused
+ * or stops meanwhile; fn is then no longer running anywhere.
+ */
+int vcpu_run_on_all(struct vm *vm, void (*fn)(struct vcpu *v, void *ctx), void *ctx, char *err,
+		    size_t errlen);
 /* Every completed pause is timed from the request (before the kicks) to
  * the moment the last vCPU parked; the summary of them so far. */
 void vcpu_pause_summary(struct vm *vm, struct pause_summary *out);

@@ -60,7 +60,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
-void vcpu_park(struct vm *vm)
+void vcpu_park_as(struct vm *vm, struct vcpu *v)
 {
 	pthread_mutex_lock(&vm->pause_lock);
 	/* The last one in marks the pause complete, after counting itself:
@@ -68,10 +68,59 @@ void vcpu_park(struct vm *vm)
 	if (++vm->parked == vm->nvcpus)
 		vm->pause_parked_ns = now_ns();
 	pthread_cond_broadcast(&vm->pause_cond);
-	while (atomic_load(&vm->pause_wanted) && !atomic_load(&vm->stopping))
+	while (atomic_load(&vm->pause_wanted) && !atomic_load(&vm->stopping)) {
+		if (v && vm->task && v->task_seen != vm->task_gen) {
+			void (*fn)(struct vcpu *, void *) = vm->task;
+			void *ctx = vm->task_ctx;
+
+			v->task_seen = vm->task_gen;
+			vm->task_running++;
+			pthread_mutex_unlock(&vm->pause_lock);
+			fn(v, ctx);
+			pthread_mutex_lock(&vm->pause_lock);
+			vm->task_running--;
+			vm->task_done++;
+			pthread_cond_broadcast(&vm->pause_cond);
+			continue;
+		}
 		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	}
 	vm->parked--;
 	pthread_mutex_unlock(&vm->pause_lock);
+}
+
+void vcpu_park(struct vm *vm)
+{
+	vcpu_park_as(vm, NULL);
+}
+
+int vcpu_run_on_all(struct vm *vm, void (*fn)(struct vcpu *v, void *ctx), void *ctx, char *err,
+		    size_t errlen)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&vm->pause_lock);
+	if (!atomic_load(&vm->pause_wanted) || vm->parked < vm->nvcpus) {
+		snprintf(err, errlen, "the vCPUs are not all paused");
+		pthread_mutex_unlock(&vm->pause_lock);
+		return -1;
+	}
+	vm->task = fn;
+	vm->task_ctx = ctx;
+	vm->task_done = 0;
+	vm->task_gen++;
+	pthread_cond_broadcast(&vm->pause_cond);
+	/* Never leave while a thread still runs fn: ctx may be the caller's. */
+	while ((vm->task_done < vm->nvcpus && !atomic_load(&vm->stopping)) || vm->task_running)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	if (vm->task_done < vm->nvcpus) {
+		snprintf(err, errlen, "the VM stopped while its vCPUs were being read");
+		rc = -1;
+	}
+	vm->task = NULL;
+	vm->task_ctx = NULL;
+	pthread_mutex_unlock(&vm->pause_lock);
+	return rc;
 }
 
 int vcpu_pause_all(struct vm *vm, unsigned timeout_ms, char *err, size_t errlen)

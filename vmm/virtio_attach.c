@@ -28,6 +28,8 @@ struct virtio_attach {
 	struct virtio_host host;
 	int irq_fd;
 	int probe;          /* an epoll set holding only the loop's: is anything ready? */
+	uint64_t base;      /* the virtio-mmio window and its GSI, for announce */
+	unsigned gsi;
 	unsigned nq;
 	struct attach_queue q[];
 };
@@ -300,15 +302,22 @@ struct virtio_attach *virtio_attach(struct machine *m, const char *name, const s
 	}
 	if (vm_irq_msi(&m->vm, gsi, vector, a->irq_fd, err, errlen) < 0)
 		goto fail;
-	if (machine_add_param(m, "virtio_mmio.device=%u@0x%llx:%u", (unsigned)VIRTIO_MMIO_REGION_SIZE,
-			      (unsigned long long)base, gsi) < 0) {
-		snprintf(err, errlen, "[%s]: kernel command line full", a->name);
-		goto fail;
-	}
+	a->base = base;
+	a->gsi = gsi;
 	return a;
 fail:
 	virtio_attach_destroy(a);
 	return NULL;
+}
+
+int virtio_attach_announce(const struct virtio_attach *a, struct machine *m, char *err, size_t errlen)
+{
+	if (machine_add_param(m, "virtio_mmio.device=%u@0x%llx:%u", (unsigned)VIRTIO_MMIO_REGION_SIZE,
+			      (unsigned long long)a->base, a->gsi) < 0) {
+		snprintf(err, errlen, "[%s]: kernel command line full", a->name);
+		return -1;
+	}
+	return 0;
 }
 
 struct virtio_mmio *virtio_attach_transport(const struct virtio_attach *a)
@@ -320,7 +329,7 @@ int virtio_attach_fds(const struct virtio_attach *a, int *fds, int max)
 {
 	int n = 0;
 
-	if ((int)a->nq + 2 > max)
+	if (VIRTIO_ATTACH_FDS(a->nq) > max)
 		return 0;
 	fds[n++] = a->irq_fd;
 	fds[n++] = a->probe;

@@ -5,8 +5,10 @@
  * virtio-mmio window (base address, GSI, MSI vector: this file owns the
  * numbering), creates its transport, gives each of ops->num_queues queues
  * an eventfd bound as the QueueNotify ioeventfd and served by the event
- * loop, asks vm.c for the interrupt route (set once, vm_commit_irqs), and
- * announces the device on the guest's command line.
+ * loop, and asks vm.c for the interrupt route (set once, vm_commit_irqs).
+ * The boot door announces the device on the guest's command line
+ * (virtio_attach_announce, from the module's announce hook); a restore
+ * does not, the guest already knows it.
  *
  * Serving a queue (the event loop, main thread): one call of the device's
  * handler; when it says it left work (virtio_dev_ops.queue_notify returned
@@ -49,6 +51,8 @@ struct virtio_attach;
 struct virtio_attach *virtio_attach(struct machine *m, const char *name, const struct virtio_dev_ops *ops,
 				    void *dev, char *err, size_t errlen);
 struct virtio_mmio *virtio_attach_transport(const struct virtio_attach *a);
+/* "virtio_mmio.device=SIZE@BASE:GSI" on the guest's command line (boot only). */
+int virtio_attach_announce(const struct virtio_attach *a, struct machine *m, char *err, size_t errlen);
 /* Serves queue qidx now (a descriptor the device reads from became ready,
  * e.g. a tap), on the event loop's thread, with the same re-arm rule. */
 void virtio_attach_serve(struct virtio_attach *a, unsigned qidx);
@@ -60,7 +64,8 @@ void virtio_attach_serve(struct virtio_attach *a, unsigned qidx);
  */
 void virtio_attach_set_poll(struct virtio_attach *a, unsigned qidx, bool poll);
 /* The descriptors the attachment needs once the guest runs; returns how
- * many it wrote (all or none). */
+ * many it wrote (all or none): VIRTIO_ATTACH_FDS(queues) of them. */
+#define VIRTIO_ATTACH_FDS(nq) ((int)(nq) + 2) /* the irqfd, the poll's probe, a notify per queue */
 int virtio_attach_fds(const struct virtio_attach *a, int *fds, int max);
 /* After the vCPUs have stopped; NULL is ignored. */
 void virtio_attach_destroy(struct virtio_attach *a);

@@ -12,27 +12,11 @@
 
 #include "cpuid_cache.h"
 #include "exit_codes.h"
+#include "kvm_access.h"
 #include "stats.h"
 
 /* IOAPIC pins KVM reserves routes for when user space owns the IOAPIC. */
 #define SPLIT_IRQCHIP_PINS 24
-
-static int open_kvm(char *err, size_t errlen)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd >= 0)
-		return fd;
-	if (errno == ENOENT)
-		snprintf(err, errlen, "/dev/kvm: no such device: KVM is not available here "
-			 "(load kvm_intel, kvm_amd or kvm_pvm, or enable virtualization)");
-	else if (errno == EACCES || errno == EPERM)
-		snprintf(err, errlen, "/dev/kvm: permission denied: add yourself to the group "
-			 "that owns it (usually: sudo usermod -aG kvm $USER, then log in again)");
-	else
-		snprintf(err, errlen, "/dev/kvm: %s", strerror(errno));
-	return -1;
-}
 
 static int check_caps(struct vm *vm, char *err, size_t errlen)
 {
@@ -144,7 +128,39 @@ static int check_vcpus(struct vm *vm, unsigned nvcpus, char *err, size_t errlen)
 	return VM_ERR_CONFIG;
 }
 
+/*
+ * Guest RAM.  NORESERVE: a 3 GiB guest that touches 2 MiB costs 2 MiB.
+ * From a file (a snapshot), MAP_PRIVATE: 100 VMs restored from one file
+ * share its page-cache copy, and each pays only for the pages it writes.
+ */
+static int map_memory(struct vm *vm, uint64_t memory, struct vm_backing b, char *err, size_t errlen)
+{
+	int flags = MAP_PRIVATE | MAP_NORESERVE | (b.fd < 0 ? MAP_ANONYMOUS : 0);
+
+	if (b.fd >= 0 && (b.offset & 4095)) {
+		snprintf(err, errlen, "guest memory at file offset 0x%llx: not page-aligned",
+			 (unsigned long long)b.offset);
+		return -1;
+	}
+	vm->mem.host = mmap(NULL, memory, PROT_READ | PROT_WRITE, flags, b.fd, b.fd < 0 ? 0 : (off_t)b.offset);
+	if (vm->mem.host == MAP_FAILED) {
+		vm->mem.host = NULL;
+		snprintf(err, errlen, "cannot map %llu MiB of guest memory%s: %s",
+			 (unsigned long long)(memory >> 20), b.fd < 0 ? "" : " from the snapshot",
+			 strerror(errno));
+		return -1;
+	}
+	vm->mem.size = memory;
+	return 0;
+}
+
 int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen)
+{
+	return vm_create_backed(vm, memory, nvcpus, VM_BACKING_ANONYMOUS, err, errlen);
+}
+
+int vm_create_backed(struct vm *vm, uint64_t memory, unsigned nvcpus, struct vm_backing backing,
+		     char *err, size_t errlen)
 {
 	struct kvm_enable_cap split = { .cap = KVM_CAP_SPLIT_IRQCHIP, .args = { SPLIT_IRQCHIP_PINS } };
 	struct kvm_userspace_memory_region region;
@@ -154,7 +170,7 @@ int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	vm_pause_init(vm);
-	vm->kvm_fd = open_kvm(err, errlen);
+	vm->kvm_fd = kvm_open(err, errlen);
 	if (vm->kvm_fd < 0 || check_caps(vm, err, errlen) < 0)
 		return -1;
 	if (check_vcpus(vm, nvcpus, err, errlen) < 0)
@@ -195,16 +211,8 @@ int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t
 		snprintf(err, errlen, "KVM_SET_TSS_ADDR: %s", strerror(errno));
 		return -1;
 	}
-	/* NORESERVE: a 3 GiB guest that touches 2 MiB costs 2 MiB. */
-	vm->mem.host = mmap(NULL, memory, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->mem.host == MAP_FAILED) {
-		vm->mem.host = NULL;
-		snprintf(err, errlen, "cannot map %llu MiB of guest memory: %s",
-			 (unsigned long long)(memory >> 20), strerror(errno));
+	if (map_memory(vm, memory, backing, err, errlen) < 0)
 		return -1;
-	}
-	vm->mem.size = memory;
 	region = (struct kvm_userspace_memory_region){
 		.slot = 0, .guest_phys_addr = 0, .memory_size = memory,
 		.userspace_addr = (uintptr_t)vm->mem.host,

@@ -61,13 +61,35 @@ struct vm {
 	 * pause took from request to that moment (vmm/vcpu_pause.c). */
 	uint64_t pause_parked_ns;
 	struct pause_log pause_log;
+	/* A task every parked vCPU runs once on its own thread (vCPU state
+	 * is read there: vcpu_run_on_all); under pause_lock. */
+	void (*task)(struct vcpu *v, void *ctx);
+	void *task_ctx;
+	unsigned task_gen, task_done, task_running;
 };
 
-/* Opens /dev/kvm and creates the VM with `memory` bytes of RAM (vCPUs come
- * later, from vcpu.c).  On error returns -1 with a message in err, or
- * VM_ERR_CONFIG when the configuration asks for more than this host's KVM
- * allows (nvcpus above its vCPU limit): the user's to fix, status 2. */
+/*
+ * Where guest RAM comes from.  fd < 0: anonymous memory, all zero (boot).
+ * Otherwise `memory` bytes of file fd from `offset` (page-aligned) mapped
+ * MAP_PRIVATE (a restore from a snapshot): the guest reads the page
+ * cache, which every VM restored from that file shares, and a page it
+ * writes becomes its own copy; the file is never written.
+ */
+struct vm_backing {
+	int fd;
+	uint64_t offset;
+};
+#define VM_BACKING_ANONYMOUS ((struct vm_backing){ .fd = -1 })
+
+/* Opens /dev/kvm and creates the VM with `memory` bytes of RAM from
+ * backing (vCPUs come later, from vcpu.c).  On error returns -1 with a
+ * message in err, or VM_ERR_CONFIG when the configuration asks for more
+ * than this host's KVM allows (nvcpus above its vCPU limit): the user's to
+ * fix, status 2. */
 #define VM_ERR_CONFIG (-2)
+int vm_create_backed(struct vm *vm, uint64_t memory, unsigned nvcpus, struct vm_backing backing,
+		     char *err, size_t errlen);
+/* vm_create_backed with anonymous memory. */
 int vm_create(struct vm *vm, uint64_t memory, unsigned nvcpus, char *err, size_t errlen);
 /*
  * The most vCPUs KVM takes in one VM, from its KVM_CHECK_EXTENSION answers

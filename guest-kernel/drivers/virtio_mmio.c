@@ -73,6 +73,8 @@ const char *virtio_name(const struct virtio_dev *d)
 		return "virtio-net";
 	case VIRTIO_ID_BLOCK:
 		return "virtio-blk";
+	case VIRTIO_ID_CONSOLE:
+		return "virtio-console";
 	default:
 		return "virtio device";
 	}

@@ -58,6 +58,7 @@
 /* ---- device IDs (§5) ---- */
 #define VIRTIO_ID_NET                  1
 #define VIRTIO_ID_BLOCK                2
+#define VIRTIO_ID_CONSOLE              3
 
 /* ---- split virtqueue (§2.7) ---- */
 #define VIRTQ_DESC_F_NEXT              1u

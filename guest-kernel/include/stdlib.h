@@ -20,6 +20,10 @@ unsigned long long strtoull(const char *s, char **end, int base);
 int atoi(const char *s);
 long atol(const char *s);
 
+/* NAME=VALUE kernel parameters (lib/getenv.c); NULL when absent.  There
+ * is no setenv: the environment is fixed at boot. */
+char *getenv(const char *name);
+
 void qsort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
 /* Flushes the console and powers the VM off with this status. */

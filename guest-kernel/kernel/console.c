@@ -27,7 +27,9 @@
 #define UART_THR 0
 #define UART_FCR 2
 #define UART_LCR 3
+#define UART_RBR 0
 #define UART_LSR 5
+#define LSR_DR 0x01
 #define LSR_THRE 0x20
 #define FCR_ENABLE_AND_CLEAR 0x07
 #define LCR_8N1 0x03
@@ -182,4 +184,26 @@ void console_write(const char *s, size_t n)
 {
 	while (n--)
 		console_putc(*s++);
+}
+
+/*
+ * Input: the UART has no interrupt line on Flint and no end of input, so
+ * this polls LSR (an exit per read on Flint) until a byte is there, then
+ * takes what has arrived without waiting again.
+ */
+size_t console_read(void *buf, size_t n)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+
+	while (got < n) {
+		if (!(uart_in(UART_LSR) & LSR_DR)) {
+			if (got)
+				break;
+			__builtin_ia32_pause();
+			continue;
+		}
+		p[got++] = uart_in(UART_RBR);
+	}
+	return got;
 }

@@ -17,6 +17,12 @@ void console_putc(char c);
 void console_write(const char *s, size_t n);
 void console_flush(void);
 
+/*
+ * Up to n bytes of UART input, waiting (polling) for the first.  A UART
+ * has no end of input: this never returns 0 for n > 0.
+ */
+size_t console_read(void *buf, size_t n);
+
 /* True when output goes through Flint's buffer extension (one exit per flush). */
 bool console_has_ext(void);
 

@@ -10,9 +10,11 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/boot_stats.h"
 #include "kernel/console.h"
+#include "lib/stdstreams.h"
 
 _Noreturn void exit(int status)
 {
+	stdstreams_exit();
 	console_flush();
 	flint_boot_stats.tsc_exit = rdtsc();
 	outl(FLINT_POWEROFF_PORT, (uint32_t)status);
@@ -29,11 +31,12 @@ _Noreturn void panic(const char *fmt, ...)
 	if (panicking)       /* the console itself failed: leave quietly */
 		exit(127);
 	panicking = true;
-	printf("guest panic: ");
+	/* stderr (the UART): a panic in the virtio-console driver must not need it. */
+	fprintf(stderr, "guest panic: ");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	printf("\n");
+	fprintf(stderr, "\n");
 	exit(127);
 }
 

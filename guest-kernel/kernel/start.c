@@ -12,6 +12,7 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/boot_stats.h"
 #include "kernel/cmdline.h"
+#include "lib/stdstreams.h"
 #include "kernel/console.h"
 #include "kernel/memmap.h"
 #include "kernel/modules.h"
@@ -43,6 +44,7 @@ _Noreturn void flint_start(const struct hvm_start_info *si)
 	argv = cmdline_argv(&argc);
 	if (!argv)
 		panic("no memory for argv (heap %p-%p)", (void *)heap_start, (void *)heap_end);
+	stdstreams_init();
 	flint_boot_stats.tsc_main = rdtsc();
 	exit(main(argc, argv));
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fs/vfs.h"
+#include "lib/stdstreams.h"
 
 int errno;
 
@@ -53,7 +54,11 @@ int open(const char *path, int flags, ...)
 	return (int)ret(rc < 0 ? rc : vfs_open(path, flags));
 }
 
-ssize_t read(int fd, void *buf, size_t len) { return ret(vfs_read(fd, buf, len)); }
+/* Descriptor 0 is the console's input (lib/stdstreams.c); the rest are files. */
+ssize_t read(int fd, void *buf, size_t len)
+{
+	return fd == 0 ? stdin_read(buf, len) : ret(vfs_read(fd, buf, len));
+}
 ssize_t pread(int fd, void *buf, size_t len, off_t off)
 {
 	return off < 0 ? ret(-EINVAL) : ret(vfs_pread(fd, buf, len, (uint64_t)off));

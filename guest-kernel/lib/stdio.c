@@ -1,9 +1,10 @@
-/* printf and friends: the format engine aimed at memory or the console. */
+/* printf and friends: the format engine aimed at memory, stdout or stderr. */
 #include <stdio.h>
 #include <string.h>
 
 #include "kernel/console.h"
 #include "lib/format.h"
+#include "lib/stdstreams.h"
 
 struct membuf {
 	char *buf;
@@ -41,7 +42,13 @@ int snprintf(char *buf, size_t size, const char *fmt, ...)
 	return n;
 }
 
-static void to_console(char c, void *ctx)
+static void to_stdout(char c, void *ctx)
+{
+	(void)ctx;
+	stdout_putc(c);
+}
+
+static void to_stderr(char c, void *ctx)
 {
 	(void)ctx;
 	console_putc(c);
@@ -49,7 +56,13 @@ static void to_console(char c, void *ctx)
 
 int vprintf(const char *fmt, va_list ap)
 {
-	return format(to_console, NULL, fmt, ap);
+	return format(to_stdout, NULL, fmt, ap);
+}
+
+/* Formatted output to descriptor 1 (stdout's device) or 2 (the UART). */
+int vdprintf(int fd, const char *fmt, va_list ap)
+{
+	return format(fd == 2 ? to_stderr : to_stdout, NULL, fmt, ap);
 }
 
 int printf(const char *fmt, ...)
@@ -65,13 +78,13 @@ int printf(const char *fmt, ...)
 
 int putchar(int c)
 {
-	console_putc((char)c);
+	stdout_putc((char)c);
 	return (unsigned char)c;
 }
 
 int puts(const char *s)
 {
-	console_write(s, strlen(s));
-	console_putc('\n');
+	stdout_write(s, strlen(s));
+	stdout_putc('\n');
 	return 0;
 }

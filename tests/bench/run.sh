@@ -5,6 +5,7 @@
 #   tests/bench/rootfs.sh   a 64 MiB file from ext4 and the initrd vs the host
 #   tests/bench/qmp.sh      the control socket (when it exists)
 #   tests/bench/snapshot_file.sh  saving and opening a snapshot file, a vCPU's state
+#   tests/bench/snapshot.sh restore vs cold boot vs the floor, file size, 100 restores' memory
 # Without /dev/kvm each section measures only what needs no flint VM and
 # names the flint figures it leaves out.  Exit status 1 if a section failed.
 set -uo pipefail
@@ -18,6 +19,7 @@ section tests/bench/boot.sh
 section tests/bench/net.sh
 section tests/bench/rootfs.sh
 section tests/bench/snapshot_file.sh
+section tests/bench/snapshot.sh
 if [ -x tests/bench/qmp.sh ]; then
 	section tests/bench/qmp.sh
 else

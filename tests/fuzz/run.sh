@@ -5,6 +5,7 @@
 #   fuzz_config  the configuration parser (config_load)
 #   fuzz_pvh     the PVH kernel loader (pvh_load)
 #   fuzz_net     the virtio-net RX and TX queues over a datagram "tap"
+#   fuzz_vconsole the virtio-console RX and TX queues over pipes
 #   fuzz_devstate  the device-state loaders (UART, virtio-mmio with blk
 #                and net, named module records) a snapshot restore runs
 #   fuzz_snapshot the snapshot file reader (snap_read, snap_check, mapping)
@@ -20,7 +21,7 @@ out=build/fuzz
 cc=${CLANG:-clang}
 flags="-std=c11 -D_GNU_SOURCE -Iinclude -Ihw -Ivmm -Ivirtio -Iseccomp -g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
-targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_devstate fuzz_snapshot fuzz_vcpu_state}
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state}
 mkdir -p "$out"
 
 for t in $targets; do
@@ -32,8 +33,8 @@ for t in $targets; do
 		"$out/make_seeds" "$out/seeds-$t"
 		max_len=8192 ;;
 	fuzz_config)
-		# config.c names the sandbox's modes and namespaces: it links jail.c and filter.c's parsers.
-		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/config.c seccomp/jail.c \
+		# config.c (the INI front end of spec.c) names the sandbox's modes and namespaces: it links jail.c and filter.c's parsers.
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_config.c vmm/config.c vmm/spec.c seccomp/jail.c \
 			seccomp/filter.c seccomp/compile.c seccomp/policy.c build/gen/seccomp_filters.c -linih -lseccomp
 		cp config.ini.example "$out/seeds-$t/example.ini"
 		printf '[machine]\nmemory = 64M\nvcpus = 2\n[kernel]\npath = k.elf\ncmdline = -- a\n  b\n[drive.root]\npath = r.img\nreadonly = true\n[sandbox]\nseccomp = trap\nnamespaces = mount,ipc\n\0drive.x.path=x.img\0machine.memory=1G' \
@@ -51,6 +52,11 @@ for t in $targets; do
 		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_net.c virtio/queue.c virtio/net.c
 		$cc $flags -o "$out/make_net_seeds" tests/fuzz/make_net_seeds.c
 		"$out/make_net_seeds" "$out/seeds-$t"
+		max_len=32768 ;;
+	fuzz_vconsole)
+		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_vconsole.c virtio/queue.c virtio/console.c
+		$cc $flags -o "$out/make_vconsole_seeds" tests/fuzz/make_vconsole_seeds.c
+		"$out/make_vconsole_seeds" "$out/seeds-$t"
 		max_len=32768 ;;
 	fuzz_devstate)
 		src="hw/state.c vmm/device_state.c virtio/uart.c virtio/mmio.c virtio/mmio_state.c virtio/queue.c

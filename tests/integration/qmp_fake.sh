@@ -149,7 +149,7 @@ assert 0 < p["last_ns"] == p["min_ns"] == p["max_ns"] == p["median_ns"] < 2e9, p
 	start_fake
 	run "$FLINT" ctl "$SOCK" x-flint-query-stats
 	expect_rc 1
-	expect_err 'statistics are off: start flint with --stats'
+	expect_err 'statistics are off in this monitor'
 	stop_fake
 }
 

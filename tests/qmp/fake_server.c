@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 		perror("qmp_fake_server: set-up");
 		return 1;
 	}
-	if (control_vm_open(&m, err, sizeof(err)) < 0) {
+	if (control_vm_hooks.attach(&m, err, sizeof(err)) < 0) {
 		fprintf(stderr, "qmp_fake_server: %s\n", err);
 		return 2;
 	}
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 	keep[n++] = m.el.epfd;
 	keep[n++] = m.vm.stop_fd;
 	keep[n++] = m.signal_fd;
-	n += control_fds(m.ctl, keep + n, 8 - n);
+	n += control_vm_hooks.fds(&m, keep + n, 8 - n);
 	if (sandbox_drop_privileges(keep, (size_t)n, err, sizeof(err)) < 0 ||
 	    seccomp_install(SANDBOX_ROLE_MAIN, 0, mode, err, sizeof(err)) < 0) {
 		fprintf(stderr, "qmp_fake_server: %s\n", err);
@@ -193,12 +193,12 @@ int main(int argc, char **argv)
 	fprintf(stderr, "qmp_fake_server: serving %s\n", cfg.control_path);
 	if (ev_run(&m.el) < 0)
 		perror("qmp_fake_server: event loop");
-	control_vm_stopped(&m);
+	control_vm_hooks.stopped(&m);
 	vcpu_resume_all(&m.vm);
 	for (unsigned i = 0; i < nvcpus; i++)
 		vcpu_kick(&m.vm.vcpus[i]);
 	for (unsigned i = 0; i < nvcpus; i++)
 		vcpu_join(&m.vm.vcpus[i]);
-	control_close(m.ctl);
+	control_vm_hooks.detach(&m);
 	return m.vm.exit_status;
 }

@@ -507,13 +507,21 @@ TEST(batch_gets_one_interrupt)
 	teardown();
 }
 
-TEST(image_size_rounded_down)
+/* A tail past the last whole sector would be out of the guest's reach:
+ * refused with the size and the fix, not rounded down in silence. */
+TEST(image_not_whole_sectors_refused)
 {
-	setup_with(3 * 512 + 100, false);
-	CHECK(virtio_blk_capacity(blk) == 3);
-	CHECK(request(VIRTIO_BLK_T_IN, 3, 512, true) == 1);
-	CHECK(buf[STATUS_BYTE] == VIRTIO_BLK_S_IOERR);
-	teardown();
+	char err[256];
+
+	make_image(1000);
+	CHECK(virtio_blk_open(path, false, err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "is 1000 bytes, not a whole number of 512-byte sectors");
+	CHECK_CONTAINS(err, "truncate -s 1024");
+	unlink(path);
+	make_image(3 * 512 + 100);
+	CHECK(virtio_blk_open(path, true, err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "the last 100 bytes");
+	unlink(path);
 }
 
 TEST(lock_conflicts)

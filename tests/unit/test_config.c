@@ -334,6 +334,21 @@ TEST(console_input_unknown)
 	EXPECT_ERROR(KERNEL "[console]\ninput = tty\n", 4, "input = \"tty\": unknown input (use none or stdin)");
 }
 
+TEST(console_device)
+{
+	struct config c;
+	struct tmp t;
+
+	EXPECT_ERROR(KERNEL "[console]\ndevice = hvc\n", 4,
+		     "[console] device = \"hvc\": unknown device (use uart or virtio)");
+	if (load_ok(KERNEL "[console]\ndevice = virtio\n", NULL, 0, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	CHECK(c.console_device == CONSOLE_DEV_VIRTIO);
+	config_free(&c);
+}
+
 TEST(sandbox_key_errors)
 {
 	EXPECT_ERROR(KERNEL "[sandbox]\nseccomp = strict\n", 4,
@@ -525,7 +540,7 @@ TEST(net_minimal_defaults)
 		char want[128];
 
 		snprintf(want, sizeof(want), "%s:5", t.ini);
-		CHECK(c.nets[0].tap_where && !strcmp(c.nets[0].tap_where, want));
+		CHECK(!strcmp(spec_where(&c, "net", "tap", 0), want));
 	}
 	if (load_ok(KERNEL "[net.eth0]\ntap = other\n[net.eth1]\ntap = t1\n", NULL, 0, &c2, &t) != 0) {
 		CHECK(0);
@@ -587,7 +602,7 @@ TEST(net_set_adds_and_changes)
 	CHECK(c.nets[0].mtu == 4000);
 	CHECK(!strcmp(c.nets[1].name, "new") && !strcmp(c.nets[1].tap, "attach9"));
 	CHECK(c.nets[1].has_ip && c.nets[1].prefix == 12);
-	CHECK(c.nets[1].tap_where && !strcmp(c.nets[1].tap_where, "--set net.new.tap=attach9"));
+	CHECK(!strcmp(spec_where(&c, "net", "tap", 1), "--set net.new.tap=attach9"));
 	config_free(&c);
 }
 
@@ -728,9 +743,10 @@ TEST(defaults)
 	CHECK(c.console_output == CONSOLE_OUT_STDOUT);
 	CHECK(c.console_path == NULL);
 	CHECK(c.console_input == CONSOLE_IN_NONE);
-	CHECK(!strcmp(c.source, t.ini));
+	CHECK(c.console_device == CONSOLE_DEV_UART);
+	CHECK(!strcmp(spec_where(&c, NULL, NULL, 0), t.ini));
 	config_free(&c);
-	CHECK(c.kernel_path == NULL && c.source == NULL);
+	CHECK(c.kernel_path == NULL && c.origin == NULL);
 	config_free(&c);  /* twice is harmless */
 }
 
@@ -906,7 +922,6 @@ TEST(set_overrides_file)
 	char *sets[] = { "machine.memory=128M", "kernel.cmdline = -- 42 ", "machine.vcpus=2",
 			 "machine.vcpus=3", "console.output=file:out.txt", "kernel.path=/abs/k.elf",
 			 "console.input=stdin" };
-	char want[160];
 	struct config c;
 	struct tmp t;
 
@@ -920,8 +935,7 @@ TEST(set_overrides_file)
 	CHECK(!strcmp(c.cmdline, "-- 42"));
 	CHECK(!strcmp(c.kernel_path, "/abs/k.elf"));
 	CHECK(c.console_output == CONSOLE_OUT_FILE);
-	snprintf(want, sizeof(want), "%s/out.txt", t.dir);
-	CHECK(!strcmp(c.console_path, want));
+	CHECK(!strcmp(c.console_path, "out.txt"));
 	CHECK(c.console_input == CONSOLE_IN_STDIN);
 	config_free(&c);
 }
@@ -989,7 +1003,6 @@ TEST(sandbox_jail_each_key_alone)
 TEST(set_supplies_required_key)
 {
 	char *sets[] = { "kernel.path=k.elf", "kernel.cmdline=" };
-	char want[160];
 	struct config c;
 	struct tmp t;
 
@@ -997,8 +1010,8 @@ TEST(set_supplies_required_key)
 		CHECK(0);
 		return;
 	}
-	snprintf(want, sizeof(want), "%s/k.elf", t.dir);
-	CHECK(!strcmp(c.kernel_path, want));
+	/* Typed on the command line: relative to the current folder. */
+	CHECK(!strcmp(c.kernel_path, "k.elf"));
 	CHECK(!strcmp(c.cmdline, ""));
 	CHECK(c.vcpus == 2);
 	config_free(&c);
@@ -1116,7 +1129,6 @@ TEST(drive_set_overrides_and_adds)
 {
 	char *sets[] = { "drive.new.readonly=yes", "drive.a.path=/abs/a2.img", "drive.a.readonly=off",
 			 "drive.new.path=n.img", "drive.new.path = disks/n.img " };
-	char want[160];
 	struct config c;
 	struct tmp t;
 
@@ -1130,9 +1142,60 @@ TEST(drive_set_overrides_and_adds)
 	CHECK(!c.drives[0].readonly);
 	CHECK(!strcmp(c.drives[1].name, "b"));
 	CHECK(!strcmp(c.drives[2].name, "new"));
-	snprintf(want, sizeof(want), "%s/disks/n.img", t.dir);
-	CHECK(!strcmp(c.drives[2].path, want));
+	CHECK(!strcmp(c.drives[2].path, "disks/n.img"));  /* a --set's: relative to the cwd */
 	CHECK(c.drives[2].readonly);
+	config_free(&c);
+}
+
+/* Issue 19: one rule.  A path written in the file is relative to the file's
+ * folder; one given with --set, to the current folder, every key alike. */
+TEST(set_paths_relative_to_cwd)
+{
+	char *sets[] = { "kernel.initrd=my.cpio", "console.output=file:out/c.log", "sandbox.chroot=jail",
+			 "control.socket=vm.sock", "drive.d.path=d.img" };
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok("[kernel]\npath = k.elf\n[drive.e]\npath = e.img\n", sets, 5, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s/k.elf", t.dir);
+	CHECK(!strcmp(c.kernel_path, want));
+	snprintf(want, sizeof(want), "%s/e.img", t.dir);
+	CHECK(!strcmp(c.drives[0].path, want));
+	CHECK(!strcmp(c.initrd_path, "my.cpio"));
+	CHECK(!strcmp(c.console_path, "out/c.log"));
+	CHECK(!strcmp(c.jail.root, "jail"));
+	CHECK(!strcmp(c.control_path, "vm.sock"));
+	CHECK(!strcmp(c.drives[1].path, "d.img"));
+	config_free(&c);
+}
+
+/* Every key's origin is kept for errors found after loading (a path that
+ * does not open): the line that set it, or the --set that replaced it. */
+TEST(where_each_key_was_given)
+{
+	char *sets[] = { "drive.b.path=/x.img" };
+	char want[160];
+	struct config c;
+	struct tmp t;
+
+	if (load_ok("[kernel]\npath = k.elf\n[drive.a]\npath = a.img\n[drive.b]\npath = b.img\n"
+		    "[control]\nsocket = s\n", sets, 1, &c, &t) != 0) {
+		CHECK(0);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s:2", t.ini);
+	CHECK(!strcmp(spec_where(&c, "kernel", "path", 0), want));
+	snprintf(want, sizeof(want), "%s:4", t.ini);
+	CHECK(!strcmp(spec_where(&c, "drive", "path", 0), want));
+	CHECK(!strcmp(spec_where(&c, "drive", "path", 1), "--set drive.b.path=/x.img"));
+	snprintf(want, sizeof(want), "%s:8", t.ini);
+	CHECK(!strcmp(spec_where(&c, "control", "socket", 0), want));
+	CHECK(!strcmp(spec_where(&c, "machine", "memory", 0), t.ini));
+	CHECK(!strcmp(spec_where(&c, NULL, NULL, 0), t.ini));
 	config_free(&c);
 }
 
@@ -1220,7 +1283,7 @@ TEST(initrd_resolved_and_remembers_its_line)
 	snprintf(want, sizeof(want), "%s/images/root.cpio", t.dir);
 	CHECK(c.initrd_path && !strcmp(c.initrd_path, want));
 	snprintf(want, sizeof(want), "%s:4", t.ini);
-	CHECK(c.initrd_where && !strcmp(c.initrd_where, want));
+	CHECK(!strcmp(spec_where(&c, "kernel", "initrd", 0), want));
 	config_free(&c);
 }
 
@@ -1231,7 +1294,9 @@ TEST(initrd_absent_by_default)
 
 	if (load_ok(KERNEL, NULL, 0, &c, &t))
 		return;
-	CHECK(c.initrd_path == NULL && c.initrd_where == NULL);
+	CHECK(c.initrd_path == NULL);
+	/* Given nowhere: the file as a whole. */
+	CHECK(!strcmp(spec_where(&c, "kernel", "initrd", 0), t.ini));
 	config_free(&c);
 }
 
@@ -1244,7 +1309,7 @@ TEST(initrd_from_set_overrides_file)
 	if (load_ok(KERNEL "initrd = a.cpio\n", sets, 1, &c, &t))
 		return;
 	CHECK(c.initrd_path && !strcmp(c.initrd_path, "/abs/other.cpio"));
-	CHECK(c.initrd_where && !strcmp(c.initrd_where, "--set kernel.initrd=/abs/other.cpio"));
+	CHECK(!strcmp(spec_where(&c, "kernel", "initrd", 0), "--set kernel.initrd=/abs/other.cpio"));
 	config_free(&c);
 }
 

@@ -31,10 +31,20 @@ static struct config cfg;
 static void *con;
 static char setup_err[512];
 
+/* Where every key "was given", for messages: a spec filled in code needs
+ * an origin of its own to name one. */
+static const char *test_where(const struct spec_origin *o, const char *section, const char *key, unsigned index)
+{
+	(void)o, (void)section, (void)key, (void)index;
+	return "test.ini";
+}
+
+static struct spec_origin test_origin = { .where = test_where };
+
 static void machine_init(enum console_output out, const char *path, enum console_input in)
 {
 	m = (struct machine){ .cfg = &cfg, .signal_fd = -1 };
-	cfg = (struct config){ .source = "test.ini", .console_output = out,
+	cfg = (struct config){ .origin = &test_origin, .console_output = out,
 			       .console_path = (char *)path, .console_input = in };
 	m.vm.mem.size = RAM;
 	m.vm.mem.host = calloc(1, RAM);

@@ -78,7 +78,6 @@ static int mach_new(struct mach *x, const char *name, const char *image, char *e
 	int fds[8];
 
 	memset(x, 0, sizeof(*x));
-	x->cfg.source = "test.ini";
 	x->cfg.ndrives = 1;
 	x->cfg.drives[0] = (struct config_drive){ .name = (char *)name, .path = (char *)image };
 	x->m.cfg = &x->cfg;

@@ -369,6 +369,25 @@ TEST(reject_empty_file)
 	CHECK_CONTAINS(err, "is empty");
 }
 
+/* Issue 19: a Debian vmlinuz is a bzImage; say so, and what Flint boots. */
+TEST(reject_bzimage_says_what_boots)
+{
+	static unsigned char b[4096];
+
+	b[0x1fe] = 0x55;
+	b[0x1ff] = 0xaa;
+	memcpy(b + 0x202, "HdrS", 4);
+	write_file(b, sizeof(b));
+	CHECK(load_path(path) == -1);
+	CHECK_CONTAINS(err, "[kernel] path = \"");
+	CHECK_CONTAINS(err, "not an ELF file: a Linux bzImage");
+	CHECK_CONTAINS(err, "vmlinux ELF with a PVH entry note");
+	/* Text stays "bad magic", with no word of bzImages. */
+	write_file("just text, long enough", 22);
+	CHECK(load_path(path) == -1);
+	CHECK_CONTAINS(err, "not an ELF file (bad magic)");
+}
+
 TEST(reject_truncated_header)
 {
 	struct img im;

@@ -75,22 +75,7 @@ static void dev_free(struct dev *d)
 
 static void bring_up(void)
 {
-	wr(VIRTIO_MMIO_STATUS, 1);
-	wr(VIRTIO_MMIO_STATUS, 3);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)FEATURES);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(FEATURES >> 32));
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_CONFIG_S_FEATURES_OK);
-	for (unsigned q = 0; q < 2; q++) {
-		wr(VIRTIO_MMIO_QUEUE_SEL, q);
-		wr(VIRTIO_MMIO_QUEUE_NUM, QN);
-		wr(VIRTIO_MMIO_QUEUE_DESC_LOW, RING(q));
-		wr(VIRTIO_MMIO_QUEUE_AVAIL_LOW, RING(q) + 0x1000);
-		wr(VIRTIO_MMIO_QUEUE_USED_LOW, RING(q) + 0x2000);
-		wr(VIRTIO_MMIO_QUEUE_READY, 1);
-	}
-	wr(VIRTIO_MMIO_STATUS, 3 | VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+	mmio_bring_up(FEATURES, 2, QN, RING(0), RING(1) - RING(0));
 }
 
 /* One buffer of len bytes on queue q, descriptor i: writable for RX. */

@@ -1,6 +1,8 @@
 /* The QMP protocol layer (vmm/qmp.c) against a fake VM. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "qmp.h"
@@ -10,6 +12,8 @@ struct fake_vm {
 	int pauses, resumes, quits;
 	bool fail_pause;
 	bool stats_off;
+	char saved[64];          /* the last path x-flint-snapshot-save was given */
+	int saved_fd;            /* the last descriptor it was given (getfd), -1 */
 };
 
 static enum qmp_vm_state fake_status(void *ctx)
@@ -66,9 +70,29 @@ static json_t *fake_devices(void *ctx, char *err, size_t errlen)
 	return json_pack("[{s:s}]", "name", "console");
 }
 
+static int fake_save(void *ctx, const char *path, char *err, size_t errlen)
+{
+	struct fake_vm *f = ctx;
+
+	if (!strcmp(path, "/exists")) {
+		snprintf(err, errlen, "'%s': File exists", path);
+		return -1;
+	}
+	snprintf(f->saved, sizeof(f->saved), "%s", path);
+	return 0;
+}
+
+static int fake_save_fd(void *ctx, int fd, char *err, size_t errlen)
+{
+	(void)err, (void)errlen;
+	((struct fake_vm *)ctx)->saved_fd = fd;
+	return 0;
+}
+
 static const struct qmp_vm_ops fake_ops = {
 	.status = fake_status, .pause = fake_pause, .resume = fake_resume, .quit = fake_quit,
-	.cpus = fake_cpus, .stats = fake_stats, .devices = fake_devices,
+	.cpus = fake_cpus, .stats = fake_stats, .devices = fake_devices, .snapshot_save = fake_save,
+	.snapshot_save_fd = fake_save_fd,
 };
 
 struct rig {
@@ -189,7 +213,10 @@ TEST(every_command_in_table_answers)
 	for (size_t i = 0; i < qmp_ncommands; i++) {
 		json_t *a;
 
-		if (!strcmp(qmp_commands[i].name, "qmp_capabilities"))
+		/* the commands that need arguments have their own tests */
+		if (!strcmp(qmp_commands[i].name, "qmp_capabilities") ||
+		    !strcmp(qmp_commands[i].name, "x-flint-snapshot-save") ||
+		    !strcmp(qmp_commands[i].name, "getfd") || !strcmp(qmp_commands[i].name, "closefd"))
 			continue;
 		snprintf(id, sizeof(id), "x%zu", i);
 		snprintf(req, sizeof(req), "{\"execute\":\"%s\",\"id\":\"%s\"}", qmp_commands[i].name, id);
@@ -202,6 +229,75 @@ TEST(every_command_in_table_answers)
 		json_decref(a);
 	}
 	rig_close(&r);
+}
+
+/* Sends req; the answer must contain text. */
+static void answers(struct rig *r, const char *req, const char *text)
+{
+	json_t *a = answer(r, req);
+
+	CHECK(a != NULL);
+	CHECK_CONTAINS(r->buf, text);
+	json_decref(a);
+}
+
+/* Saving needs a paused VM; a running one is refused naming stop, and
+ * the path reaches the VM as it was given. */
+TEST(snapshot_save_needs_a_paused_vm)
+{
+	struct rig r;
+	json_t *a;
+
+	rig_open(&r, true);
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/s\"}}");
+	CHECK(a && !strcmp(error_class(a), "GenericError"));
+	CHECK_CONTAINS(r.buf, "'stop'");
+	CHECK(!r.vm.saved[0]);
+	json_decref(a);
+	r.vm.state = QMP_VM_PAUSED;
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\"}", "exactly one of 'path'");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":7}}", "expected: string");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/exists\"}}", "File exists");
+	r.vm.state = QMP_VM_PRELAUNCH;
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"path\":\"/s\"}}");
+	CHECK(a && json_object_get(a, "return"));
+	CHECK(!strcmp(r.vm.saved, "/s"));
+	json_decref(a);
+	a = answer(&r, "{\"execute\":\"query-status\"}");
+	CHECK_CONTAINS(r.buf, "\"status\": \"prelaunch\"");
+	CHECK_CONTAINS(r.buf, "\"running\": false");
+	json_decref(a);
+	rig_close(&r);
+}
+
+/* getfd names the descriptor that came with the message; saving into
+ * it uses it up; closefd and unknown names; nothing leaks. */
+TEST(getfd_names_a_passed_descriptor_for_a_save)
+{
+	struct rig r;
+	json_t *a;
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	rig_open(&r, true);
+	r.vm.state = QMP_VM_PAUSED;
+	r.vm.saved_fd = -1;
+	answers(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"snap\"}}", "No file descriptor supplied via SCM_RIGHTS");
+	qmp_session_give_fd(r.s, fd);
+	answers(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"9x\"}}", "not starting with a digit");
+	a = answer(&r, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"snap\"}}");
+	CHECK(a && json_object_get(a, "return"));
+	json_decref(a);
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"other\"}}", "File descriptor named 'other' not found");
+	answers(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"snap\",\"path\":\"/s\"}}", "exactly one of");
+	a = answer(&r, "{\"execute\":\"x-flint-snapshot-save\",\"arguments\":{\"fdname\":\"snap\"}}");
+	CHECK(a && json_object_get(a, "return"));
+	CHECK(r.vm.saved_fd == fd);
+	json_decref(a);
+	/* used up: closed, and the name is gone */
+	CHECK(fcntl(fd, F_GETFD) < 0);
+	answers(&r, "{\"execute\":\"closefd\",\"arguments\":{\"fdname\":\"snap\"}}", "File descriptor named 'snap' not found");
+	rig_close(&r);
+	qmp_server_close_fds(&r.srv);
 }
 
 TEST(query_commands_lists_the_table)

@@ -1181,7 +1181,7 @@ static void empty_jail_child(const void *arg)
 	 * process on anything else: the keys left out must cost nothing. */
 	if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0) < 0)
 		child_exit(2);
-	if (sandbox_jail_enter(&none, err, sizeof(err)) < 0)
+	if (sandbox_jail_enter(&none, NULL, err, sizeof(err)) < 0)
 		syscall(SYS_exit, 3);
 	syscall(SYS_exit, 0);
 }
@@ -1215,7 +1215,7 @@ static void namespaces_child(const void *arg)
 	(void)arg;
 	if (!ns_link("mnt", mnt, sizeof(mnt)) || !ns_link("ipc", ipc, sizeof(ipc)) || !ns_link("uts", uts, sizeof(uts)))
 		child_exit(2);
-	if (sandbox_jail_enter(&j, err, sizeof(err)) < 0) {
+	if (sandbox_jail_enter(&j, NULL, err, sizeof(err)) < 0) {
 		dprintf(STDERR_FILENO, "%s\n", err);
 		child_exit(3);
 	}
@@ -1259,7 +1259,7 @@ static void chroot_user_child(const void *arg)
 	struct stat st;
 	int keep = STDERR_FILENO;
 
-	if (sandbox_jail_enter(&j, err, sizeof(err)) < 0) {
+	if (sandbox_jail_enter(&j, NULL, err, sizeof(err)) < 0) {
 		dprintf(STDERR_FILENO, "%s\n", err);
 		child_exit(3);
 	}
@@ -1320,7 +1320,7 @@ static void refusal_child(const void *arg)
 	if (geteuid() == 0 && (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0))
 		child_exit(2);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (sandbox_jail_enter(&cases[i], err, sizeof(err)) == 0)
+		if (sandbox_jail_enter(&cases[i], NULL, err, sizeof(err)) == 0)
 			child_exit(10 + (int)i);
 		dprintf(STDERR_FILENO, "%s\n", err);
 	}

@@ -1,0 +1,129 @@
+/*
+ * Descriptors 0, 1 and 2: where the guest's input and output go (the
+ * FILE streams stdin, stdout and stderr in lib/file.c write and read
+ * through them).  stdin and stdout use the
+ * virtio-console when the monitor offers one (Flint's [console] device =
+ * virtio, QEMU's virtconsole), the UART otherwise; stderr, the kernel's
+ * early messages and panics always use the UART, so they never mix with
+ * a program's output.
+ *
+ * stdout is buffered here: flushed at '\n' (as a terminal's would be),
+ * when the buffer fills, before a read of stdin, and at exit, which also
+ * waits until the device has taken everything.  Messages the console
+ * driver prints about itself while it is busy go to the UART, so nothing
+ * here recurses into the driver.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "drivers/virtio_console.h"
+#include "kernel/console.h"
+#include "lib/stdstreams.h"
+
+static bool use_virtio;   /* decided once, by stdstreams_init */
+static bool in_driver;    /* inside the virtio-console driver: print to the UART */
+static char obuf[4096];
+static size_t oused;
+
+void stdstreams_init(void)
+{
+	in_driver = true;
+	use_virtio = vcons_open();
+	in_driver = false;
+}
+
+static bool virtio_out(void)
+{
+	return use_virtio && !in_driver;
+}
+
+static void flush_out(void)
+{
+	if (!oused)
+		return;
+	in_driver = true;
+	vcons_write(obuf, oused);
+	in_driver = false;
+	oused = 0;
+}
+
+void stdout_write(const char *s, size_t n)
+{
+	if (!virtio_out()) {
+		console_write(s, n);
+		return;
+	}
+	/* Large writes skip the buffer (after what it holds, to keep the order). */
+	if (n >= sizeof(obuf)) {
+		flush_out();
+		in_driver = true;
+		vcons_write(s, n);
+		in_driver = false;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		obuf[oused++] = s[i];
+		if (s[i] == '\n' || oused == sizeof(obuf))
+			flush_out();
+	}
+}
+
+void stdout_putc(char c)
+{
+	stdout_write(&c, 1);
+}
+
+void stdstreams_exit(void)
+{
+	if (!virtio_out())
+		return;
+	flush_out();
+	in_driver = true;
+	vcons_drain();
+	in_driver = false;
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	switch (fd) {
+	case 1:
+		stdout_write(buf, len);
+		break;
+	case 2:
+		console_write(buf, len);
+		console_flush();
+		break;
+	default:
+		errno = EBADF;
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+ssize_t stdin_read(void *buf, size_t len)
+{
+	size_t n;
+
+	if (!len)
+		return 0;
+	if (!virtio_out()) {
+		console_flush();
+		return (ssize_t)console_read(buf, len);
+	}
+	flush_out();
+	in_driver = true;
+	n = vcons_read(buf, len);
+	in_driver = false;
+	return (ssize_t)n;
+}
+
+void stdstreams_flush(int fd)
+{
+	if (fd != 2)
+		flush_out();
+	if (fd != 1 || !virtio_out())
+		console_flush();
+}
