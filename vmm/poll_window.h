@@ -31,8 +31,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define POLL_WINDOW_MAX_NS 50000
+/*
+ * The ceiling: a guest that is running answers within a few microseconds
+ * (blk's next request, an echo); one that takes longer was not running,
+ * and on a loaded 2-core host spinning for it only delays it further.
+ */
+#define POLL_WINDOW_MAX_NS 20000
 #define POLL_WINDOW_START_NS 10000
+_Static_assert(2 * POLL_WINDOW_START_NS <= POLL_WINDOW_MAX_NS, "a window can double at least once");
 
 struct poll_window {
 	uint64_t ns;         /* the window the next poll gets; 0: none */

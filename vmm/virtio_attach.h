@@ -63,6 +63,14 @@ void virtio_attach_serve(struct virtio_attach *a, unsigned qidx);
  * again and again.
  */
 void virtio_attach_set_poll(struct virtio_attach *a, unsigned qidx, bool poll);
+/*
+ * Chains completed on queue `from` are answered on queue `to`: poll `to`
+ * (with its own window) after them, instead of `from`.  virtio-net: a
+ * frame delivered on RX is answered on TX (an echo, a response, an ACK)
+ * within microseconds, and the poll takes it without a notify and a
+ * wake-up of this thread.
+ */
+void virtio_attach_poll_after(struct virtio_attach *a, unsigned from, unsigned to);
 /* The descriptors the attachment needs once the guest runs; returns how
  * many it wrote (all or none): VIRTIO_ATTACH_FDS(queues) of them. */
 #define VIRTIO_ATTACH_FDS(nq) ((int)(nq) + 2) /* the irqfd, the poll's probe, a notify per queue */

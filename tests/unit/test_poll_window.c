@@ -31,8 +31,8 @@ TEST(opens_long_enough_to_catch_the_answer_it_saw)
 	struct poll_window w = { 0 };
 
 	CHECK(drain(&w, 1000 * US, 1) == 0);
-	poll_window_notified(&w, 1000 * US + 32 * US);
-	CHECK(drain(&w, 1100 * US, 1) == 40 * US);
+	poll_window_notified(&w, 1000 * US + 12 * US);
+	CHECK(drain(&w, 1100 * US, 1) == 15 * US);
 	/* capped at the maximum */
 	w.ns = 0;
 	poll_window_notified(&w, 1100 * US + POLL_WINDOW_MAX_NS);
@@ -87,21 +87,21 @@ TEST(shrinks_to_nothing_when_polls_miss)
 		now += 100 * US;
 		CHECK(++polls < 10);
 	}
-	/* 50 -> 25 -> 12.5 -> 0: three wasted polls, then none */
-	CHECK(polls == 3);
-	CHECK(w.misses == 3 && w.ns == 0);
+	/* 20 -> 10 -> 0: two wasted polls, then none */
+	CHECK(polls == 2);
+	CHECK(w.misses == 2 && w.ns == 0);
 }
 
 TEST(a_cut_poll_changes_nothing_unless_it_caught)
 {
-	struct poll_window w = { .ns = 20 * US };
+	struct poll_window w = { .ns = POLL_WINDOW_START_NS };
 
 	drain(&w, 1000 * US, 1);
 	poll_window_end(&w, 1005 * US, false, true);
-	CHECK(w.ns == 20 * US && w.misses == 0);
+	CHECK(w.ns == POLL_WINDOW_START_NS && w.misses == 0);
 	drain(&w, 1100 * US, 1);
 	poll_window_end(&w, 1105 * US, true, true);
-	CHECK(w.ns == 40 * US && w.hits == 1);
+	CHECK(w.ns == 2 * POLL_WINDOW_START_NS && w.hits == 1);
 }
 
 CHECK_MAIN()
