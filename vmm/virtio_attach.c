@@ -17,6 +17,7 @@ struct attach_queue {
 	int efd;
 	bool watched;       /* in the event loop */
 	int answer;         /* the queue polled after this one completes work; -1: none */
+	uint64_t tail_ns;   /* how long its poll goes on after a catch */
 	struct poll_window pw;
 	uint64_t rearms;    /* our own writes to efd not yet read back */
 };
@@ -109,8 +110,10 @@ void virtio_attach_set_poll(struct virtio_attach *a, unsigned qidx, bool poll)
 
 void virtio_attach_poll_after(struct virtio_attach *a, unsigned from, unsigned to)
 {
-	if (from < a->nq && to < a->nq)
+	if (from < a->nq && to < a->nq) {
 		a->q[from].answer = (int)to;
+		a->q[to].tail_ns = VIRTIO_ATTACH_ANSWER_TAIL_NS;
+	}
 }
 
 int virtio_attach_probe(struct event_loop *el)
@@ -214,7 +217,7 @@ static void poll_queue(struct attach_queue *q, uint16_t completed)
 	if (!window)
 		return;
 	o = virtio_attach_poll(&m->el, q->a->probe, &m->vm.stopping, window,
-			       window < VIRTIO_ATTACH_TAIL_NS ? window : VIRTIO_ATTACH_TAIL_NS, serve_cb, q);
+			       window < q->tail_ns ? window : q->tail_ns, serve_cb, q);
 	poll_window_end(&q->pw, stats_now_ns(), o.caught, o.cut);
 	/* Notifies were off while it polled: on again, and a last look. */
 	if (!o.left_work)
@@ -270,7 +273,8 @@ struct virtio_attach *virtio_attach(struct machine *m, const char *name, const s
 	a->irq_fd = -1;
 	a->probe = -1;
 	for (unsigned i = 0; i < a->nq; i++)
-		a->q[i] = (struct attach_queue){ .a = a, .idx = i, .efd = -1, .answer = (int)i };
+		a->q[i] = (struct attach_queue){ .a = a, .idx = i, .efd = -1, .answer = (int)i,
+						 .tail_ns = VIRTIO_ATTACH_TAIL_NS };
 	if (next_slot(m, &base, &gsi, &vector) < 0) {
 		snprintf(err, errlen, "[%s]: too many virtio devices (at most %d in all)", a->name, FLINT_VIRTIO_MAX);
 		goto fail;
