@@ -30,9 +30,12 @@ import json, sys
 d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
 notifies = d["ioeventfd_notifies"]
 writes = sum(e["count"] for e in d["exits"] if e["reason"] == "mmio write drive.data")
-# Every request is notified through the ioeventfd; the only register writes
-# that exit are the driver's set-up (status, features, queue addresses).
-assert notifies >= 4, d
+# No request exits: the only register writes that reach user space are the
+# driver's set-up (status, features, queue addresses: 25), against the
+# thousands of requests blkcheck makes; every kick goes to the ioeventfd.
+# How many kicks there are is timing's business (a host that polls fast
+# needs few), but the first request has nobody polling and needs one.
+assert notifies >= 1, d
 assert writes <= 40, (writes, d)
 PY
 }
