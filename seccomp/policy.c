@@ -78,7 +78,7 @@ static const struct policy_rule vcpu_rules[] = {
 
 static const struct policy_rule main_rules[] = {
 	/* The event loop (vmm/machine/eventloop.c, vmm/machine/run.c). */
-	ALLOW(epoll_wait, "the event loop waits here; the queue poll window asks, without waiting, whether a stop or signal is pending"),
+	ALLOW(epoll_wait, "the event loop waits here; a queue poll asks, without waiting, whether the loop has anything ready"),
 	ALLOW(epoll_ctl, "stdin at end of file or the UART full, console output waiting to be writable; "
 	      "control clients join and leave"),
 	ALLOW(timerfd_settime, "the tick runs only while a device needs it (vmm/machine/tick.c)"),

@@ -453,9 +453,17 @@ const struct bus_ops virtio_mmio_bus_ops = { .read = mmio_read, .write = mmio_wr
 
 bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx)
 {
+	return virtio_mmio_serve(t, qidx, false, NULL);
+}
+
+bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, bool polling, uint16_t *completed)
+{
 	struct vq_slot *s;
 	bool serve, more = false;
+	uint16_t before;
 
+	if (completed)
+		*completed = 0;
 	if (qidx >= t->ops->num_queues)
 		return false;
 	s = &t->q[qidx];
@@ -468,8 +476,15 @@ bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx)
 	}
 	serve = s->live && (t->status & S_DRIVER_OK) && !(t->status & S_FAILED);
 	pthread_mutex_unlock(&t->lock);
-	if (serve)
+	if (serve) {
+		/* used_idx is the serving thread's, and we hold `run`: no race. */
+		before = s->q.used_idx;
+		s->q.polled = polling;
 		more = t->ops->queue_notify(t->dev, &s->q);
+		s->q.polled = false;
+		if (completed)
+			*completed = (uint16_t)(s->q.used_idx - before);
+	}
 	pthread_mutex_unlock(&s->run);
 	return more;
 }

@@ -334,6 +334,8 @@ bool virtq_enable_notify(struct virtq *q)
 	 */
 	if (q->broken || !q->size || __atomic_load_n(&q->halt, __ATOMIC_ACQUIRE))
 		return false;
+	if (q->polled)
+		return le16toh(__atomic_load_n(&q->avail->idx, __ATOMIC_ACQUIRE)) != q->last_avail;
 	if (has(q, VIRTIO_RING_F_EVENT_IDX))
 		STORE(avail_event(q), htole16(q->last_avail));
 	else

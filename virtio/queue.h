@@ -76,6 +76,14 @@ struct virtq {
 	bool unsignalled;        /* pushed something since the last interrupt */
 	bool broken;
 	bool halt;               /* atomic: transport wants the handler out */
+	/*
+	 * The monitor is polling this queue (set by the serving thread around
+	 * a handler call, virtio_mmio_serve): virtq_enable_notify then only
+	 * looks for new buffers and leaves the driver's notifies off, so a
+	 * guest feeding a polled queue spends no notify on it.  The last call
+	 * of a poll runs with it clear, which turns notifies back on.
+	 */
+	bool polled;
 	char why[160];           /* the violation, for tests and logs */
 };
 
@@ -123,7 +131,8 @@ bool virtq_should_interrupt(struct virtq *q);
 
 /*
  * Notify suppression while the device is busy.  enable returns true when
- * buffers arrived in the meantime: the caller then pops again.
+ * buffers arrived in the meantime: the caller then pops again.  While
+ * the queue is polled, enable only looks (see `polled`).
  */
 void virtq_disable_notify(struct virtq *q);
 bool virtq_enable_notify(struct virtq *q);

@@ -105,6 +105,14 @@ extern const struct bus_ops virtio_mmio_bus_ops;
  * when it left work for another call.
  */
 bool virtio_mmio_notify(struct virtio_mmio *t, unsigned qidx);
+/*
+ * The same for a monitor that polls the queue (vmm/machine/devices/virtio_attach.c):
+ * `polling` says it will call again soon without a notify, so the driver
+ * is not asked for one (struct virtq's `polled`; the poll's last call
+ * passes false), and *completed (may be NULL) says how many chains the
+ * handler gave back to the driver: whether the poll caught work.
+ */
+bool virtio_mmio_serve(struct virtio_mmio *t, unsigned qidx, bool polling, uint16_t *completed);
 
 struct state_out;
 struct state_in;

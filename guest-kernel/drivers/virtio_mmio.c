@@ -10,7 +10,9 @@
  *
  *  - Flint (registers at 0xd0001000 + i * 0x1000, GSI 5 + i): the monitor
  *    turns GSI g into an MSI to vector 0x30 + (g - 5) (flint_vector()).
- *    MSIs are edges: nothing to program here.
+ *    MSIs are edges: nothing to program here, and, once the guest knows
+ *    the monitor is Flint (flint_monitor()), nothing to acknowledge after
+ *    a halt that ends with a completion (virtq.c's wait()).
  *  - Anywhere else, i.e. QEMU microvm (0xfeb0xxxx, IOAPIC pin from the
  *    command line): the IOAPIC pin is routed to vector 0x30 + index, as an
  *    edge although the virtio-mmio line is a level.  Level mode cannot
@@ -38,8 +40,10 @@
 #include "arch/x86_64/cpu.h"
 #include "drivers/virtio_mmio.h"
 #include "drivers/virtq.h"
+#include "kernel/console.h"
 #include "kernel/ioapic.h"
 #include "kernel/lapic.h"
+#include "kernel/pv.h"
 
 #define PARAM             "virtio_mmio.device"
 #define IDENTITY_MAP_END  0x100000000ull
@@ -319,6 +323,17 @@ static int flint_vector(unsigned gsi)
 	return FLINT_VIRTIO_VECTOR_BASE + (int)(gsi - FLINT_VIRTIO_GSI_BASE);
 }
 
+/*
+ * Whether the monitor is Flint, not merely a device at Flint's address:
+ * its paravirtual page says so (<flint/boot_abi.h>; all zeroes under
+ * QEMU), or its console extension answered the console's probe.  Only
+ * then may an interrupt go unacknowledged.
+ */
+static bool flint_monitor(void)
+{
+	return pv_info_page()->magic == FLINT_PV_INFO_MAGIC || console_has_ext();
+}
+
 static bool route_interrupt(struct virtio_dev *d)
 {
 	int v;
@@ -333,6 +348,7 @@ static bool route_interrupt(struct virtio_dev *d)
 			return false;
 		}
 		d->vector = (uint8_t)v;
+		d->msi_no_ack = flint_monitor();
 		return true;
 	}
 	d->vector = (uint8_t)(VEC_DEVICE_FIRST + d->index % VIRTIO_MAX_DEVICES);

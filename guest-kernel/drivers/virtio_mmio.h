@@ -33,6 +33,11 @@ struct virtio_dev {
 	 * InterruptStatus stays non-zero the line stays high, and an IOAPIC
 	 * that detects edges (KVM's) delivers nothing more. */
 	bool level_as_edge;
+	/* Flint's monitor, known as such (flint_monitor() in virtio_mmio.c):
+	 * the interrupt is an MSI, raised for every batch whatever
+	 * InterruptStatus holds, so a halt that ends with a completion to
+	 * show needs neither InterruptStatus nor InterruptACK (two exits). */
+	bool msi_no_ack;
 };
 
 /*
@@ -94,7 +99,8 @@ void virtio_fail(struct virtio_dev *d);
 void virtio_notify(const struct virtio_dev *d, unsigned qidx);
 
 /*
- * After a halt: reads InterruptStatus and acknowledges what it shows.
+ * Reads InterruptStatus and acknowledges what it shows (after a halt;
+ * virtq.c skips it where msi_no_ack allows).
  * Panics if the device reports DEVICE_NEEDS_RESET.
  */
 void virtio_ack(struct virtio_dev *d);

@@ -633,4 +633,37 @@ TEST(unpop_with_event_idx_keeps_wakeup_at_published_index)
 	teardown();
 }
 
+/* avail_event: the used ring's word after its 8 entries. */
+static uint16_t avail_event_word(void)
+{
+	uint16_t v;
+
+	memcpy(&v, buf + USED + 4 + 8 * 8, 2);
+	return v;
+}
+
+/* A polled queue only looks for buffers: the driver is not asked to notify. */
+TEST(polled_queue_leaves_notifies_off)
+{
+	setup(8, 0);
+	virtq_disable_notify(&q);
+	q.polled = true;
+	CHECK(!virtq_enable_notify(&q) && used()->flags == VRING_USED_F_NO_NOTIFY);
+	teardown();
+
+	setup(8, F_EVENT_IDX);
+	desc(0, DATA, 16, 0, 0);
+	publish(0);
+	CHECK(virtq_pop(&q, &chain) == 1);
+	q.polled = true;
+	CHECK(!virtq_enable_notify(&q));
+	CHECK(avail_event_word() == 0);    /* not moved on: no notify asked for */
+	publish(0);
+	CHECK(virtq_enable_notify(&q));    /* but a new buffer is seen */
+	q.polled = false;                  /* the poll's last call */
+	CHECK(virtq_pop(&q, &chain) == 1 && !virtq_enable_notify(&q));
+	CHECK(avail_event_word() == 2);
+	teardown();
+}
+
 CHECK_MAIN()

@@ -107,8 +107,14 @@ static int net_setup_one(struct machine *m, struct net_if *n, const struct confi
 	n->a = virtio_attach(m, n->name, &virtio_net_ops, n->dev, err, errlen);
 	if (!n->a)
 		return -1;
-	/* RX work arrives on the tap, which the loop watches: nothing to poll. */
-	virtio_attach_set_poll(n->a, VIRTIO_NET_RXQ, false);
+	/*
+	 * RX work arrives on the tap, which the loop watches: nothing to poll
+	 * there.  What RX delivers, the guest answers on TX: poll TX then
+	 * (idle host: UDP round trip 29 -> 18 us).  A sent frame brings no
+	 * new one of itself: no poll after TX.
+	 */
+	virtio_attach_poll_after(n->a, VIRTIO_NET_RXQ, VIRTIO_NET_TXQ);
+	virtio_attach_set_poll(n->a, VIRTIO_NET_TXQ, false);
 	if (ev_add(&m->el, n->tap, EPOLLIN | EPOLLET, on_tap, n) < 0) {
 		snprintf(err, errlen, "[%s]: event loop: %m", n->name);
 		return -1;

@@ -224,10 +224,10 @@ static int vconsole_fds(void *state, int *fds, int max)
 	if (v->out.own_report)
 		own[nown++] = v->out.report_fd;
 	if (nown > max)
-		return nown + 1 + virtio_console_ops.num_queues;
+		return nown + VIRTIO_ATTACH_FDS(virtio_console_ops.num_queues);
 	memcpy(fds, own, (size_t)nown * sizeof(own[0]));
 	k = virtio_attach_fds(v->a, fds + nown, max - nown);
-	return k ? nown + k : nown + 1 + virtio_console_ops.num_queues;
+	return k ? nown + k : nown + VIRTIO_ATTACH_FDS(virtio_console_ops.num_queues);
 }
 
 /* Snapshots: the console's record, then its transport's. */
