@@ -18,6 +18,8 @@ have() {
 	root) [ "$(id -u)" -eq 0 ] ;;
 	netns) [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && [ -c /dev/net/tun ] ;;
 	qemu) command -v qemu-system-x86_64 >/dev/null ;;
+	# podman keeps its storage there; the nested KVM host mounts / read-only.
+	varlib) [ -d /var/lib ] && [ -w /var/lib ] && ! grep -qs '^[^ ]* / [^ ]* ro[ ,]' /proc/mounts ;;
 	*) command -v "$1" >/dev/null ;;
 	esac
 }
@@ -29,6 +31,7 @@ needs() {
 			kvm) echo "no usable /dev/kvm" ;;
 			root) echo "needs root" ;;
 			netns) echo "needs root, iproute2 and /dev/net/tun" ;;
+			varlib) echo "needs a writable /var/lib (podman's storage; the nested KVM host mounts / read-only)" ;;
 			*) echo "needs $w" ;;
 			esac >"$SKIP_FILE"
 			exit 77

@@ -16,7 +16,7 @@ name() { NAME=flint-oci-test-$$-$1; NAMES+=("$NAME"); podman rm -f "$NAME" >/dev
 state_is() { [ "$(podman inspect --format '{{.State.Status}}' "$1")" = "$2" ]; }
 
 test_run_rm() {
-	needs kvm root podman conmon
+	needs kvm root varlib podman conmon
 	rootfs
 	run podman --runtime "$OCI" run --rm "${RUNOPTS[@]}" "$TMP/rootfs" /hello.elf 7 "two words"
 	expect_rc 7
@@ -25,7 +25,7 @@ test_run_rm() {
 }
 
 test_ps_exit_code() {
-	needs kvm root podman conmon
+	needs kvm root varlib podman conmon
 	rootfs; name ps
 	P run -d --name "$NAME" "${RUNOPTS[@]}" "$TMP/rootfs" /hello.elf 42 >/dev/null
 	await 60 state_is "$NAME" exited || fail "never exited: $(podman inspect --format '{{.State.Status}}' "$NAME")"
@@ -36,7 +36,7 @@ test_ps_exit_code() {
 }
 
 test_stop_kill_pause() {
-	needs kvm root podman conmon
+	needs kvm root varlib podman conmon
 	rootfs; name stop
 	P run -d --name "$NAME" "${RUNOPTS[@]}" "$TMP/rootfs" /sleep.elf 600000 >/dev/null
 	await 60 sh -c "podman logs $NAME | grep -q sleeping" || fail "guest did not start"
@@ -57,7 +57,7 @@ test_stop_kill_pause() {
 }
 
 test_port_forward() {
-	needs kvm root podman conmon curl
+	needs kvm root varlib podman conmon curl
 	rootfs; cp build/guest/httpd.elf "$TMP/rootfs/"; name http
 	[ -x /usr/lib/podman/netavark ] || { echo "needs netavark" >"$SKIP_FILE"; exit 77; }
 	printf '[network]\nnetwork_backend = "netavark"\n' >"$TMP/containers.conf"
@@ -69,7 +69,7 @@ test_port_forward() {
 }
 
 test_linux_image_refused() {
-	needs root podman conmon
+	needs root varlib podman conmon
 	mkdir -p "$TMP/linux"
 	printf 'int main(void) { return 0; }\n' >"$TMP/true.c"
 	printf '#include <unistd.h>\nint main(void) { pause(); return 0; }\n' >"$TMP/sleep.c"
