@@ -26,7 +26,8 @@ cp "$root/bin/busybox" "$ir/bin/"
 cp tests/nested/init "$ir/init"
 # In load order: insmod resolves nothing itself.
 mods="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci
-netfs fscache 9pnet 9pnet_virtio 9p irqbypass ccp kvm kvm-amd tun veth"
+netfs fscache 9pnet 9pnet_virtio 9p irqbypass ccp kvm kvm-amd tun veth
+sch_ingress cls_u32 act_mirred"
 for m in $mods; do
 	f=$(find "$kdir" -name "$m.ko" | head -1)
 	[ -n "$f" ] || { echo "nested: the kernel package has no $m.ko" >&2; exit 125; }
