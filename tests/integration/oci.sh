@@ -17,7 +17,7 @@ bundle() {
 	[ "${1:-}" = -- ] && { shift; extra=",$*"; }
 	rm -rf "$b" && mkdir -p "$b/rootfs"
 	cp "build/guest/$app.elf" "$b/rootfs/"
-	printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["/%s.elf"%s],"env":["HOME=/root","GREETING=two words"]}%s}\n' \
+	printf '{"ociVersion":"1.0.2","root":{"path":"rootfs"},"process":{"cwd":"/","args":["/%s.elf"%s],"env":["HOME=/root","GREETING=two words","my-var.x=dotted"]}%s}\n' \
 		"$app" "${args:+,$args}" "$extra" >"$b/config.json"
 }
 status_of() { R state "$1" | sed -n 's/.*"status": "\([a-z]*\)".*/\1/p'; }
@@ -51,11 +51,12 @@ test_lifecycle() {
 
 test_environment() {
 	needs kvm
-	bundle b printenv GREETING HOME
+	# A container's names need not be C identifiers (only kernel parameters' must).
+	bundle b printenv GREETING HOME my-var.x
 	R create --bundle "$TMP/b" e1 >"$TMP/vm.out" 2>"$ERR" || fail "create: $(cat "$ERR")"
 	R start e1
 	await 30 is_status e1 stopped || fail "never stopped"
-	[ "$(cat "$TMP/vm.out")" = "$(printf 'two words\n/root')" ] || fail "env: $(cat "$TMP/vm.out")"
+	[ "$(cat "$TMP/vm.out")" = "$(printf 'two words\n/root\ndotted')" ] || fail "env: $(cat "$TMP/vm.out")"
 	R delete e1
 }
 
