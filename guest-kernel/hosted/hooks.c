@@ -97,16 +97,10 @@ _READ_WRITE_RETURN_TYPE read(int fd, void *buf, size_t len)
 
 _READ_WRITE_RETURN_TYPE write(int fd, const void *buf, size_t len)
 {
-	if (fd != 1 && fd != 2) {
+	/* stdout: the virtio-console when offered (lib/stdstreams.c); stderr the UART. */
+	if (stdstreams_write(fd, buf, len) < 0) {
 		errno = fd < CONSOLE_FDS ? EBADF : EROFS;
 		return -1;
-	}
-	/* stdout: the virtio-console when offered (lib/stdstreams.c); stderr the UART. */
-	if (fd == 1) {
-		stdout_write(buf, len);
-	} else {
-		console_write(buf, len);
-		console_flush();
 	}
 	return (_READ_WRITE_RETURN_TYPE)len;
 }

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "fs/vfs.h"
-#include "kernel/console.h"
 #include "lib/stdstreams.h"
 
 int errno;
@@ -59,15 +58,7 @@ int open(const char *path, int flags, ...)
  * the virtio-console or the UART, stderr the UART); files are read-only. */
 ssize_t write(int fd, const void *buf, size_t len)
 {
-	switch (fd) {
-	case 1:
-		stdout_write(buf, len);
-		break;
-	case 2:
-		console_write(buf, len);
-		console_flush();
-		break;
-	default:
+	if (stdstreams_write(fd, buf, len) < 0) {
 		errno = EBADF;
 		return -1;
 	}

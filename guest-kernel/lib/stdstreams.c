@@ -71,6 +71,19 @@ void stdout_write(const char *s, size_t n)
 	}
 }
 
+int stdstreams_write(int fd, const void *buf, size_t len)
+{
+	if (fd == 1) {
+		stdout_write(buf, len);
+	} else if (fd == 2) {
+		console_write(buf, len);
+		console_flush();
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 void stdout_putc(char c)
 {
 	stdout_write(&c, 1);

@@ -10,6 +10,9 @@ void stdstreams_init(void);
 /* At exit: stdout written out and taken by the device. */
 void stdstreams_exit(void);
 void stdout_write(const char *s, size_t n);
+/* write(2) on descriptor 1 (stdout's device) or 2 (the UART, flushed):
+ * 0, or -1 for any other descriptor (the caller says which errno). */
+int stdstreams_write(int fd, const void *buf, size_t len);
 void stdout_putc(char c);
 /* read(0, ...): at least one byte, waiting for it; 0 at end of input. */
 ssize_t stdin_read(void *buf, size_t len);
