@@ -163,6 +163,17 @@ extern const struct device_module *const device_modules[];
 int machine_fds(const struct machine *m, int **fds, size_t *n, char *err, size_t errlen);
 
 /*
+ * Whether this run can save or restore a snapshot: a restore, a save at
+ * the guest's ready call, or a control socket (QMP x-flint-snapshot-save).
+ * Only then does the builder ask KVM what a snapshot records (the vCPU
+ * state's capabilities, the host's identity): other boots skip the work.
+ */
+static inline bool machine_can_snapshot(const struct machine *m)
+{
+	return m->opts->restore || m->opts->save_at_ready || m->cfg->control_path;
+}
+
+/*
  * Arms the event loop's tick if it is idle (vmm/machine/tick.c).  Any thread, any
  * time, lock-free when it already runs: a device calls it when it gets
  * work only a tick finishes (output without a newline, say).
