@@ -32,7 +32,7 @@
 #include "log.h"
 #include "net.h"
 #include "qmp_client.h"
-#include "spec.h"
+#include "bundle.h"
 #include "state.h"
 
 #define CONFIG_MAX (4u << 20)

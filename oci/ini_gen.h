@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "net.h"
-#include "spec.h"
+#include "bundle.h"
 #include "state.h"
 
 /*

@@ -15,7 +15,7 @@
 #include "log.h"
 #include "net.h"
 #include "qmp_client.h"
-#include "spec.h"
+#include "bundle.h"
 #include "state.h"
 
 #define STOP_TIMEOUT_MS 10000

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for flint-oci's config.json parser (oci/spec.c): any
+ * libFuzzer harness for flint-oci's config.json parser (oci/bundle.c): any
  * bytes give a spec or an error message naming config.json, never a crash;
  * a parsed spec keeps the invariants create relies on.
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "bundle.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

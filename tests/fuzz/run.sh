@@ -85,8 +85,7 @@ for t in $targets; do
 		"$out/make_vcpu_state_seeds" "$out/seeds-$t"
 		max_len=16384 ;;
 	fuzz_oci_spec)
-		# -Ioci first: its spec.h (the bundle) is not the monitor's vmm/spec/spec.h.
-		$cc -Ioci $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_oci_spec.c oci/spec.c -ljansson
+		$cc -Ioci $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_oci_spec.c oci/bundle.c -ljansson
 		cp tests/oci/*.json "$out/seeds-$t/"
 		max_len=16384 ;;
 	*)

@@ -1,11 +1,11 @@
 /*
- * config.json to struct spec (spec.h).  OCI says unknown properties are
+ * config.json to struct spec (bundle.h).  OCI says unknown properties are
  * ignored; the Linux container's own isolation (other namespaces, mounts
  * of pseudo file systems, capabilities, seccomp, rlimits, cgroups, masked
  * paths, sysctls, devices) does not apply inside a VM, where the VM is the
  * isolation, and is ignored too (README "Running under Podman...").
  */
-#include "spec.h"
+#include "bundle.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-#ifndef FLINT_OCI_SPEC_H
-#define FLINT_OCI_SPEC_H
+#ifndef FLINT_OCI_BUNDLE_H
+#define FLINT_OCI_BUNDLE_H
 
 /*
  * A bundle's config.json, reduced to what a Flint VM can honour.  The
