@@ -103,7 +103,10 @@ mkimage_errors() {
 	chmod 755 "$TMP" "$TMP/u" "$TMP/o"
 	chmod 777 "$TMP/o"
 	if [ "$(id -u)" -eq 0 ]; then
-		run setpriv --reuid=65534 --regid=65534 --clear-groups $MKIMAGE --format cpio "$TMP/u" "$TMP/o/x.cpio"
+		# nobody may not reach the checkout (a mode-700 clone folder): a copy
+		# of the self-contained script in $TMP, which it can.
+		install -m 755 $MKIMAGE "$TMP/mkimage"
+		run setpriv --reuid=65534 --regid=65534 --clear-groups "$TMP/mkimage" --format cpio "$TMP/u" "$TMP/o/x.cpio"
 	else
 		run $MKIMAGE --format cpio "$TMP/u" "$TMP/o/x.cpio"
 	fi
