@@ -285,7 +285,10 @@ void job_vm_done(struct vmproc *v)
 	v->job = NULL;
 	v->state = VM_ENDING;
 	s->nbusy--;
-	vm_free(v);
+	/* Answered from flint's 'E': the process is still exiting, and its
+	 * pidfd frees it (on_exit_ev). */
+	if (v->exited)
+		vm_free(v);
 	job_free(j);
 }
 

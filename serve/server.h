@@ -33,16 +33,14 @@ struct vmproc {
 	struct server *s;
 	pid_t pid;
 	int pidfd, ready_fd, in_fd, out_fd;
-	#define SERVE_SETS_MAX 32
-/* Where each VM finds the snapshot: --restore /proc/self/fd/4. */
-#define SERVE_SNAP_FD 4
-#define SERVE_SNAP_PATH "/proc/self/fd/4"
-
-enum vm_state state;
+	enum vm_state state;
 	struct event *ev_exit, *ev_ready, *ev_in, *ev_out, *ev_boot;
 	uint64_t t_spawn, t_ready, t_release;
 	struct evbuffer *in, *out;   /* the request still to write; the response so far */
 	bool exited, too_much, killed;
+	bool finished;               /* flint said 'E' and its status: the answer needs nothing more */
+	unsigned char said[2];       /* the ready descriptor's message so far */
+	unsigned nsaid;
 	int wstatus;
 	struct job *job;
 	LIST_ENTRY(vmproc) all;

@@ -30,6 +30,7 @@ extern char **environ;
 static void on_exit_ev(evutil_socket_t fd, short what, void *arg);
 static void on_ready_ev(evutil_socket_t fd, short what, void *arg);
 static void on_out_ev(evutil_socket_t fd, short what, void *arg);
+static void read_output(struct vmproc *v);
 static void on_in_ev(evutil_socket_t fd, short what, void *arg);
 static void on_boot_timeout(evutil_socket_t fd, short what, void *arg);
 
@@ -188,21 +189,11 @@ static void on_boot_timeout(evutil_socket_t fd, short what, void *arg)
 	vm_kill(v);
 }
 
-static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
+/* A VM's first byte on the ready socket: 'R', parked and ready. */
+static void vm_now_ready(struct vmproc *v)
 {
-	struct vmproc *v = arg;
 	struct server *s = v->s;
-	char b;
-	ssize_t n = read(fd, &b, 1);
 
-	(void)what;
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0 || v->state != VM_STARTING) {
-		/* The end of the socket: the process is exiting (its pidfd says). */
-		event_del(v->ev_ready);
-		return;
-	}
 	v->t_ready = now_ns();
 	latency_add(&s->m.vm_start, v->t_ready - v->t_spawn);
 	if (s->snapshot)
@@ -216,6 +207,46 @@ static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
 	s->nready++;
 	TAILQ_INSERT_TAIL(&s->ready, v, ready_link);
 	job_vm_ready(s);
+}
+
+/* A busy VM's 'E' and status: every byte of the response is in the pipe
+ * (ready_fd.h), so answer now; the process exits and is reaped later. */
+static void vm_now_finished(struct vmproc *v, unsigned char status)
+{
+	v->finished = true;
+	v->wstatus = W_EXITCODE(status, 0);
+	read_output(v);
+	if (v->state == VM_BUSY && v->job)
+		job_vm_done(v);
+}
+
+static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct vmproc *v = arg;
+	unsigned char b[4];
+	ssize_t n = read(fd, b, sizeof(b));
+
+	(void)what;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The end of the socket: the process is exiting (its pidfd says). */
+		event_del(v->ev_ready);
+		return;
+	}
+	for (ssize_t i = 0; i < n && !v->finished; i++) {
+		if (v->nsaid == 0 && b[i] == 'R' && v->state == VM_STARTING) {
+			vm_now_ready(v);
+			continue;
+		}
+		if (v->nsaid == 0 && b[i] != 'E')
+			continue; /* not a message this server knows: the exit says the rest */
+		v->said[v->nsaid++] = b[i];
+		if (v->nsaid == 2 && v->state == VM_BUSY)
+			vm_now_finished(v, v->said[1]); /* may free nothing: v lives until its exit */
+		if (v->nsaid == 2)
+			v->nsaid = 0;
+	}
 }
 
 static void on_in_ev(evutil_socket_t fd, short what, void *arg)
@@ -272,7 +303,8 @@ static void on_exit_ev(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* r < 0: not ours to reap (cannot happen): an unknown failure. */
-	v->wstatus = r == v->pid ? st : W_EXITCODE(255, 0);
+	if (!v->finished)
+		v->wstatus = r == v->pid ? st : W_EXITCODE(255, 0);
 	v->exited = true;
 	/* Everything flint wrote is in the pipe now; a helper of its may
 	 * still hold the write end, so do not wait for the end of file. */
@@ -388,7 +420,7 @@ void pool_shutdown(struct server *s)
 	struct vmproc *v;
 
 	LIST_FOREACH(v, &s->vms, all) {
-		if (v->state == VM_BUSY || v->exited)
+		if (v->state == VM_BUSY || v->exited || v->finished)
 			continue;
 		if (v->state == VM_STARTING && s->nwaiting)
 			continue; /* an admitted request still needs it */

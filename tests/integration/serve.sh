@@ -76,6 +76,48 @@ ready_fd_usage() {
 	expect_err "give one"
 }
 
+# The supervisor's side of --ready-fd: 'R' when parked, one byte releases,
+# then 'E' and the exit status once every output byte is on stdout, for a
+# function that exits 3 and for one that exits 0 (booted and restored).
+ready_fd_says_the_status() {
+	needs kvm
+	cat >"$TMP/rfd.py" <<'PY'
+import os, socket, subprocess, sys
+cfg, want, restore = sys.argv[1], sys.argv[2], sys.argv[3:]
+if want == "save":  # stdin open and empty until the save is done, as flint serve does
+    p = subprocess.Popen([os.environ["FLINT"], "run", cfg, "--set", "console.input=stdin",
+                          "--set", "console.output=stdout", "--set", "console.device=virtio",
+                          "--save-at-ready", restore[0]], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    sys.exit(p.wait())
+want = int(want)
+a, b = socket.socketpair()
+p = subprocess.Popen([os.environ["FLINT"], "run", cfg, "--set", "console.input=stdin",
+                      "--set", "console.output=stdout", "--set", "console.device=virtio",
+                      "--ready-fd", str(b.fileno())] + restore,
+                     pass_fds=[b.fileno()], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+b.close()
+assert a.recv(1) == b"R", "no ready byte"
+p.stdin.write(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"); p.stdin.close()
+a.send(b"G")
+msg = b""
+while len(msg) < 2:
+    c = a.recv(2 - len(msg))
+    assert c, "the socket ended before the status"
+    msg += c
+out = p.stdout.read()
+assert msg == b"E" + bytes([want]), "status message %r, wanted E %d" % (msg, want)
+assert b"Status: 200" in out, "output %r" % out[:200]
+assert p.wait() == want, "exit status %d" % p.returncode
+PY
+	ini fn-misbehave >/dev/null
+	sed -i "s|^path = .*|&\ncmdline = -- fail|" "$TMP/fn-misbehave.ini"
+	FLINT=$FLINT python3 "$TMP/rfd.py" "$TMP/fn-misbehave.ini" 3 || fail "fn-misbehave fail"
+	ini fn-echo >/dev/null
+	FLINT=$FLINT python3 "$TMP/rfd.py" "$TMP/fn-echo.ini" 0 || fail "fn-echo booted"
+	FLINT=$FLINT python3 "$TMP/rfd.py" "$TMP/fn-echo.ini" save "$TMP/echo.snap" || fail "no snapshot"
+	FLINT=$FLINT python3 "$TMP/rfd.py" "$TMP/fn-echo.ini" 0 --restore "$TMP/echo.snap" --paused || fail "fn-echo restored"
+}
+
 echo_and_sha256_over_curl() {
 	serve_ini echo fn-echo "pool = 2" "max_body = 1M"
 	start_serve echo
@@ -222,7 +264,7 @@ pool_refills_after_burst() {
 }
 
 # SERVE_TESTS="name ..." runs some of them
-for name in ${SERVE_TESTS:-bad_serve_keys_are_refused ready_fd_usage echo_and_sha256_over_curl
+for name in ${SERVE_TESTS:-bad_serve_keys_are_refused ready_fd_usage ready_fd_says_the_status echo_and_sha256_over_curl
 		two_hundred_distinct_generations wrk_bounded misbehaving_functions hostile_clients
 		sigterm_under_load_loses_nothing pool_refills_after_burst}; do
 	t "$name"

@@ -135,11 +135,24 @@ static void ready_detach(struct machine *m)
 		rd.inner->detach(m);
 }
 
+/* The status goes out before the process exits: the VM's teardown (and
+ * the process's own exit) then stay off the supervisor's answer path. */
+static void ready_finished(struct machine *m, int status)
+{
+	unsigned char msg[2] = { 'E', (unsigned char)status };
+
+	if (rd.inner && rd.inner->finished)
+		rd.inner->finished(m, status);
+	if (write(rd.fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg)) {
+		/* the supervisor is gone, or reads the status from the exit */
+	}
+}
+
 const struct machine_hooks *ready_fd_hooks(int fd, const struct machine_hooks *inner)
 {
 	rd.fd = fd;
 	rd.inner = inner;
 	rd.hooks = (struct machine_hooks){ .attach = ready_attach, .fds = ready_fds,
-		.stopped = ready_stopped, .detach = ready_detach };
+		.stopped = ready_stopped, .detach = ready_detach, .finished = ready_finished };
 	return &rd.hooks;
 }

@@ -8,8 +8,11 @@
  * before its next instruction; without --paused when the guest calls
  * flint_ready(), the vCPUs then parked just past that call.  One byte read
  * from N resumes the VM (as QMP cont).  End of file on N, or an error,
- * means the supervisor is gone: the VM stops with status 130.  N is
- * typically one end of a socketpair; it is kept through the sandbox.
+ * means the supervisor is gone: the VM stops with status 130.  When the
+ * run is over and every byte the guest wrote is on flint's stdout, flint
+ * writes 'E' and its exit status as one byte, before its own exit and the
+ * VM's teardown.  N is typically one end of a socketpair (a stream: the
+ * two bytes can arrive apart); it is kept through the sandbox.
  */
 #ifndef FLINT_READY_FD_H
 #define FLINT_READY_FD_H

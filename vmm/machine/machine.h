@@ -41,6 +41,9 @@ struct machine_hooks {
 	void (*stopped)(struct machine *m);
 	/* Teardown: release everything attach made. */
 	void (*detach)(struct machine *m);
+	/* After teardown: the devices have flushed every byte the guest wrote
+	 * and status is the run's final exit status; the process exits next. */
+	void (*finished)(struct machine *m, int status);
 };
 
 /* How `flint run` builds and starts the machine (main.c fills it). */

@@ -283,5 +283,7 @@ out:
 	/* Lost console output must not pass for success (README, "Exit status"). */
 	if (status == 0 && atomic_load(&m.output_lost))
 		status = FLINT_EXIT_OUTPUT_LOST;
+	if (opts->hooks && opts->hooks->finished)
+		opts->hooks->finished(&m, status);
 	return status;
 }
