@@ -33,7 +33,7 @@ static const char usage[] =
 /* snapshot = auto: boot the function once and save it at flint_ready(). */
 static int make_snapshot(struct server *s, char *err, size_t errlen)
 {
-	const char *argv[12 + 2 * SERVE_SETS_MAX];
+	const char *argv[SERVE_ARGV_MAX];
 	posix_spawn_file_actions_t fa;
 	struct pollfd pfd;
 	pid_t pid;

@@ -21,6 +21,8 @@ struct evbuffer;
 struct event;
 
 #define SERVE_SETS_MAX 32
+/* flint_run_argv's fixed words, what its callers add, the sets, NULL. */
+#define SERVE_ARGV_MAX (24 + 2 * SERVE_SETS_MAX)
 /* Where each VM finds the snapshot: --restore /proc/self/fd/4. */
 #define SERVE_SNAP_FD 4
 #define SERVE_SNAP_PATH "/proc/self/fd/4"

@@ -62,6 +62,13 @@ int flint_run_argv(const struct server *s, const char **argv)
 	argv[n++] = "console.output=stdout";
 	argv[n++] = "--set";
 	argv[n++] = "console.device=virtio";
+	/* A pooled VM is one of a few, and every shadow-paging fault it saves
+	 * is on a request's path (vmm/machine/vm.h): huge pages unless the
+	 * configuration says otherwise. */
+	if (s->cfg->hugepages == HUGEPAGES_UNSET) {
+		argv[n++] = "--set";
+		argv[n++] = "machine.hugepages=on";
+	}
 	for (int i = 0; i < s->nsets; i++) {
 		argv[n++] = "--set";
 		argv[n++] = s->sets[i];
@@ -74,7 +81,7 @@ int vm_spawn(struct server *s)
 	struct vmproc *v = calloc(1, sizeof(*v));
 	int sp[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 };
 	posix_spawn_file_actions_t fa;
-	const char *argv[16 + 2 * SERVE_SETS_MAX];
+	const char *argv[SERVE_ARGV_MAX];
 	int n = 0, rc;
 	struct timeval tv;
 

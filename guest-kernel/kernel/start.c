@@ -21,6 +21,8 @@
 
 extern char _end[];    /* link.ld: end of the image */
 
+#define HUGE_2M ((uintptr_t)2 << 20)
+
 int main(int argc, char **argv);
 _Noreturn void flint_start(const struct hvm_start_info *si);
 
@@ -41,6 +43,10 @@ _Noreturn void flint_start(const struct hvm_start_info *si)
 	console_init(cmdline_param("earlycon"));
 	modules_init(si);
 	memmap_free_ram(si, (uintptr_t)_end, &heap_start, &heap_end);
+	/* The page tables' 2 MiB region is mapped 4 KiB at a time (link.ld):
+	 * start the heap at the next one when a whole one is left after it. */
+	if (((heap_start + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1)) + HUGE_2M <= heap_end)
+		heap_start = (heap_start + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1);
 	heap_init(heap_start, heap_end);
 	argv = cmdline_argv(&argc);
 	if (!argv)

@@ -237,6 +237,10 @@ save_at_ready() {
 	run "$FLINT" run "$ini" --restore "$TMP/ready$1.snap"
 	expect_rc 0
 	expect_out "readyfill: ok $1 MiB seq 2"
+	# hugepages: the file's data is copied into 2 MiB pages, holes left zero
+	run "$FLINT" run "$ini" --restore "$TMP/ready$1.snap" --set machine.hugepages=on
+	expect_rc 0
+	expect_out "readyfill: ok $1 MiB seq 2"
 	run "$FLINT" run "$ini" --save-at-ready "$TMP/ready$1.snap"
 	expect_rc 2
 	expect_err "File exists"

@@ -114,7 +114,7 @@ TEST(unknown_unit)
 TEST(unknown_key)
 {
 	EXPECT_ERROR("[machine]\nmemory = 64M\nvcpu = 2\n" KERNEL, 3,
-		     "[machine] vcpu: unknown key (known: memory, vcpus)");
+		     "[machine] vcpu: unknown key (known: memory, vcpus, hugepages)");
 }
 
 TEST(unknown_section)
@@ -316,6 +316,28 @@ TEST(vcpus_negative_and_garbage)
 	EXPECT_ERROR(KERNEL "[machine]\nvcpus = -1\n", 4, "vcpus = \"-1\": must not be negative");
 	EXPECT_ERROR(KERNEL "[machine]\nvcpus = 2x\n", 4, "vcpus = \"2x\": not a whole number");
 	EXPECT_ERROR(KERNEL "[machine]\nvcpus = +2\n", 4, "vcpus = \"+2\": not a whole number");
+}
+
+TEST(hugepages_on_off_and_garbage)
+{
+	struct flint_spec c;
+	struct tmp t;
+	char *on[] = { "machine.hugepages=on" };
+
+	if (load_ok(KERNEL "[machine]\nhugepages = off\n", NULL, 0, &c, &t) == 0) {
+		CHECK(c.hugepages == HUGEPAGES_OFF);
+		config_free(&c);
+	} else {
+		CHECK(0);
+	}
+	if (load_ok(KERNEL "[machine]\nhugepages = off\n", on, 1, &c, &t) == 0) {
+		CHECK(c.hugepages == HUGEPAGES_ON);
+		config_free(&c);
+	} else {
+		CHECK(0);
+	}
+	EXPECT_ERROR(KERNEL "[machine]\nhugepages = 2M\n", 4,
+		     "[machine] hugepages = \"2M\": not a boolean (use true or false; yes/no, on/off and 1/0 also work)");
 }
 
 TEST(console_output_unknown)
@@ -712,7 +734,7 @@ TEST(set_malformed)
 
 TEST(set_unknown_names)
 {
-	EXPECT_SET_ERROR(KERNEL, "machine.ram=1G", "[machine] ram: unknown key (known: memory, vcpus)");
+	EXPECT_SET_ERROR(KERNEL, "machine.ram=1G", "[machine] ram: unknown key (known: memory, vcpus, hugepages)");
 	EXPECT_SET_ERROR(KERNEL, "machin.memory=1G", "[machin]: unknown section");
 	EXPECT_SET_ERROR(KERNEL, "net.eth0.tpa=tap0", "[net.eth0] tpa: unknown key (known: tap, mac, mtu, ip, gateway)");
 	EXPECT_SET_ERROR(KERNEL, "drive.data.size=1G", "[drive.data] size: unknown key (known: path, readonly)");
@@ -744,6 +766,7 @@ TEST(defaults)
 	CHECK(c.console_path == NULL);
 	CHECK(c.console_input == CONSOLE_IN_NONE);
 	CHECK(c.console_device == CONSOLE_DEV_UART);
+	CHECK(c.hugepages == HUGEPAGES_UNSET);
 	CHECK(!strcmp(spec_where(&c, NULL, NULL, 0), t.ini));
 	config_free(&c);
 	CHECK(c.kernel_path == NULL && c.origin == NULL);

@@ -92,7 +92,10 @@ static int loop_setup(struct machine *m, char *err, size_t errlen)
 int machine_build_vm(struct machine *m, struct vm_backing backing, int *status, char *err, size_t errlen)
 {
 	struct stats *stats = m->vm.stats;
-	int rc = vm_create_backed(&m->vm, m->cfg->memory, m->cfg->vcpus, backing, err, errlen);
+	int rc;
+
+	backing.hugepages = m->cfg->hugepages == HUGEPAGES_ON;
+	rc = vm_create_backed(&m->vm, m->cfg->memory, m->cfg->vcpus, backing, err, errlen);
 
 	m->vm.stats = stats; /* vm_create starts from an empty struct vm */
 	if (rc < 0) {

@@ -126,6 +126,7 @@ static const struct section_def sections[] = {
 
 static const char *set_memory(struct parser *p, const char *v);
 static const char *set_vcpus(struct parser *p, const char *v);
+static const char *set_hugepages(struct parser *p, const char *v);
 static const char *set_kernel_path(struct parser *p, const char *v);
 static const char *set_cmdline(struct parser *p, const char *v);
 static const char *set_initrd(struct parser *p, const char *v);
@@ -164,6 +165,7 @@ static const struct key_def keys[] = {
 	{ .section = sec, .name = key, .set = setter, .example = eg, __VA_ARGS__ }
 	KEY("machine", "memory", set_memory, "64M"),
 	KEY("machine", "vcpus", set_vcpus, "1"),
+	KEY("machine", "hugepages", set_hugepages, "off"),
 	KEY("kernel", "path", set_kernel_path, "build/guest/hello.elf"),
 	KEY("kernel", "cmdline", set_cmdline, "-- world", .may_be_empty = true, .continues = true),
 	KEY("kernel", "initrd", set_initrd, "build/rootfs/example.cpio"),
@@ -432,6 +434,29 @@ static const char *set_memory(struct parser *p, const char *v)
 	return NULL;
 }
 
+/* NULL and *out set, or why v is not a boolean. */
+static const char *parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
+			*out = !strcasecmp(v, yes[i]);
+			return NULL;
+		}
+	return "not a boolean (use true or false; yes/no, on/off and 1/0 also work)";
+}
+
+static const char *set_hugepages(struct parser *p, const char *v)
+{
+	bool on = false;
+	const char *why = parse_bool(v, &on);
+
+	if (!why)
+		p->c->hugepages = on ? HUGEPAGES_ON : HUGEPAGES_OFF;
+	return why;
+}
+
 static const char *set_vcpus(struct parser *p, const char *v)
 {
 	unsigned long n = 0;
@@ -696,14 +721,7 @@ static const char *set_drive_path(struct parser *p, const char *v)
 
 static const char *set_drive_readonly(struct parser *p, const char *v)
 {
-	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off", "0" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
-		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
-			p->c->drives[current_index(p)].readonly = !strcasecmp(v, yes[i]);
-			return NULL;
-		}
-	return "not a boolean (use true or false; yes/no, on/off and 1/0 also work)";
+	return parse_bool(v, &p->c->drives[current_index(p)].readonly);
 }
 
 /* ---- [net.NAME] -------------------------------------------------------- */

@@ -30,6 +30,9 @@
 
 enum console_output { CONSOLE_OUT_STDOUT, CONSOLE_OUT_NONE, CONSOLE_OUT_FILE };
 enum console_input { CONSOLE_IN_NONE, CONSOLE_IN_STDIN };
+/* [machine] hugepages (vmm/machine/vm.h, struct vm_backing): unset means
+ * off for flint run and on for the VMs of flint serve. */
+enum spec_hugepages { HUGEPAGES_UNSET, HUGEPAGES_OFF, HUGEPAGES_ON };
 /* Which device carries the guest's stdin and stdout ([console] device). */
 enum console_device { CONSOLE_DEV_UART, CONSOLE_DEV_VIRTIO };
 
@@ -66,6 +69,7 @@ struct spec_origin {
 struct flint_spec {
 	uint64_t memory;         /* bytes, [machine] memory */
 	unsigned vcpus;          /* [machine] vcpus, 1..CONFIG_VCPUS_MAX */
+	enum spec_hugepages hugepages;  /* [machine] hugepages */
 	char *kernel_path;       /* [kernel] path, resolved by the front end */
 	char *cmdline;           /* [kernel] cmdline, "" if none; continuation lines joined by ' ' */
 	char *initrd_path;       /* [kernel] initrd, resolved by the front end; NULL if none */

@@ -18,7 +18,10 @@
 #define PDE_RAM   (PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | PTE_PS)
 #define PDE_MMIO  (PDE_RAM | PTE_PCD | PTE_PWT)
 
-	.section .data.pagetables, "aw"
+	/* A section of their own, which link.ld puts in a 2 MiB region of its
+	 * own: KVM write-protects the pages that hold page tables, and so
+	 * cannot map any 2 MiB region that holds one with a single entry. */
+	.section .pagetables, "aw"
 /*
  * Identity map of 0-4 GiB with 2 MiB pages; the last GiB (MMIO hole) is
  * uncached.  PML4[511] and PDPT[511] also map that last GiB at the top of
