@@ -80,6 +80,16 @@ int virtq_init(struct virtq *q, const struct guest_mem *m, unsigned index, uint1
 	}
 	if (hooks)
 		n.hooks = *hooks;
+	/*
+	 * With EVENT_IDX a new queue's last signal counts as index 0, where the
+	 * driver's used_event starts too: the first completion interrupts when
+	 * the driver asked for it (§2.7.10), not always.  A guest that polls
+	 * (Flint's asks for nothing until it halts) then takes no interrupt it
+	 * never wanted: two per request for a function restored from a
+	 * snapshot taken before its queues were ever used.
+	 */
+	if (features & (1ull << VIRTIO_RING_F_EVENT_IDX))
+		n.signalled_valid = true;
 	*q = n;
 	return 0;
 }

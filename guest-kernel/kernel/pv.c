@@ -10,6 +10,7 @@
 #include <flint.h>
 
 #include "arch/x86_64/cpu.h"
+#include "kernel/clock.h"
 #include "kernel/pv.h"
 
 bool pv_read(struct flint_pv_info *out, uint64_t *tsc)
@@ -51,9 +52,16 @@ uint64_t flint_generation(void)
 	return pv_read(&info, NULL) ? info.generation : 0;
 }
 
-/* Only after the magic: under QEMU the window is unassigned and the write would be lost or worse. */
+/*
+ * Only after the magic: under QEMU the window is unassigned and the write
+ * would be lost or worse.  The clock is set up first: learning the TSC's
+ * frequency costs CPUID exits and a ring-0 wrmsr, which belong in the
+ * snapshot taken here, not on the path of every request that follows
+ * (the first wait on a virtio queue asks for it).
+ */
 void flint_ready(void)
 {
+	clock_tsc_hz();
 	if (pv_info_page()->magic == FLINT_PV_INFO_MAGIC)
 		mmio_write32(FLINT_PV_MMIO_GPA + FLINT_PV_READY, FLINT_PV_READY_VALUE);
 }
