@@ -504,32 +504,29 @@ TEST(event_idx_suppresses_interrupts)
 	teardown();
 }
 
+/* Interrupts sent for a new queue's first completion, used_event as given. */
+static int first_completion_irqs(uint16_t used_event)
+{
+	int n;
+
+	setup(8, F_EVENT_IDX);
+	((struct vring_avail *)(buf + AVAIL))->ring[8] = used_event;
+	desc(0, DATA, 16, 0, 0);
+	publish(0);
+	CHECK(virtq_pop(&q, &chain) == 1);
+	virtq_push(&q, 0, 0);
+	virtq_notify_driver(&q);
+	n = irqs;
+	teardown();
+	return n;
+}
+
 /* A driver that leaves used_event at 0 (a zeroed ring) is told of its
  * first completion; one that asks for nothing (far ahead) is not. */
 TEST(event_idx_first_completion_as_asked)
 {
-	struct vring_avail *a;
-
-	setup(8, F_EVENT_IDX);
-	a = (struct vring_avail *)(buf + AVAIL);
-	desc(0, DATA, 16, 0, 0);
-	publish(0);
-	CHECK(virtq_pop(&q, &chain) == 1);
-	virtq_push(&q, 0, 0);
-	virtq_notify_driver(&q);
-	CHECK(irqs == 1);
-	teardown();
-
-	setup(8, F_EVENT_IDX);
-	a = (struct vring_avail *)(buf + AVAIL);
-	desc(0, DATA, 16, 0, 0);
-	a->ring[8] = 0x8000;
-	publish(0);
-	CHECK(virtq_pop(&q, &chain) == 1);
-	virtq_push(&q, 0, 0);
-	virtq_notify_driver(&q);
-	CHECK(irqs == 0);
-	teardown();
+	CHECK(first_completion_irqs(0) == 1);
+	CHECK(first_completion_irqs(0x8000) == 0);
 }
 
 TEST(notify_suppression)
