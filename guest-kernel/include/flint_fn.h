@@ -32,7 +32,9 @@ struct fn_request {
 };
 
 /* Reads the one request: 0, or -1 when it is not HTTP/1.1 as described
- * (the caller answers 400 with fn_respond). */
+ * (the caller answers 400 with fn_respond).  From then on stdout is
+ * written out when its buffer fills and at exit, not at each line: the
+ * server reads the answer whole after the exit. */
 int fn_read_request(struct fn_request *r);
 
 /* The value of header name (any case), or NULL. */

@@ -11,6 +11,8 @@
 
 #include <unistd.h>
 
+#include "lib/stdstreams.h"
+
 static char head[FN_HEAD_MAX + 1];
 
 /* Console input (the virtio-console with [console] device = virtio, as
@@ -62,6 +64,8 @@ int fn_read_request(struct fn_request *r)
 	char *body;
 
 	memset(r, 0, sizeof(*r));
+	/* The answer is read whole once the function has exited. */
+	stdout_buffer_fully();
 	/* Byte by byte up to the blank line: nothing past it is taken. */
 	while (!end) {
 		if (used == FN_HEAD_MAX)

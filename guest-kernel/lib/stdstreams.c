@@ -25,6 +25,7 @@
 
 static bool use_virtio;   /* decided once, by stdstreams_init */
 static bool in_driver;    /* inside the virtio-console driver: print to the UART */
+static bool full_buffering; /* stdout_buffer_fully(): no flush at '\n' */
 static char obuf[4096];
 static size_t oused;
 
@@ -66,9 +67,14 @@ void stdout_write(const char *s, size_t n)
 	}
 	for (size_t i = 0; i < n; i++) {
 		obuf[oused++] = s[i];
-		if (s[i] == '\n' || oused == sizeof(obuf))
+		if ((s[i] == '\n' && !full_buffering) || oused == sizeof(obuf))
 			flush_out();
 	}
+}
+
+void stdout_buffer_fully(void)
+{
+	full_buffering = true;
 }
 
 int stdstreams_write(int fd, const void *buf, size_t len)

@@ -16,6 +16,10 @@ int stdstreams_write(int fd, const void *buf, size_t len);
 void stdout_putc(char c);
 /* read(0, ...): at least one byte, waiting for it; 0 at end of input. */
 ssize_t stdin_read(void *buf, size_t len);
+/* From now on stdout is written out only when its buffer fills and at
+ * exit, not at each '\n': for a function, whose answer is read whole
+ * after its exit, one console write (one notify) instead of one a line. */
+void stdout_buffer_fully(void);
 /* Writes out what descriptor fd (1 or 2; -1: both) holds now. */
 void stdstreams_flush(int fd);
 
