@@ -2,6 +2,7 @@
 #include "ready_fd.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,9 +20,12 @@ static struct {
 	int fd;        /* the supervisor's descriptor */
 	int event_fd;  /* "say ready now", written by attach (--paused) or the ready vCPU */
 	bool said;     /* the ready byte went out: the next byte in releases */
+	atomic_bool told;  /* 'E' and the status went out */
 	const struct machine_hooks *inner;
 	struct machine_hooks hooks;
 } rd = { .fd = -1, .event_fd = -1 };
+
+static void on_guest_poweroff(struct machine *m, int status);
 
 /* The supervisor's byte (release) or its end (gone). */
 static void on_release(void *ctx, uint32_t events)
@@ -107,6 +111,7 @@ static int ready_attach(struct machine *m, char *err, size_t errlen)
 	}
 	if (!m->opts->paused)
 		m->on_guest_ready = on_guest_ready;
+	m->on_guest_poweroff = on_guest_poweroff;
 	return 0;
 }
 
@@ -135,17 +140,37 @@ static void ready_detach(struct machine *m)
 		rd.inner->detach(m);
 }
 
-/* The status goes out before the process exits: the VM's teardown (and
- * the process's own exit) then stay off the supervisor's answer path. */
-static void ready_finished(struct machine *m, int status)
+/* Once: 'E' and the status, in one write (a socket keeps its two bytes together). */
+static void tell_status(int status)
 {
 	unsigned char msg[2] = { 'E', (unsigned char)status };
 
-	if (rd.inner && rd.inner->finished)
-		rd.inner->finished(m, status);
+	if (atomic_exchange(&rd.told, true))
+		return;
 	if (write(rd.fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg)) {
 		/* the supervisor is gone, or reads the status from the exit */
 	}
+}
+
+/*
+ * On the vCPU that powered the guest off: the status goes out at once,
+ * so the main thread's wake-up, the VM's teardown and the process's exit
+ * all stay off the supervisor's answer path.  What the guest wrote and
+ * waited for (exit() waits until the device has taken every byte, and
+ * the device takes a byte when it is on flint's stdout) is there already.
+ */
+static void on_guest_poweroff(struct machine *m, int status)
+{
+	(void)m;
+	tell_status(status);
+}
+
+/* Any other end of the run (a fault, a signal, an error): after teardown. */
+static void ready_finished(struct machine *m, int status)
+{
+	if (rd.inner && rd.inner->finished)
+		rd.inner->finished(m, status);
+	tell_status(status);
 }
 
 const struct machine_hooks *ready_fd_hooks(int fd, const struct machine_hooks *inner)

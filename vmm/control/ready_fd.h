@@ -9,9 +9,13 @@
  * flint_ready(), the vCPUs then parked just past that call.  One byte read
  * from N resumes the VM (as QMP cont).  End of file on N, or an error,
  * means the supervisor is gone: the VM stops with status 130.  When the
- * run is over and every byte the guest wrote is on flint's stdout, flint
- * writes 'E' and its exit status as one byte, before its own exit and the
- * VM's teardown.  N is typically one end of a socketpair (a stream: the
+ * run is over flint writes 'E' and its exit status as one byte, once:
+ * when the guest powers off, from that vCPU, before the VM's teardown and
+ * flint's exit (every byte the guest waited for at its exit is on flint's
+ * stdout by then; output a guest powers off without waiting for may
+ * follow, and a loss of console output found only at teardown is not in
+ * that status); for any other end (a fault, a signal, an error), after
+ * the teardown.  N is typically one end of a socketpair (a stream: the
  * two bytes can arrive apart); it is kept through the sandbox.
  */
 #ifndef FLINT_READY_FD_H

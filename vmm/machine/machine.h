@@ -107,7 +107,16 @@ struct machine {
 	 * this vCPU to park.  NULL: the write just returns.  Set it before
 	 * the vCPUs start. */
 	void (*on_guest_ready)(struct machine *m);
+	/* The guest's power-off write (vmm/machine/devices/poweroff.c) calls
+	 * this on the writing vCPU's thread, after vm_stop(), with the run's
+	 * status as it stands (vm->exit_status, and FLINT_EXIT_OUTPUT_LOST
+	 * for a 0 when console output was lost already).  NULL: nothing. */
+	void (*on_guest_poweroff)(struct machine *m, int status);
 };
+
+/* status, or FLINT_EXIT_OUTPUT_LOST for a 0 when console output was lost
+ * (README, "Exit status"): the run's exit status (run.c). */
+int machine_status(struct machine *m, int status);
 
 /*
  * A device module: what one config section (or built-in device) becomes.

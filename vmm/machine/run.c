@@ -250,6 +250,14 @@ static void teardown(struct machine *m)
 	vm_destroy(vm);
 }
 
+int machine_status(struct machine *m, int status)
+{
+	/* Lost console output must not pass for success (README, "Exit status"). */
+	if (status == 0 && atomic_load(&m->output_lost))
+		return FLINT_EXIT_OUTPUT_LOST;
+	return status;
+}
+
 int flint_run(const struct flint_spec *cfg, const struct machine_options *opts, struct stats *stats)
 {
 	static struct machine m; /* large (command-line buffer), and one per process */
@@ -280,9 +288,7 @@ out:
 	if (opts->hooks && opts->hooks->stopped)
 		opts->hooks->stopped(&m);
 	teardown(&m);
-	/* Lost console output must not pass for success (README, "Exit status"). */
-	if (status == 0 && atomic_load(&m.output_lost))
-		status = FLINT_EXIT_OUTPUT_LOST;
+	status = machine_status(&m, status);
 	if (opts->hooks && opts->hooks->finished)
 		opts->hooks->finished(&m, status);
 	return status;
