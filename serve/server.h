@@ -11,6 +11,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <event2/util.h>
+
 #include "config.h"
 #include "metrics.h"
 
@@ -38,12 +40,15 @@ struct vmproc {
 	uint64_t t_spawn, t_ready, t_release;
 	struct evbuffer *in, *out;   /* the request still to write; the response so far */
 	bool exited, too_much, killed;
+	bool listed;                 /* on s->vms, counted in nvms */
 	bool finished;               /* flint said 'E' and its status: the answer needs nothing more */
 	unsigned char said[2];       /* the ready descriptor's message so far */
 	unsigned nsaid;
 	int wstatus;
 	struct job *job;
+	uint64_t tag;                /* its spawner request: pid and pidfd come with the reply */
 	LIST_ENTRY(vmproc) all;
+	TAILQ_ENTRY(vmproc) spawn_link;  /* on s->spawning until then */
 	TAILQ_ENTRY(vmproc) ready_link;
 };
 
@@ -83,6 +88,11 @@ struct server {
 	TAILQ_HEAD(, vmproc) ready;
 	TAILQ_HEAD(, job) waitq;
 	struct metrics m;
+	int spawner_fd;                      /* the spawner's socket (spawner.h) */
+	pid_t spawner_pid;
+	struct event *ev_spawner;
+	uint64_t spawn_tag;                  /* the last request's */
+	TAILQ_HEAD(, vmproc) spawning;       /* requests not yet answered, oldest first */
 };
 
 uint64_t now_ns(void);
@@ -92,7 +102,12 @@ uint64_t now_ns(void);
  * needs room for SERVE_ARGV_FIXED + 2 * nsets more; returns the count. */
 #define SERVE_ARGV_FIXED 9
 int flint_run_argv(const struct server *s, const char **argv);
+/* The argv of every VM: flint_run_argv's, then --ready-fd and --restore. */
+int vm_argv(const struct server *s, const char **argv);
+/* Asks the spawner for a VM: it is counted as starting from here. */
 int vm_spawn(struct server *s);
+/* The spawner's socket is readable: its replies. */
+void vm_spawner_replies(evutil_socket_t fd, short what, void *arg);
 void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len);
 void vm_kill(struct vmproc *v);
 void vm_free(struct vmproc *v);

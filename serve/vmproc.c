@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +20,10 @@
 #include <event2/event.h>
 
 #include "server.h"
+#include "spawner.h"
 
-extern char **environ;
-
-/* The child's --ready-fd: dup2'ed here, which also clears its CLOEXEC. */
-#define CHILD_READY_FD 3
+/* The child's --ready-fd: the spawner dup2s the socket there. */
+#define CHILD_READY_FD_STR "3"
 
 static void on_exit_ev(evutil_socket_t fd, short what, void *arg);
 static void on_ready_ev(evutil_socket_t fd, short what, void *arg);
@@ -33,6 +31,7 @@ static void on_out_ev(evutil_socket_t fd, short what, void *arg);
 static void read_output(struct vmproc *v);
 static void on_in_ev(evutil_socket_t fd, short what, void *arg);
 static void on_boot_timeout(evutil_socket_t fd, short what, void *arg);
+static void leave_state(struct vmproc *v);
 
 static void close_fd(int *fd)
 {
@@ -69,89 +68,72 @@ int flint_run_argv(const struct server *s, const char **argv)
 	return n;
 }
 
-int vm_spawn(struct server *s)
+int vm_argv(const struct server *s, const char **argv)
 {
-	struct vmproc *v = calloc(1, sizeof(*v));
-	int sp[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	const char *argv[16 + 2 * SERVE_SETS_MAX];
-	int n = 0, rc;
-	struct timeval tv;
+	int n = flint_run_argv(s, argv);
 
-	if (!v)
-		return -1;
-	v->s = s;
-	v->pidfd = v->ready_fd = v->in_fd = v->out_fd = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
-	    pipe2(out, O_CLOEXEC) < 0)
-		goto fail;
-	n = flint_run_argv(s, argv);
 	argv[n++] = "--ready-fd";
-	argv[n++] = "3";
+	argv[n++] = CHILD_READY_FD_STR;
 	if (s->snapshot) {
 		argv[n++] = "--restore";
 		argv[n++] = SERVE_SNAP_PATH;
 		argv[n++] = "--paused";
 	}
 	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, sp[1], CHILD_READY_FD);
-	if (s->snapshot)
-		posix_spawn_file_actions_adddup2(&fa, s->snap_fd, SERVE_SNAP_FD);
+	return n;
+}
+
+int vm_spawn(struct server *s)
+{
+	struct vmproc *v = calloc(1, sizeof(*v));
+	int sp[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, e;
+	struct timeval tv;
+
+	if (!v || s->spawner_fd < 0) {
+		free(v);
+		return -1;
+	}
+	v->s = s;
+	v->pidfd = v->ready_fd = v->in_fd = v->out_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0) {
+		fprintf(stderr, "flint serve: cannot start a VM: %s\n", strerror(errno));
+		goto fail;
+	}
+	v->in = evbuffer_new();
+	v->out = evbuffer_new();
+	v->ev_boot = evtimer_new(s->base, on_boot_timeout, v);
+	if (!v->in || !v->out || !v->ev_boot)
+		goto fail;
 	v->t_spawn = now_ns();
-	rc = posix_spawn(&v->pid, s->flint, &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc) {
-		errno = rc;
+	v->tag = ++s->spawn_tag;
+	/* A VM some request already waits for starts at full priority. */
+	e = spawner_request(s->spawner_fd, v->tag, s->nwaiting > s->nready + s->nstarting ? SPAWN_F_URGENT : 0,
+			    (const int[SPAWN_NFDS]){ in[0], out[1], STDERR_FILENO, sp[1] });
+	if (e) {
+		fprintf(stderr, "flint serve: cannot ask the spawner for a VM: %s\n", strerror(e));
 		goto fail;
 	}
 	close(in[0]);
 	close(out[1]);
 	close(sp[1]);
-	in[0] = out[1] = sp[1] = -1;
 	v->in_fd = in[1];
 	v->out_fd = out[0];
 	v->ready_fd = sp[0];
 	fcntl(v->in_fd, F_SETFL, O_NONBLOCK);
 	fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(v->ready_fd, F_SETFL, O_NONBLOCK);
-	v->pidfd = (int)syscall(SYS_pidfd_open, v->pid, 0);
-	if (v->pidfd < 0) {
-		/* Without a pidfd the exit cannot be seen: do not run it. */
-		kill(v->pid, SIGKILL);
-		waitpid(v->pid, NULL, 0);
-		goto fail;
-	}
-	v->in = evbuffer_new();
-	v->out = evbuffer_new();
-	v->ev_exit = event_new(s->base, v->pidfd, EV_READ, on_exit_ev, v);
-	v->ev_ready = event_new(s->base, v->ready_fd, EV_READ | EV_PERSIST, on_ready_ev, v);
-	v->ev_out = event_new(s->base, v->out_fd, EV_READ | EV_PERSIST, on_out_ev, v);
-	v->ev_in = event_new(s->base, v->in_fd, EV_WRITE | EV_PERSIST, on_in_ev, v);
-	v->ev_boot = evtimer_new(s->base, on_boot_timeout, v);
-	if (!v->in || !v->out || !v->ev_exit || !v->ev_ready || !v->ev_out || !v->ev_in || !v->ev_boot) {
-		kill(v->pid, SIGKILL);
-		waitpid(v->pid, NULL, 0);
-		goto fail_v;
-	}
-	event_add(v->ev_exit, NULL);
-	event_add(v->ev_ready, NULL);
-	/* Output before the release would be the function's start-up chatter
-	 * mixed into the response: read it from the start, and it counts. */
-	event_add(v->ev_out, NULL);
 	tv.tv_sec = (time_t)(s->cfg->serve.timeout_ns / 1000000000ull);
 	tv.tv_usec = (suseconds_t)(s->cfg->serve.timeout_ns % 1000000000ull / 1000);
 	event_add(v->ev_boot, &tv);
 	v->state = VM_STARTING;
 	LIST_INSERT_HEAD(&s->vms, v, all);
+	v->listed = true;
+	TAILQ_INSERT_TAIL(&s->spawning, v, spawn_link);
 	s->nvms++;
 	s->nstarting++;
 	return 0;
 fail:
-	fprintf(stderr, "flint serve: cannot start %s: %s\n", s->flint, strerror(errno));
-fail_v:
 	s->m.failures[FAIL_SPAWN]++;
 	for (int i = 0; i < 2; i++) {
 		close_fd(&sp[i]);
@@ -160,6 +142,93 @@ fail_v:
 	}
 	vm_free(v);
 	return -1;
+}
+
+/* The spawner's answer for the oldest request: the VM's pid and pidfd, and
+ * from now on its events. */
+static void vm_spawned(struct vmproc *v, pid_t pid, int pidfd)
+{
+	struct server *s = v->s;
+
+	v->pid = pid;
+	v->pidfd = pidfd;
+	v->ev_exit = event_new(s->base, v->pidfd, EV_READ, on_exit_ev, v);
+	v->ev_ready = event_new(s->base, v->ready_fd, EV_READ | EV_PERSIST, on_ready_ev, v);
+	v->ev_out = event_new(s->base, v->out_fd, EV_READ | EV_PERSIST, on_out_ev, v);
+	v->ev_in = event_new(s->base, v->in_fd, EV_WRITE | EV_PERSIST, on_in_ev, v);
+	if (!v->ev_exit || !v->ev_ready || !v->ev_out || !v->ev_in) {
+		v->killed = true;
+		kill(v->pid, SIGKILL);
+	}
+	if (v->ev_exit)
+		event_add(v->ev_exit, NULL);
+	if (v->ev_ready)
+		event_add(v->ev_ready, NULL);
+	/* Output before the release would be the function's start-up chatter
+	 * mixed into the response: read it from the start, and it counts. */
+	if (v->ev_out)
+		event_add(v->ev_out, NULL);
+	if (v->killed)
+		kill(v->pid, SIGKILL);  /* ended (drain, boot timeout) before its pid was known */
+}
+
+/* A VM whose start failed: it never had a process. */
+static void vm_not_spawned(struct vmproc *v, int e)
+{
+	struct server *s = v->s;
+
+	fprintf(stderr, "flint serve: the spawner could not start %s: %s\n", s->flint, strerror(e));
+	s->m.failures[FAIL_SPAWN]++;
+	s->start_failures++;
+	leave_state(v);
+	vm_free(v);
+}
+
+/* The spawner is gone or out of step: no VM can start any more, so stop
+ * taking requests and end as a drain would. */
+static void spawner_lost(struct server *s, const char *why)
+{
+	struct vmproc *v;
+
+	fprintf(stderr, "flint serve: the spawner %s: no new VM can start; draining\n", why);
+	event_del(s->ev_spawner);
+	close_fd(&s->spawner_fd);
+	while ((v = TAILQ_FIRST(&s->spawning))) {
+		TAILQ_REMOVE(&s->spawning, v, spawn_link);
+		vm_not_spawned(v, ECHILD);
+	}
+	s->draining = true;
+	server_stop_listening(s);
+	pool_shutdown(s);
+	server_maybe_exit(s);
+}
+
+void vm_spawner_replies(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)what;
+	for (;;) {
+		struct spawn_rep rep;
+		struct vmproc *v;
+		int pidfd, e = spawner_reply(fd, &rep, &pidfd);
+
+		if (e == EAGAIN)
+			return;
+		v = TAILQ_FIRST(&s->spawning);
+		if (e || !v || rep.tag != v->tag) {
+			if (pidfd >= 0)
+				close(pidfd);
+			spawner_lost(s, e == ECONNRESET ? "has exited" : "answered out of step");
+			return;
+		}
+		TAILQ_REMOVE(&s->spawning, v, spawn_link);
+		if (rep.err)
+			vm_not_spawned(v, rep.err);
+		else
+			vm_spawned(v, rep.pid, pidfd);
+	}
+	/* not reached */
 }
 
 /* Leaves its state's count; the caller sets the next. */
@@ -350,14 +419,15 @@ void vm_kill(struct vmproc *v)
 	if (v->exited || v->killed)
 		return;
 	v->killed = true;
-	kill(v->pid, SIGKILL);
+	if (v->pid > 0)
+		kill(v->pid, SIGKILL);  /* else at the spawner's reply */
 }
 
 void vm_free(struct vmproc *v)
 {
 	struct server *s = v->s;
 
-	if (v->pid > 0) {
+	if (v->listed) {
 		LIST_REMOVE(v, all);
 		s->nvms--;
 	}

@@ -263,10 +263,30 @@ pool_refills_after_burst() {
 	stop_serve
 }
 
+# The supervisor runs under its seccomp role (docs/SECURITY.md); its
+# spawner, forked before the filter, has none (the VMs would inherit it),
+# and leaves with the server.
+serve_is_filtered() {
+	serve_ini filt fn-echo "pool = 2"
+	start_serve filt
+	local sv p sp=
+	sv=$(pgrep -P "$SPID" -x flint-serve) || fail "no flint-serve under $SPID: $(ps -o pid,ppid,cmd --ppid "$SPID")"
+	grep -Eq '^Seccomp:[[:space:]]+2$' "/proc/$sv/status" || fail "flint-serve: $(grep Seccomp "/proc/$sv/status")"
+	for p in $(pgrep -P "$sv"); do
+		[ "$(readlink "/proc/$p/exe")" = "$(readlink "/proc/$sv/exe")" ] && sp=$p
+	done
+	[ -n "$sp" ] || fail "no spawner among flint-serve's children: $(ps -o pid,cmd --ppid "$sv")"
+	grep -Eq '^Seccomp:[[:space:]]+0$' "/proc/$sp/status" || fail "the spawner has a filter: $(grep Seccomp "/proc/$sp/status")"
+	[ "$(code -d ok "http://127.0.0.1:$PORT/f")" = 200 ] || fail "under the filter: $(cat "$OUT") $(tail -3 "$SERR")"
+	! grep -q "forbidden system call" "$SERR" || fail "$(cat "$SERR")"
+	stop_serve
+	[ ! -e "/proc/$sp" ] || fail "the spawner outlived the server"
+}
+
 # SERVE_TESTS="name ..." runs some of them
 for name in ${SERVE_TESTS:-bad_serve_keys_are_refused ready_fd_usage ready_fd_says_the_status echo_and_sha256_over_curl
 		two_hundred_distinct_generations wrk_bounded misbehaving_functions hostile_clients
-		sigterm_under_load_loses_nothing pool_refills_after_burst}; do
+		sigterm_under_load_loses_nothing pool_refills_after_burst serve_is_filtered}; do
 	t "$name"
 done
 [ "$failures" -eq 0 ]
