@@ -41,6 +41,7 @@ struct vmproc {
 	struct evbuffer *in, *out;   /* the request still to write; the response so far */
 	bool exited, too_much, killed;
 	bool listed;                 /* on s->vms, counted in nvms */
+	bool boosted;                /* at the server's own priority (not a pool VM's lower one) */
 	bool finished;               /* flint said 'E' and its status: the answer needs nothing more */
 	unsigned char said[2];       /* the ready descriptor's message so far */
 	unsigned nsaid;
@@ -93,7 +94,12 @@ struct server {
 	struct event *ev_spawner;
 	uint64_t spawn_tag;                  /* the last request's */
 	TAILQ_HEAD(, vmproc) spawning;       /* requests not yet answered, oldest first */
+	int base_nice;                       /* the server's nice: a VM serving a request runs at it */
+	int pool_nice;                       /* how much lower pool VMs start: 0 when they cannot be raised back */
 };
+
+/* How much lower in priority a pool VM starts than one serving a request. */
+#define SERVE_POOL_NICE 10
 
 uint64_t now_ns(void);
 
@@ -109,6 +115,8 @@ int vm_spawn(struct server *s);
 /* The spawner's socket is readable: its replies. */
 void vm_spawner_replies(evutil_socket_t fd, short what, void *arg);
 void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len);
+/* A pool VM back at the server's priority (every thread: its process group). */
+void vm_boost(struct vmproc *v);
 void vm_kill(struct vmproc *v);
 void vm_free(struct vmproc *v);
 /* Starts VMs until the pool (and the waiting jobs) are covered. */

@@ -43,8 +43,11 @@ static int child_main(void *p)
 	const struct child_args *a = p;
 	static const char msg[] = "flint serve: spawner: cannot run flint (its path was checked at start)\n";
 
+	/* A group of its own: one setpriority(PRIO_PGRP) reaches every
+	 * thread of the VM when the server raises it back (spawner.h). */
+	setpgid(0, 0);
 	if (a->nice)
-		setpriority(PRIO_PROCESS, 0, a->nice);
+		setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + a->nice);
 	/* The spawner ignores these; a VM stops on them as before. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

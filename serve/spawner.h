@@ -7,7 +7,11 @@
  * the snapshot it holds as descriptor SERVE_SNAP_FD, and sends back the
  * pid and a pidfd.  The VM is flint-serve's child (CLONE_PARENT): it reaps
  * it as before.  The request is asynchronous, so a start (~1 ms of vfork
- * and exec) no longer blocks the server's event loop.  The spawner exits
+ * and exec) no longer blocks the server's event loop.  Each VM is the
+ * leader of a process group of its own; a pool VM (no SPAWN_F_URGENT)
+ * starts pool_nice lower in priority, and the server raises the whole
+ * group back with setpriority(PRIO_PGRP) when it hands the VM a request,
+ * so a refill does not take the CPU from a request being served.  The spawner exits
  * when its socket closes, removing the unix listening socket's path that
  * the filtered server can no longer unlink.
  */
@@ -24,7 +28,7 @@ struct spawner_setup {
 	const char *flint;          /* the binary: checked executable here */
 	const char *const *argv;    /* NULL-terminated; copied by the fork */
 	int snap_fd;                /* becomes the VM's SERVE_SNAP_FD; -1: none */
-	int pool_nice;              /* nice of a VM started without SPAWN_F_URGENT */
+	int pool_nice;              /* added to the nice of a VM started without SPAWN_F_URGENT */
 	const char *unlink_at_exit; /* NULL, or a path to remove when the socket closes */
 };
 

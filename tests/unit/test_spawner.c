@@ -2,7 +2,8 @@
  * flint serve's spawner (serve/spawner.c, serve/spawn_msg.c): the message
  * checks, fed hostile bytes directly, then a live spawner running /bin/sh
  * in place of flint: the descriptors land where a VM expects them, the VM
- * is this process's child, a pool VM runs at the lower priority, malformed
+ * is this process's child and leads a process group of its own, a pool VM
+ * runs at the lower priority, malformed
  * requests are refused without stopping the spawner, and it exits (and
  * removes its path) when its socket closes.
  */
@@ -116,7 +117,7 @@ static int wait_reply(int sock, struct spawn_rep *rep, int *pidfd)
  * ready socket; its nice value out on the ready socket. */
 static const char *const sh_argv[] = {
 	"/bin/sh", "-c", "read x; echo out:$x; echo err:$x >&2; echo ready:$x >&3; "
-	"cut -d' ' -f19 /proc/$$/stat >&3; [ -e /proc/self/fd/5 ] && echo leaked >&3; exit 7", NULL,
+	"[ \"$(cut -d' ' -f5 /proc/$$/stat)\" = $$ ] && echo leader >&3; cut -d' ' -f19 /proc/$$/stat >&3; [ -e /proc/self/fd/5 ] && echo leaked >&3; exit 7", NULL,
 };
 
 static void run_one(int sock, uint32_t flags, int want_nice)
@@ -144,7 +145,7 @@ static void run_one(int sock, uint32_t flags, int want_nice)
 	CHECK(waitpid(rep.pid, &st, 0) == rep.pid && WIFEXITED(st) && WEXITSTATUS(st) == 7);
 	n = read(rd[0], buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = 0;
-	snprintf(buf + 200, 50, "ready:hi\n%d\n", want_nice);
+	snprintf(buf + 200, 50, "ready:hi\nleader\n%d\n", want_nice);
 	CHECK(!strcmp(buf, buf + 200));
 	if (strcmp(buf, buf + 200))
 		fprintf(stderr, "  ready socket said \"%s\"\n", buf);
