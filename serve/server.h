@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "metrics.h"
+#include "vm_msgs.h"
 
 struct event_base;
 struct evhttp;
@@ -43,8 +44,14 @@ struct vmproc {
 	bool listed;                 /* on s->vms, counted in nvms */
 	bool boosted;                /* at the server's own priority (not a pool VM's lower one) */
 	bool finished;               /* flint said 'E' and its status: the answer needs nothing more */
-	unsigned char said[2];       /* the ready descriptor's message so far */
-	unsigned nsaid;
+	struct ready_parser rp;      /* the ready socket's message so far */
+	uint64_t generation;         /* from its 'R' (has_gen) */
+	bool has_gen;
+	int err_fd;                  /* its stderr: logged a line at a time, with the generation */
+	struct event *ev_err;
+	struct vm_log log;
+	struct evbuffer *held;       /* lines before the generation was known */
+	unsigned log_lines, log_dropped;
 	int wstatus;
 	struct job *job;
 	uint64_t tag;                /* its spawner request: pid and pidfd come with the reply */
@@ -94,9 +101,16 @@ struct server {
 	struct event *ev_spawner;
 	uint64_t spawn_tag;                  /* the last request's */
 	TAILQ_HEAD(, vmproc) spawning;       /* requests not yet answered, oldest first */
+	unsigned log_tokens;                 /* VMs' stderr lines the server may still log this second */
+	uint64_t log_refill_ns;
 	int base_nice;                       /* the server's nice: a VM serving a request runs at it */
 	int pool_nice;                       /* how much lower pool VMs start: 0 when they cannot be raised back */
 };
+
+/* A VM's stderr in the server's log: at most this many lines a VM, and
+ * this many a second over all VMs (twice that in a burst). */
+#define SERVE_LOG_LINES_PER_VM 64
+#define SERVE_LOG_LINES_PER_SEC 200
 
 /* How much lower in priority a pool VM starts than one serving a request. */
 #define SERVE_POOL_NICE 10

@@ -32,6 +32,8 @@ static void on_out_ev(evutil_socket_t fd, short what, void *arg);
 static void read_output(struct vmproc *v);
 static void on_in_ev(evutil_socket_t fd, short what, void *arg);
 static void on_boot_timeout(evutil_socket_t fd, short what, void *arg);
+static void on_err_ev(evutil_socket_t fd, short what, void *arg);
+static void log_held(struct vmproc *v);
 static void leave_state(struct vmproc *v);
 
 static void close_fd(int *fd)
@@ -87,7 +89,7 @@ int vm_argv(const struct server *s, const char **argv)
 int vm_spawn(struct server *s)
 {
 	struct vmproc *v = calloc(1, sizeof(*v));
-	int sp[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, e;
+	int sp[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, e;
 	struct timeval tv;
 
 	if (!v || s->spawner_fd < 0) {
@@ -95,33 +97,37 @@ int vm_spawn(struct server *s)
 		return -1;
 	}
 	v->s = s;
-	v->pidfd = v->ready_fd = v->in_fd = v->out_fd = -1;
+	v->pidfd = v->ready_fd = v->in_fd = v->out_fd = v->err_fd = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
-	    pipe2(out, O_CLOEXEC) < 0) {
+	    pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
 		fprintf(stderr, "flint serve: cannot start a VM: %s\n", strerror(errno));
 		goto fail;
 	}
 	v->in = evbuffer_new();
 	v->out = evbuffer_new();
+	v->held = evbuffer_new();
 	v->ev_boot = evtimer_new(s->base, on_boot_timeout, v);
-	if (!v->in || !v->out || !v->ev_boot)
+	if (!v->in || !v->out || !v->held || !v->ev_boot)
 		goto fail;
 	v->t_spawn = now_ns();
 	v->tag = ++s->spawn_tag;
 	/* A VM some request already waits for starts at full priority. */
 	v->boosted = !s->pool_nice || s->nwaiting > s->nready + s->nstarting;
 	e = spawner_request(s->spawner_fd, v->tag, v->boosted ? SPAWN_F_URGENT : 0,
-			    (const int[SPAWN_NFDS]){ in[0], out[1], STDERR_FILENO, sp[1] });
+			    (const int[SPAWN_NFDS]){ in[0], out[1], err[1], sp[1] });
 	if (e) {
 		fprintf(stderr, "flint serve: cannot ask the spawner for a VM: %s\n", strerror(e));
 		goto fail;
 	}
 	close(in[0]);
 	close(out[1]);
+	close(err[1]);
 	close(sp[1]);
 	v->in_fd = in[1];
 	v->out_fd = out[0];
+	v->err_fd = err[0];
 	v->ready_fd = sp[0];
+	fcntl(v->err_fd, F_SETFL, O_NONBLOCK);
 	fcntl(v->in_fd, F_SETFL, O_NONBLOCK);
 	fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
 	fcntl(v->ready_fd, F_SETFL, O_NONBLOCK);
@@ -141,6 +147,7 @@ fail:
 		close_fd(&sp[i]);
 		close_fd(&in[i]);
 		close_fd(&out[i]);
+		close_fd(&err[i]);
 	}
 	vm_free(v);
 	return -1;
@@ -158,7 +165,8 @@ static void vm_spawned(struct vmproc *v, pid_t pid, int pidfd)
 	v->ev_ready = event_new(s->base, v->ready_fd, EV_READ | EV_PERSIST, on_ready_ev, v);
 	v->ev_out = event_new(s->base, v->out_fd, EV_READ | EV_PERSIST, on_out_ev, v);
 	v->ev_in = event_new(s->base, v->in_fd, EV_WRITE | EV_PERSIST, on_in_ev, v);
-	if (!v->ev_exit || !v->ev_ready || !v->ev_out || !v->ev_in) {
+	v->ev_err = event_new(s->base, v->err_fd, EV_READ | EV_PERSIST, on_err_ev, v);
+	if (!v->ev_exit || !v->ev_ready || !v->ev_out || !v->ev_in || !v->ev_err) {
 		v->killed = true;
 		kill(v->pid, SIGKILL);
 	}
@@ -170,6 +178,8 @@ static void vm_spawned(struct vmproc *v, pid_t pid, int pidfd)
 	 * mixed into the response: read it from the start, and it counts. */
 	if (v->ev_out)
 		event_add(v->ev_out, NULL);
+	if (v->ev_err)
+		event_add(v->ev_err, NULL);
 	if (v->killed)
 		kill(v->pid, SIGKILL);  /* ended (drain, boot timeout) before its pid was known */
 	else if (s->nwaiting)
@@ -296,7 +306,7 @@ static void vm_now_finished(struct vmproc *v, unsigned char status)
 static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
 {
 	struct vmproc *v = arg;
-	unsigned char b[4];
+	unsigned char b[16];
 	ssize_t n = read(fd, b, sizeof(b));
 
 	(void)what;
@@ -308,18 +318,122 @@ static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	for (ssize_t i = 0; i < n && !v->finished; i++) {
-		if (v->nsaid == 0 && b[i] == 'R' && v->state == VM_STARTING) {
+		uint64_t gen;
+		int status;
+
+		switch (ready_parse(&v->rp, b[i], &gen, &status)) {
+		case READY_MSG_READY:
+			if (v->state != VM_STARTING || v->has_gen)
+				break;
+			v->generation = gen;
+			v->has_gen = true;
+			log_held(v);
 			vm_now_ready(v);
+			break;
+		case READY_MSG_EXIT:
+			if (v->state == VM_BUSY)
+				vm_now_finished(v, (unsigned char)status); /* v lives until its exit */
+			break;
+		case READY_MSG_NONE:
+			break;
+		}
+	}
+}
+
+/* One token per line logged, SERVE_LOG_LINES_PER_SEC a second: a VM (or
+ * many) that spews costs the server's log no more than that. */
+static bool log_token(struct server *s)
+{
+	uint64_t now = now_ns(), add = (now - s->log_refill_ns) * SERVE_LOG_LINES_PER_SEC / 1000000000ull;
+
+	if (add) {
+		s->log_tokens = add + s->log_tokens > 2 * SERVE_LOG_LINES_PER_SEC ? 2 * SERVE_LOG_LINES_PER_SEC :
+			(unsigned)(add + s->log_tokens);
+		s->log_refill_ns = now;
+	}
+	if (!s->log_tokens)
+		return false;
+	s->log_tokens--;
+	return true;
+}
+
+static void log_line(void *ctx, const char *line, size_t len, bool cut)
+{
+	struct vmproc *v = ctx;
+
+	if (v->log_lines >= SERVE_LOG_LINES_PER_VM || !log_token(v->s)) {
+		v->log_dropped++;
+		return;
+	}
+	v->log_lines++;
+	/* Before its ready message the VM has no generation yet: held. */
+	if (!v->has_gen) {
+		evbuffer_add_printf(v->held, "%.*s%s\n", (int)len, line, cut ? " [cut]" : "");
+		return;
+	}
+	fprintf(stderr, "flint serve: vm %016llx: %.*s%s\n", (unsigned long long)v->generation, (int)len, line,
+		cut ? " [cut]" : "");
+}
+
+/* The lines held until the generation came (or the VM ended without one). */
+static void log_held(struct vmproc *v)
+{
+	char *l;
+	size_t n;
+
+	while (v->held && (l = evbuffer_readln(v->held, &n, EVBUFFER_EOL_LF))) {
+		if (v->has_gen)
+			fprintf(stderr, "flint serve: vm %016llx: %s\n", (unsigned long long)v->generation, l);
+		else
+			fprintf(stderr, "flint serve: vm pid %d (never ready): %s\n", (int)v->pid, l);
+		free(l);
+	}
+}
+
+/* At most 64 KiB a turn: a VM that writes without pause cannot keep the
+ * loop to itself. */
+static void read_stderr(struct vmproc *v)
+{
+	char b[4096];
+
+	for (int turn = 0; turn < 16 && v->err_fd >= 0; turn++) {
+		ssize_t n = read(v->err_fd, b, sizeof(b));
+
+		if (n > 0) {
+			vm_log_feed(&v->log, b, (size_t)n, log_line, v);
 			continue;
 		}
-		if (v->nsaid == 0 && b[i] != 'E')
-			continue; /* not a message this server knows: the exit says the rest */
-		v->said[v->nsaid++] = b[i];
-		if (v->nsaid == 2 && v->state == VM_BUSY)
-			vm_now_finished(v, v->said[1]); /* may free nothing: v lives until its exit */
-		if (v->nsaid == 2)
-			v->nsaid = 0;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		event_del(v->ev_err);
+		close_fd(&v->err_fd);
 	}
+}
+
+static void on_err_ev(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	read_stderr(arg);
+}
+
+/* The VM has exited: what is left of its stderr, then how much was not
+ * logged.  (Its teardown helper may still hold the pipe: no wait for the
+ * end of file.) */
+static void log_finish(struct vmproc *v)
+{
+	read_stderr(v);
+	vm_log_flush(&v->log, log_line, v);
+	log_held(v);
+	if (v->log_dropped && v->has_gen)
+		fprintf(stderr, "flint serve: vm %016llx: %u more lines of stderr not logged (at most %d a VM, %d a "
+			"second)\n", (unsigned long long)v->generation, v->log_dropped, SERVE_LOG_LINES_PER_VM,
+			SERVE_LOG_LINES_PER_SEC);
+	else if (v->log_dropped)
+		fprintf(stderr, "flint serve: vm pid %d (never ready): %u more lines of stderr not logged\n",
+			(int)v->pid, v->log_dropped);
+	v->log_dropped = 0;
+	drop_event(&v->ev_err);
+	close_fd(&v->err_fd);
 }
 
 static void on_in_ev(evutil_socket_t fd, short what, void *arg)
@@ -382,6 +496,7 @@ static void on_exit_ev(evutil_socket_t fd, short what, void *arg)
 	/* Everything flint wrote is in the pipe now; a helper of its may
 	 * still hold the write end, so do not wait for the end of file. */
 	read_output(v);
+	log_finish(v);
 	if (v->state == VM_STARTING && !v->killed && !s->draining) {
 		fprintf(stderr, "flint serve: VM pid %d exited before it was ready (status %d): see flint's "
 			"messages above\n", (int)v->pid, WIFEXITED(v->wstatus) ? WEXITSTATUS(v->wstatus) : 128 + WTERMSIG(v->wstatus));
@@ -451,6 +566,9 @@ void vm_free(struct vmproc *v)
 	drop_event(&v->ev_in);
 	drop_event(&v->ev_out);
 	drop_event(&v->ev_boot);
+	drop_event(&v->ev_err);
+	if (v->held)
+		evbuffer_free(v->held);
 	if (v->in)
 		evbuffer_free(v->in);
 	if (v->out)
@@ -459,6 +577,7 @@ void vm_free(struct vmproc *v)
 	close_fd(&v->ready_fd);
 	close_fd(&v->in_fd);
 	close_fd(&v->out_fd);
+	close_fd(&v->err_fd);
 	free(v);
 }
 

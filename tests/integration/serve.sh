@@ -76,7 +76,8 @@ ready_fd_usage() {
 	expect_err "give one"
 }
 
-# The supervisor's side of --ready-fd: 'R' when parked, one byte releases,
+# The supervisor's side of --ready-fd: 'R' and the generation id when parked (the one the guest
+# reports), one byte releases,
 # then 'E' and the exit status once every output byte is on stdout, for a
 # function that exits 3 and for one that exits 0 (booted and restored).
 ready_fd_says_the_status() {
@@ -96,7 +97,14 @@ p = subprocess.Popen([os.environ["FLINT"], "run", cfg, "--set", "console.input=s
                       "--ready-fd", str(b.fileno())] + restore,
                      pass_fds=[b.fileno()], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 b.close()
-assert a.recv(1) == b"R", "no ready byte"
+ready = b""
+while len(ready) < 9:  # 'R' and the generation id, little-endian
+    c = a.recv(9 - len(ready))
+    assert c, "the socket ended before the ready message"
+    ready += c
+assert ready[:1] == b"R", "no ready byte: %r" % ready
+gen = int.from_bytes(ready[1:], "little")
+assert gen != 0, "no generation id"
 p.stdin.write(b"GET /x HTTP/1.1\r\nHost: h\r\n\r\n"); p.stdin.close()
 a.send(b"G")
 msg = b""
@@ -107,6 +115,7 @@ while len(msg) < 2:
 out = p.stdout.read()
 assert msg == b"E" + bytes([want]), "status message %r, wanted E %d" % (msg, want)
 assert b"Status: 200" in out, "output %r" % out[:200]
+assert b"generation: " not in out or b"generation: %016x" % gen in out, "not the generation %x: %r" % (gen, out)
 assert p.wait() == want, "exit status %d" % p.returncode
 PY
 	ini fn-misbehave >/dev/null
@@ -315,10 +324,30 @@ pool_vms_start_lower() {
 	stop_serve
 }
 
+# A VM's stderr (flint's messages and the guest's UART) is logged a line at
+# a time with the generation id its response carries; a long line is cut,
+# a terminal escape defused, and a VM logs at most 64 lines.
+guest_stderr_has_the_generation() {
+	serve_ini gs fn-misbehave "pool = 1"
+	sed -i "s|^path = .*|&\ncmdline = -- stderr|" "$TMP/gs.ini"
+	start_serve gs
+	[ "$(code "http://127.0.0.1:$PORT/")" = 200 ] || fail "$(cat "$OUT")"
+	local gen
+	gen=$(sed -n 's/^generation: //p' "$OUT")
+	[ -n "$gen" ] || fail "no generation in the response: $(cat "$OUT")"
+	stop_serve
+	grep -qx "flint serve: vm $gen: hello from the guest" "$SERR" || fail "no prefixed line for $gen: $(head -20 "$SERR")"
+	grep -Eqx "flint serve: vm $gen: long y{195} \[cut\]" "$SERR" || fail "the long line: $(grep long "$SERR")"
+	grep -qx "flint serve: vm $gen: escape ?\[2J here" "$SERR" || fail "the escape: $(grep escape "$SERR" | od -c | head)"
+	[ "$(grep -c "^flint serve: vm $gen: " "$SERR")" = 65 ] || fail "$(grep -c "^flint serve: vm $gen: " "$SERR") lines for $gen"
+	grep -q "^flint serve: vm $gen: 39 more lines of stderr not logged" "$SERR" || fail "no summary: $(tail -3 "$SERR")"
+}
+
 # SERVE_TESTS="name ..." runs some of them
 for name in ${SERVE_TESTS:-bad_serve_keys_are_refused ready_fd_usage ready_fd_says_the_status echo_and_sha256_over_curl
 		two_hundred_distinct_generations wrk_bounded misbehaving_functions hostile_clients
-		sigterm_under_load_loses_nothing pool_refills_after_burst serve_is_filtered pool_vms_start_lower}; do
+		sigterm_under_load_loses_nothing pool_refills_after_burst serve_is_filtered pool_vms_start_lower
+		guest_stderr_has_the_generation}; do
 	t "$name"
 done
 [ "$failures" -eq 0 ]

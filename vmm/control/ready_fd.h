@@ -3,7 +3,9 @@
  * descriptor, never from a guessed time, that this VM is ready, and
  * releases it through the same descriptor.
  *
- * flint writes one byte ('R') to N when the VM is parked and ready: with
+ * flint writes 'R' and the VM's generation id (8 bytes, little-endian, as
+ * the guest's flint_generation(); 0 without a paravirtual info page) to N
+ * when the VM is parked and ready: with
  * --paused (and --restore) once it is built and every vCPU is parked
  * before its next instruction; without --paused when the guest calls
  * flint_ready(), the vCPUs then parked just past that call.  One byte read
@@ -11,8 +13,8 @@
  * means the supervisor is gone: the VM stops with status 130.  When the
  * run is over and every byte the guest wrote is on flint's stdout, flint
  * writes 'E' and its exit status as one byte, before its own exit and the
- * VM's teardown.  N is typically one end of a socketpair (a stream: the
- * two bytes can arrive apart); it is kept through the sandbox.
+ * VM's teardown.  N is typically one end of a socketpair (a stream: a
+ * message's bytes can arrive apart); it is kept through the sandbox.
  */
 #ifndef FLINT_READY_FD_H
 #define FLINT_READY_FD_H
