@@ -1,6 +1,6 @@
 # The host-side helpers of `make bench` (tests/bench/*.sh), built into
 # build/bench/.  Included from the top Makefile.
-BENCH_TOOLS := build/bench/tapecho build/bench/udprtt build/bench/vm_floor build/bench/paced
+BENCH_TOOLS := build/bench/tapecho build/bench/udprtt build/bench/vm_floor build/bench/paced build/bench/reuse
 
 $(BENCH_TOOLS): build/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
