@@ -99,8 +99,6 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* The spawner (spawner.h), forked before the filter goes on, with what
- * every VM shares: the flint binary, its argv, the snapshot. */
 /* Pool VMs start lower in priority only where this server may raise them
  * back to its own (CAP_SYS_NICE, as root, or an RLIMIT_NICE that allows
  * it): else they would serve requests at the lower one. */
@@ -120,6 +118,8 @@ static int pool_nice(int base)
 	return 0;
 }
 
+/* The spawner (spawner.h), forked before the filter goes on, with what
+ * every VM shares: the flint binary, its argv, the snapshot. */
 static int start_spawner(struct server *s, char *err, size_t errlen)
 {
 	static const char *argv[16 + 2 * SERVE_SETS_MAX];

@@ -5,6 +5,7 @@ BENCH_TOOLS := build/bench/tapecho build/bench/udprtt build/bench/vm_floor build
 $(BENCH_TOOLS): build/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+build/bench/paced build/bench/reuse: tests/bench/latency.h
 
 # Built with everything: tests/integration/bench_parse.sh runs them.
 all: $(BENCH_TOOLS)

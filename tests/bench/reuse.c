@@ -22,24 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "latency.h"
+
 #define WARMUP 20
 
 extern char **environ;
-
-static uint64_t now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* One response: headers up to the blank line, then Content-Length bytes. */
 static int read_response(int fd, char *buf, size_t cap)
