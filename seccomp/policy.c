@@ -18,6 +18,8 @@
 #include <linux/kvm.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #define ALLOW(sys, why_, ...) { .syscall = #sys, .why = why_, .cond = { __VA_ARGS__ } }
@@ -171,6 +173,57 @@ static const struct policy_rule save_helper_rules[] = {
 	ALLOW(exit_group, "the monitor closed its end"),
 };
 
+/*
+ * flint serve's supervisor (serve/), once its listeners are bound, the
+ * snapshot made and the spawner forked: one libevent loop that parses
+ * HTTP from anyone who can connect.  It starts no process itself (the
+ * spawner does: serve/spawner.h), opens no file, and signals only its VMs.
+ */
+static const struct policy_rule serve_rules[] = {
+	/* libevent's loop and evhttp. */
+	ALLOW(epoll_wait, "the event loop waits here"),
+	ALLOW(epoll_ctl, "connections, VMs' descriptors and timers join and leave the loop"),
+	ALLOW(accept4, "a client connects to [serve] listen or metrics_listen"),
+	ALLOW(read, "HTTP requests, VMs' responses and ready sockets, libevent's signal socket"),
+	ALLOW(readv, "evbuffer reads of requests and responses"),
+	ALLOW(write, "requests to VMs' stdin, the release byte, stderr messages"),
+	ALLOW(writev, "evbuffer writes of HTTP responses and requests"),
+	ALLOW(sendto, "libevent's signal handler wakes the loop through its socketpair", ARG_EQ(3, 0)),
+	ALLOW(ioctl, "evbuffer asks how many bytes a socket or pipe holds", ARG_EQ(1, FIONREAD)),
+	ALLOW(shutdown, "evhttp ends a connection"),
+	ALLOW(close, "connections, a VM's descriptors, a VM's pidfd"),
+	ALLOW(fcntl, "non-blocking descriptors (evhttp's connections, a VM's pipes)", ARG_EQ(1, F_GETFL)),
+	ALLOW(fcntl, "non-blocking descriptors (evhttp's connections, a VM's pipes)", ARG_EQ(1, F_SETFL)),
+	ALLOW(fcntl, "close-on-exec on an accepted connection (libevent)", ARG_EQ(1, F_SETFD)),
+	ALLOW(clock_gettime, "latency stamps, libevent's timers; when the vDSO cannot read the host clock"),
+	ALLOW(gettimeofday, "libevent's cached time; when the vDSO cannot read the host clock"),
+	ALLOW(rt_sigreturn, "return from libevent's SIGTERM/SIGINT handler (drain)"),
+	ALLOW(rt_sigaction, "the drain's end frees libevent's signal events, which puts the old handlers back"),
+
+	/* A VM's life (serve/vmproc.c). */
+	ALLOW(pipe2, "a new VM's stdin and stdout", ARG_EQ(1, O_CLOEXEC)),
+	ALLOW(socketpair, "a new VM's ready socket", ARG_EQ(0, AF_UNIX), ARG_EQ(1, SOCK_STREAM | SOCK_CLOEXEC)),
+	ALLOW(sendmsg, "ask the spawner for a VM, its descriptors attached (SCM_RIGHTS)",
+	      ARG_EQ(2, MSG_NOSIGNAL | MSG_DONTWAIT)),
+	ALLOW(recvmsg, "the spawner's reply: the VM's pid and pidfd (SCM_RIGHTS, close-on-exec)",
+	      ARG_EQ(2, MSG_CMSG_CLOEXEC | MSG_DONTWAIT)),
+	ALLOW(wait4, "reap a VM its pidfd says has exited, and the spawner at the end"),
+	ALLOW(kill, "end a VM: over max_output, its request timed out or went away, the drain",
+	      ARG_EQ(1, SIGKILL)),
+	ALLOW(setpriority, "a pool VM handed a request gets the server's priority back: its process group",
+	      ARG_EQ(0, PRIO_PGRP)),
+
+	/* Memory. */
+	NO_EXEC(mmap, "malloc; never executable memory"),
+	NO_EXEC(mprotect, "malloc grows an arena; never makes memory executable"),
+	ALLOW(munmap, "free of a large block"),
+	ALLOW(mremap, "realloc of a large evbuffer chain"),
+	ALLOW(brk, "malloc's main heap"),
+	ALLOW(madvise, "malloc trims freed memory", ARG_EQ(2, MADV_DONTNEED)),
+
+	ALLOW(exit_group, "the drain is over"),
+};
+
 #define ROLE(n, idx, r) { .name = n, .indexed = idx, .rules = r, .nrules = sizeof(r) / sizeof(r[0]) }
 
 const struct policy_role policy_roles[SANDBOX_ROLE_COUNT] = {
@@ -178,4 +231,5 @@ const struct policy_role policy_roles[SANDBOX_ROLE_COUNT] = {
 	[SANDBOX_ROLE_VCPU] = ROLE("vcpu", 1, vcpu_rules),
 	[SANDBOX_ROLE_TEARDOWN] = ROLE("teardown", 0, teardown_rules),
 	[SANDBOX_ROLE_SAVE_HELPER] = ROLE("saver", 0, save_helper_rules),
+	[SANDBOX_ROLE_SERVE] = ROLE("serve", 0, serve_rules),
 };

@@ -23,6 +23,7 @@ enum sandbox_role {
 	SANDBOX_ROLE_VCPU,  /* one per vCPU: KVM_RUN and its exits */
 	SANDBOX_ROLE_TEARDOWN, /* the helper that outlives the monitor (vmm/machine/teardown.c) */
 	SANDBOX_ROLE_SAVE_HELPER, /* creates snapshot files for the monitor (vmm/machine/snapshot/save_helper.c) */
+	SANDBOX_ROLE_SERVE, /* flint serve's supervisor, build/flint-serve, once it listens (serve/main.c) */
 	SANDBOX_ROLE_COUNT,
 };
 
@@ -33,7 +34,7 @@ enum sandbox_role {
 /* "kill", "trap", "log" or "off" -> 0; anything else -> -1. */
 int seccomp_mode_parse(const char *s, enum seccomp_mode *out);
 const char *seccomp_mode_name(enum seccomp_mode m);
-/* "main", "vcpu", "teardown", "saver"; NULL for anything else. */
+/* "main", "vcpu", "teardown", "saver", "serve"; NULL for anything else. */
 const char *sandbox_role_name(enum sandbox_role r);
 int sandbox_role_parse(const char *s, enum sandbox_role *out);
 

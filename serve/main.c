@@ -9,19 +9,25 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/http.h>
 
 #include "exit_codes.h"
+#include "sandbox.h"
 #include "server.h"
+#include "spawner.h"
 
 extern char **environ;
 
@@ -93,6 +99,56 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* Pool VMs start lower in priority only where this server may raise them
+ * back to its own (CAP_SYS_NICE, as root, or an RLIMIT_NICE that allows
+ * it): else they would serve requests at the lower one. */
+static int pool_nice(int base)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { { 0 } };
+	struct rlimit rl;
+
+	if (base + SERVE_POOL_NICE > 19)
+		return 19 - base > 0 ? 19 - base : 0;
+	if (syscall(SYS_capget, &h, d) == 0 && (d[0].effective & (1u << CAP_SYS_NICE)))
+		return SERVE_POOL_NICE;
+	/* RLIMIT_NICE's ceiling is 20 - rlim_cur: the base must be within it. */
+	if (getrlimit(RLIMIT_NICE, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || 20 - (long)rl.rlim_cur <= base))
+		return SERVE_POOL_NICE;
+	return 0;
+}
+
+/* The spawner (spawner.h), forked before the filter goes on, with what
+ * every VM shares: the flint binary, its argv, the snapshot. */
+static int start_spawner(struct server *s, char *err, size_t errlen)
+{
+	static const char *argv[SERVE_ARGV_MAX];
+	struct spawner_setup su = { .flint = s->flint, .argv = argv, .snap_fd = s->snap_fd };
+	struct serve_addr a;
+	char why[64];
+
+	vm_argv(s, argv);
+	errno = 0;
+	s->base_nice = getpriority(PRIO_PROCESS, 0);
+	if (errno)
+		s->base_nice = 0;
+	s->pool_nice = pool_nice(s->base_nice);
+	su.pool_nice = s->pool_nice;
+	if (serve_parse_addr(s->cfg->serve.listen, &a, why, sizeof(why)) == 0 && a.is_unix)
+		su.unlink_at_exit = a.path;
+	s->spawner_fd = spawner_start(&su, &s->spawner_pid, err, errlen);
+	if (s->spawner_fd < 0)
+		return -1;
+	/* The VMs have the snapshot from the spawner now. */
+	if (s->snap_fd >= 0)
+		close(s->snap_fd);
+	s->snap_fd = -1;
+	s->ev_spawner = event_new(s->base, s->spawner_fd, EV_READ | EV_PERSIST, vm_spawner_replies, s);
+	if (!s->ev_spawner || event_add(s->ev_spawner, NULL) < 0)
+		return snprintf(err, errlen, "cannot watch the spawner"), -1;
+	return 0;
+}
+
 static void on_term(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
@@ -129,11 +185,12 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct server s = { .snap_fd = -1 };
+	struct server s = { .snap_fd = -1, .spawner_fd = -1 };
 	struct flint_spec cfg;
 	char err[1024], tmpl[] = "/tmp/flint-serve.XXXXXX";
 	char *sets[SERVE_SETS_MAX];
 	int c, status = 0;
+	bool filtered = false;
 
 	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -173,6 +230,7 @@ int main(int argc, char **argv)
 	LIST_INIT(&s.vms);
 	TAILQ_INIT(&s.ready);
 	TAILQ_INIT(&s.waitq);
+	TAILQ_INIT(&s.spawning);
 	if (!(s.base = event_base_new())) {
 		fprintf(stderr, "flint serve: cannot create the event loop\n");
 		return FLINT_EXIT_VMM;
@@ -202,14 +260,28 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* The supervisor's confinement (docs/SECURITY.md): no exec gains
-	 * privileges from here on, for it or the VMs it starts; each VM then
-	 * confines itself.  A seccomp role is not possible while this process
-	 * execs flint (a filter is inherited by the VMs' start-up). */
+	 * privileges from here on, for it or the VMs its spawner starts; each
+	 * VM then confines itself. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		fprintf(stderr, "flint serve: cannot set no_new_privs: %s\n", strerror(errno));
 		status = FLINT_EXIT_VMM;
 		goto out;
 	}
+	if (start_spawner(&s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flint serve: %s\n", err);
+		status = FLINT_EXIT_VMM;
+		goto out;
+	}
+	/* Everything opened, bound and forked: from here on only the calls
+	 * of the serve role (seccomp/policy.c).  evhttp's Date header calls
+	 * gmtime_r, whose first call reads /etc/localtime: read it now. */
+	tzset();
+	if (seccomp_install(SANDBOX_ROLE_SERVE, 0, cfg.seccomp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "flint serve: %s\n", err);
+		status = FLINT_EXIT_VMM;
+		goto out;
+	}
+	filtered = true;
 	pool_refill(&s);
 	fprintf(stderr, "flint serve: listening on %s (pool %u, max_vms %u, snapshot %s)\n", cfg.serve.listen,
 		cfg.serve.pool, s.max_vms, cfg.serve.snapshot ? "auto" : "off");
@@ -228,21 +300,29 @@ out:
 		event_free(s.ev_int);
 	if (s.ev_refill)
 		event_free(s.ev_refill);
+	if (s.ev_spawner)
+		event_free(s.ev_spawner);
 	event_base_free(s.base);
 	if (s.snap_fd >= 0)
 		close(s.snap_fd);
-	if (s.snapshot)
-		unlink(s.snapshot);
-	if (s.tmpdir)
-		rmdir(s.tmpdir);
-	free(s.snapshot);
-	{
+	/* The spawner removes the unix socket's path once its socket closes
+	 * (the filter allows no unlink here): wait for it. */
+	if (s.spawner_fd >= 0)
+		close(s.spawner_fd);
+	if (s.spawner_pid > 0)
+		waitpid(s.spawner_pid, NULL, 0);
+	if (!filtered) {
 		struct serve_addr a;
 		char why[64];
 
-		if (serve_parse_addr(cfg.serve.listen, &a, why, sizeof(why)) == 0 && a.is_unix)
+		if (s.snapshot)
+			unlink(s.snapshot);
+		if (s.tmpdir)
+			rmdir(s.tmpdir);
+		if (serve_parse_addr(cfg.serve.listen, &a, why, sizeof(why)) == 0 && a.is_unix && !s.spawner_pid)
 			unlink(a.path);
 	}
+	free(s.snapshot);
 	config_free(&cfg);
 	return status;
 }

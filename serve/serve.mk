@@ -14,3 +14,11 @@ build/obj/serve/%.o: serve/%.c
 	$(CC) $(CPPFLAGS_ALL) -Iserve $(CFLAGS) $(WARN) -MMD -MP -c -o $@ $<
 
 -include $(SERVE_SRCS:%.c=build/obj/%.d)
+
+# The spawner's unit test links only the spawner (a live one runs /bin/sh).
+build/tests/test_spawner: tests/unit/test_spawner.c serve/spawner.c serve/spawn_msg.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Iserve -Itests/unit -O1 -g $(SAN) $(WARN) -MMD -MP -o $@ $(filter %.c,$^)
+build/tests/test_vm_msgs: tests/unit/test_vm_msgs.c serve/vm_msgs.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_ALL) -Iserve -Itests/unit -O1 -g $(SAN) $(WARN) -MMD -MP -o $@ $(filter %.c,$^)

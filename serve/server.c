@@ -328,7 +328,11 @@ static void on_request(struct evhttp_request *req, void *arg)
 	TAILQ_INSERT_TAIL(&s->waitq, j, wait_link);
 	s->nwaiting++;
 	job_vm_ready(s);
-	pool_refill(s);
+	/* The VM just released is about to run: its replacement waits for the
+	 * exit of a busy VM (which refills) unless the pool runs low or a
+	 * request waits. */
+	if (s->nwaiting || 2 * (s->nready + s->nstarting) < s->cfg->serve.pool)
+		pool_refill(s);
 }
 
 static void on_metrics(struct evhttp_request *req, void *arg)

@@ -11,8 +11,11 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <event2/util.h>
+
 #include "config.h"
 #include "metrics.h"
+#include "vm_msgs.h"
 
 struct event_base;
 struct evhttp;
@@ -40,12 +43,22 @@ struct vmproc {
 	uint64_t t_spawn, t_ready, t_release;
 	struct evbuffer *in, *out;   /* the request still to write; the response so far */
 	bool exited, too_much, killed;
+	bool listed;                 /* on s->vms, counted in nvms */
+	bool boosted;                /* at the server's own priority (not a pool VM's lower one) */
 	bool finished;               /* flint said 'E' and its status: the answer needs nothing more */
-	unsigned char said[2];       /* the ready descriptor's message so far */
-	unsigned nsaid;
+	struct ready_parser rp;      /* the ready socket's message so far */
+	uint64_t generation;         /* from its 'R' (has_gen) */
+	bool has_gen;
+	int err_fd;                  /* its stderr: logged a line at a time, with the generation */
+	struct event *ev_err;
+	struct vm_log log;
+	struct evbuffer *held;       /* lines before the generation was known */
+	unsigned log_lines, log_dropped;
 	int wstatus;
 	struct job *job;
+	uint64_t tag;                /* its spawner request: pid and pidfd come with the reply */
 	LIST_ENTRY(vmproc) all;
+	TAILQ_ENTRY(vmproc) spawn_link;  /* on s->spawning until then */
 	TAILQ_ENTRY(vmproc) ready_link;
 };
 
@@ -85,7 +98,24 @@ struct server {
 	TAILQ_HEAD(, vmproc) ready;
 	TAILQ_HEAD(, job) waitq;
 	struct metrics m;
+	int spawner_fd;                      /* the spawner's socket (spawner.h) */
+	pid_t spawner_pid;
+	struct event *ev_spawner;
+	uint64_t spawn_tag;                  /* the last request's */
+	TAILQ_HEAD(, vmproc) spawning;       /* requests not yet answered, oldest first */
+	unsigned log_tokens;                 /* VMs' stderr lines the server may still log this second */
+	uint64_t log_refill_ns;
+	int base_nice;                       /* the server's nice: a VM serving a request runs at it */
+	int pool_nice;                       /* how much lower pool VMs start: 0 when they cannot be raised back */
 };
+
+/* A VM's stderr in the server's log: at most this many lines a VM, and
+ * this many a second over all VMs (twice that in a burst). */
+#define SERVE_LOG_LINES_PER_VM 64
+#define SERVE_LOG_LINES_PER_SEC 200
+
+/* How much lower in priority a pool VM starts than one serving a request. */
+#define SERVE_POOL_NICE 10
 
 uint64_t now_ns(void);
 
@@ -94,8 +124,15 @@ uint64_t now_ns(void);
  * needs room for SERVE_ARGV_FIXED + 2 * nsets more; returns the count. */
 #define SERVE_ARGV_FIXED 9
 int flint_run_argv(const struct server *s, const char **argv);
+/* The argv of every VM: flint_run_argv's, then --ready-fd and --restore. */
+int vm_argv(const struct server *s, const char **argv);
+/* Asks the spawner for a VM: it is counted as starting from here. */
 int vm_spawn(struct server *s);
+/* The spawner's socket is readable: its replies. */
+void vm_spawner_replies(evutil_socket_t fd, short what, void *arg);
 void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len);
+/* A pool VM back at the server's priority (every thread: its process group). */
+void vm_boost(struct vmproc *v);
 void vm_kill(struct vmproc *v);
 void vm_free(struct vmproc *v);
 /* Starts VMs until the pool (and the waiting jobs) are covered. */

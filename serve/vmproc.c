@@ -8,10 +8,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,11 +21,10 @@
 #include <event2/event.h>
 
 #include "server.h"
+#include "spawner.h"
 
-extern char **environ;
-
-/* The child's --ready-fd: dup2'ed here, which also clears its CLOEXEC. */
-#define CHILD_READY_FD 3
+/* The child's --ready-fd: the spawner dup2s the socket there. */
+#define CHILD_READY_FD_STR "3"
 
 static void on_exit_ev(evutil_socket_t fd, short what, void *arg);
 static void on_ready_ev(evutil_socket_t fd, short what, void *arg);
@@ -33,6 +32,9 @@ static void on_out_ev(evutil_socket_t fd, short what, void *arg);
 static void read_output(struct vmproc *v);
 static void on_in_ev(evutil_socket_t fd, short what, void *arg);
 static void on_boot_timeout(evutil_socket_t fd, short what, void *arg);
+static void on_err_ev(evutil_socket_t fd, short what, void *arg);
+static void log_held(struct vmproc *v);
+static void leave_state(struct vmproc *v);
 
 static void close_fd(int *fd)
 {
@@ -76,97 +78,178 @@ int flint_run_argv(const struct server *s, const char **argv)
 	return n;
 }
 
-int vm_spawn(struct server *s)
+int vm_argv(const struct server *s, const char **argv)
 {
-	struct vmproc *v = calloc(1, sizeof(*v));
-	int sp[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	posix_spawn_file_actions_t fa;
-	const char *argv[SERVE_ARGV_MAX];
-	int n = 0, rc;
-	struct timeval tv;
+	int n = flint_run_argv(s, argv);
 
-	if (!v)
-		return -1;
-	v->s = s;
-	v->pidfd = v->ready_fd = v->in_fd = v->out_fd = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
-	    pipe2(out, O_CLOEXEC) < 0)
-		goto fail;
-	n = flint_run_argv(s, argv);
 	argv[n++] = "--ready-fd";
-	argv[n++] = "3";
+	argv[n++] = CHILD_READY_FD_STR;
 	if (s->snapshot) {
 		argv[n++] = "--restore";
 		argv[n++] = SERVE_SNAP_PATH;
 		argv[n++] = "--paused";
 	}
 	argv[n] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, sp[1], CHILD_READY_FD);
-	if (s->snapshot)
-		posix_spawn_file_actions_adddup2(&fa, s->snap_fd, SERVE_SNAP_FD);
-	v->t_spawn = now_ns();
-	rc = posix_spawn(&v->pid, s->flint, &fa, NULL, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc) {
-		errno = rc;
-		goto fail;
+	return n;
+}
+
+int vm_spawn(struct server *s)
+{
+	struct vmproc *v = calloc(1, sizeof(*v));
+	int sp[2] = { -1, -1 }, in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 }, e;
+	struct timeval tv;
+
+	if (!v || s->spawner_fd < 0) {
+		free(v);
+		return -1;
 	}
-	close(in[0]);
-	close(out[1]);
-	close(sp[1]);
-	in[0] = out[1] = sp[1] = -1;
-	v->in_fd = in[1];
-	v->out_fd = out[0];
-	v->ready_fd = sp[0];
-	fcntl(v->in_fd, F_SETFL, O_NONBLOCK);
-	fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
-	fcntl(v->ready_fd, F_SETFL, O_NONBLOCK);
-	v->pidfd = (int)syscall(SYS_pidfd_open, v->pid, 0);
-	if (v->pidfd < 0) {
-		/* Without a pidfd the exit cannot be seen: do not run it. */
-		kill(v->pid, SIGKILL);
-		waitpid(v->pid, NULL, 0);
+	v->s = s;
+	v->pidfd = v->ready_fd = v->in_fd = v->out_fd = v->err_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || pipe2(in, O_CLOEXEC) < 0 ||
+	    pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		fprintf(stderr, "flint serve: cannot start a VM: %s\n", strerror(errno));
 		goto fail;
 	}
 	v->in = evbuffer_new();
 	v->out = evbuffer_new();
-	v->ev_exit = event_new(s->base, v->pidfd, EV_READ, on_exit_ev, v);
-	v->ev_ready = event_new(s->base, v->ready_fd, EV_READ | EV_PERSIST, on_ready_ev, v);
-	v->ev_out = event_new(s->base, v->out_fd, EV_READ | EV_PERSIST, on_out_ev, v);
-	v->ev_in = event_new(s->base, v->in_fd, EV_WRITE | EV_PERSIST, on_in_ev, v);
+	v->held = evbuffer_new();
 	v->ev_boot = evtimer_new(s->base, on_boot_timeout, v);
-	if (!v->in || !v->out || !v->ev_exit || !v->ev_ready || !v->ev_out || !v->ev_in || !v->ev_boot) {
-		kill(v->pid, SIGKILL);
-		waitpid(v->pid, NULL, 0);
-		goto fail_v;
+	if (!v->in || !v->out || !v->held || !v->ev_boot)
+		goto fail;
+	v->t_spawn = now_ns();
+	v->tag = ++s->spawn_tag;
+	/* A VM some request already waits for starts at full priority. */
+	v->boosted = !s->pool_nice || s->nwaiting > s->nready + s->nstarting;
+	e = spawner_request(s->spawner_fd, v->tag, v->boosted ? SPAWN_F_URGENT : 0,
+			    (const int[SPAWN_NFDS]){ in[0], out[1], err[1], sp[1] });
+	if (e) {
+		fprintf(stderr, "flint serve: cannot ask the spawner for a VM: %s\n", strerror(e));
+		goto fail;
 	}
-	event_add(v->ev_exit, NULL);
-	event_add(v->ev_ready, NULL);
-	/* Output before the release would be the function's start-up chatter
-	 * mixed into the response: read it from the start, and it counts. */
-	event_add(v->ev_out, NULL);
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	close(sp[1]);
+	v->in_fd = in[1];
+	v->out_fd = out[0];
+	v->err_fd = err[0];
+	v->ready_fd = sp[0];
+	fcntl(v->err_fd, F_SETFL, O_NONBLOCK);
+	fcntl(v->in_fd, F_SETFL, O_NONBLOCK);
+	fcntl(v->out_fd, F_SETFL, O_NONBLOCK);
+	fcntl(v->ready_fd, F_SETFL, O_NONBLOCK);
 	tv.tv_sec = (time_t)(s->cfg->serve.timeout_ns / 1000000000ull);
 	tv.tv_usec = (suseconds_t)(s->cfg->serve.timeout_ns % 1000000000ull / 1000);
 	event_add(v->ev_boot, &tv);
 	v->state = VM_STARTING;
 	LIST_INSERT_HEAD(&s->vms, v, all);
+	v->listed = true;
+	TAILQ_INSERT_TAIL(&s->spawning, v, spawn_link);
 	s->nvms++;
 	s->nstarting++;
 	return 0;
 fail:
-	fprintf(stderr, "flint serve: cannot start %s: %s\n", s->flint, strerror(errno));
-fail_v:
 	s->m.failures[FAIL_SPAWN]++;
 	for (int i = 0; i < 2; i++) {
 		close_fd(&sp[i]);
 		close_fd(&in[i]);
 		close_fd(&out[i]);
+		close_fd(&err[i]);
 	}
 	vm_free(v);
 	return -1;
+}
+
+/* The spawner's answer for the oldest request: the VM's pid and pidfd, and
+ * from now on its events. */
+static void vm_spawned(struct vmproc *v, pid_t pid, int pidfd)
+{
+	struct server *s = v->s;
+
+	v->pid = pid;
+	v->pidfd = pidfd;
+	v->ev_exit = event_new(s->base, v->pidfd, EV_READ, on_exit_ev, v);
+	v->ev_ready = event_new(s->base, v->ready_fd, EV_READ | EV_PERSIST, on_ready_ev, v);
+	v->ev_out = event_new(s->base, v->out_fd, EV_READ | EV_PERSIST, on_out_ev, v);
+	v->ev_in = event_new(s->base, v->in_fd, EV_WRITE | EV_PERSIST, on_in_ev, v);
+	v->ev_err = event_new(s->base, v->err_fd, EV_READ | EV_PERSIST, on_err_ev, v);
+	if (!v->ev_exit || !v->ev_ready || !v->ev_out || !v->ev_in || !v->ev_err) {
+		v->killed = true;
+		kill(v->pid, SIGKILL);
+	}
+	if (v->ev_exit)
+		event_add(v->ev_exit, NULL);
+	if (v->ev_ready)
+		event_add(v->ev_ready, NULL);
+	/* Output before the release would be the function's start-up chatter
+	 * mixed into the response: read it from the start, and it counts. */
+	if (v->ev_out)
+		event_add(v->ev_out, NULL);
+	if (v->ev_err)
+		event_add(v->ev_err, NULL);
+	if (v->killed)
+		kill(v->pid, SIGKILL);  /* ended (drain, boot timeout) before its pid was known */
+	else if (s->nwaiting)
+		pool_refill_now(s);     /* a waiting request may want it raised */
+}
+
+/* A VM whose start failed: it never had a process. */
+static void vm_not_spawned(struct vmproc *v, int e)
+{
+	struct server *s = v->s;
+
+	fprintf(stderr, "flint serve: the spawner could not start %s: %s\n", s->flint, strerror(e));
+	s->m.failures[FAIL_SPAWN]++;
+	s->start_failures++;
+	leave_state(v);
+	vm_free(v);
+}
+
+/* The spawner is gone or out of step: no VM can start any more, so stop
+ * taking requests and end as a drain would. */
+static void spawner_lost(struct server *s, const char *why)
+{
+	struct vmproc *v;
+
+	fprintf(stderr, "flint serve: the spawner %s: no new VM can start; draining\n", why);
+	event_del(s->ev_spawner);
+	close_fd(&s->spawner_fd);
+	while ((v = TAILQ_FIRST(&s->spawning))) {
+		TAILQ_REMOVE(&s->spawning, v, spawn_link);
+		vm_not_spawned(v, ECHILD);
+	}
+	s->draining = true;
+	server_stop_listening(s);
+	pool_shutdown(s);
+	server_maybe_exit(s);
+}
+
+void vm_spawner_replies(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+
+	(void)what;
+	for (;;) {
+		struct spawn_rep rep;
+		struct vmproc *v;
+		int pidfd, e = spawner_reply(fd, &rep, &pidfd);
+
+		if (e == EAGAIN)
+			return;
+		v = TAILQ_FIRST(&s->spawning);
+		if (e || !v || rep.tag != v->tag) {
+			if (pidfd >= 0)
+				close(pidfd);
+			spawner_lost(s, e == ECONNRESET ? "has exited" : "answered out of step");
+			return;
+		}
+		TAILQ_REMOVE(&s->spawning, v, spawn_link);
+		if (rep.err)
+			vm_not_spawned(v, rep.err);
+		else
+			vm_spawned(v, rep.pid, pidfd);
+	}
+	/* not reached */
 }
 
 /* Leaves its state's count; the caller sets the next. */
@@ -230,7 +313,7 @@ static void vm_now_finished(struct vmproc *v, unsigned char status)
 static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
 {
 	struct vmproc *v = arg;
-	unsigned char b[4];
+	unsigned char b[16];
 	ssize_t n = read(fd, b, sizeof(b));
 
 	(void)what;
@@ -242,18 +325,122 @@ static void on_ready_ev(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	for (ssize_t i = 0; i < n && !v->finished; i++) {
-		if (v->nsaid == 0 && b[i] == 'R' && v->state == VM_STARTING) {
+		uint64_t gen;
+		int status;
+
+		switch (ready_parse(&v->rp, b[i], &gen, &status)) {
+		case READY_MSG_READY:
+			if (v->state != VM_STARTING || v->has_gen)
+				break;
+			v->generation = gen;
+			v->has_gen = true;
+			log_held(v);
 			vm_now_ready(v);
+			break;
+		case READY_MSG_EXIT:
+			if (v->state == VM_BUSY)
+				vm_now_finished(v, (unsigned char)status); /* v lives until its exit */
+			break;
+		case READY_MSG_NONE:
+			break;
+		}
+	}
+}
+
+/* One token per line logged, SERVE_LOG_LINES_PER_SEC a second: a VM (or
+ * many) that spews costs the server's log no more than that. */
+static bool log_token(struct server *s)
+{
+	uint64_t now = now_ns(), add = (now - s->log_refill_ns) * SERVE_LOG_LINES_PER_SEC / 1000000000ull;
+
+	if (add) {
+		s->log_tokens = add + s->log_tokens > 2 * SERVE_LOG_LINES_PER_SEC ? 2 * SERVE_LOG_LINES_PER_SEC :
+			(unsigned)(add + s->log_tokens);
+		s->log_refill_ns = now;
+	}
+	if (!s->log_tokens)
+		return false;
+	s->log_tokens--;
+	return true;
+}
+
+static void log_line(void *ctx, const char *line, size_t len, bool cut)
+{
+	struct vmproc *v = ctx;
+
+	if (v->log_lines >= SERVE_LOG_LINES_PER_VM || !log_token(v->s)) {
+		v->log_dropped++;
+		return;
+	}
+	v->log_lines++;
+	/* Before its ready message the VM has no generation yet: held. */
+	if (!v->has_gen) {
+		evbuffer_add_printf(v->held, "%.*s%s\n", (int)len, line, cut ? " [cut]" : "");
+		return;
+	}
+	fprintf(stderr, "flint serve: vm %016llx: %.*s%s\n", (unsigned long long)v->generation, (int)len, line,
+		cut ? " [cut]" : "");
+}
+
+/* The lines held until the generation came (or the VM ended without one). */
+static void log_held(struct vmproc *v)
+{
+	char *l;
+	size_t n;
+
+	while (v->held && (l = evbuffer_readln(v->held, &n, EVBUFFER_EOL_LF))) {
+		if (v->has_gen)
+			fprintf(stderr, "flint serve: vm %016llx: %s\n", (unsigned long long)v->generation, l);
+		else
+			fprintf(stderr, "flint serve: vm pid %d (never ready): %s\n", (int)v->pid, l);
+		free(l);
+	}
+}
+
+/* At most 64 KiB a turn: a VM that writes without pause cannot keep the
+ * loop to itself. */
+static void read_stderr(struct vmproc *v)
+{
+	char b[4096];
+
+	for (int turn = 0; turn < 16 && v->err_fd >= 0; turn++) {
+		ssize_t n = read(v->err_fd, b, sizeof(b));
+
+		if (n > 0) {
+			vm_log_feed(&v->log, b, (size_t)n, log_line, v);
 			continue;
 		}
-		if (v->nsaid == 0 && b[i] != 'E')
-			continue; /* not a message this server knows: the exit says the rest */
-		v->said[v->nsaid++] = b[i];
-		if (v->nsaid == 2 && v->state == VM_BUSY)
-			vm_now_finished(v, v->said[1]); /* may free nothing: v lives until its exit */
-		if (v->nsaid == 2)
-			v->nsaid = 0;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		event_del(v->ev_err);
+		close_fd(&v->err_fd);
 	}
+}
+
+static void on_err_ev(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what;
+	read_stderr(arg);
+}
+
+/* The VM has exited: what is left of its stderr, then how much was not
+ * logged.  (Its teardown helper may still hold the pipe: no wait for the
+ * end of file.) */
+static void log_finish(struct vmproc *v)
+{
+	read_stderr(v);
+	vm_log_flush(&v->log, log_line, v);
+	log_held(v);
+	if (v->log_dropped && v->has_gen)
+		fprintf(stderr, "flint serve: vm %016llx: %u more lines of stderr not logged (at most %d a VM, %d a "
+			"second)\n", (unsigned long long)v->generation, v->log_dropped, SERVE_LOG_LINES_PER_VM,
+			SERVE_LOG_LINES_PER_SEC);
+	else if (v->log_dropped)
+		fprintf(stderr, "flint serve: vm pid %d (never ready): %u more lines of stderr not logged\n",
+			(int)v->pid, v->log_dropped);
+	v->log_dropped = 0;
+	drop_event(&v->ev_err);
+	close_fd(&v->err_fd);
 }
 
 static void on_in_ev(evutil_socket_t fd, short what, void *arg)
@@ -316,6 +503,7 @@ static void on_exit_ev(evutil_socket_t fd, short what, void *arg)
 	/* Everything flint wrote is in the pipe now; a helper of its may
 	 * still hold the write end, so do not wait for the end of file. */
 	read_output(v);
+	log_finish(v);
 	if (v->state == VM_STARTING && !v->killed && !s->draining) {
 		fprintf(stderr, "flint serve: VM pid %d exited before it was ready (status %d): see flint's "
 			"messages above\n", (int)v->pid, WIFEXITED(v->wstatus) ? WEXITSTATUS(v->wstatus) : 128 + WTERMSIG(v->wstatus));
@@ -343,6 +531,7 @@ void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len)
 	v->job = j;
 	j->vm = v;
 	v->t_release = now_ns();
+	vm_boost(v);
 	evbuffer_add(v->in, req, len);
 	on_in_ev(v->in_fd, EV_WRITE, v);
 	if (v->in_fd >= 0)
@@ -352,19 +541,30 @@ void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len)
 		vm_kill(v);
 }
 
+void vm_boost(struct vmproc *v)
+{
+	if (v->boosted || v->pid <= 0 || v->exited)
+		return;
+	v->boosted = true;
+	/* Its group is the VM's alone (the spawner made it); the VM may have
+	 * exited, and its group with it: nothing to do then. */
+	setpriority(PRIO_PGRP, (id_t)v->pid, v->s->base_nice);
+}
+
 void vm_kill(struct vmproc *v)
 {
 	if (v->exited || v->killed)
 		return;
 	v->killed = true;
-	kill(v->pid, SIGKILL);
+	if (v->pid > 0)
+		kill(v->pid, SIGKILL);  /* else at the spawner's reply */
 }
 
 void vm_free(struct vmproc *v)
 {
 	struct server *s = v->s;
 
-	if (v->pid > 0) {
+	if (v->listed) {
 		LIST_REMOVE(v, all);
 		s->nvms--;
 	}
@@ -373,6 +573,9 @@ void vm_free(struct vmproc *v)
 	drop_event(&v->ev_in);
 	drop_event(&v->ev_out);
 	drop_event(&v->ev_boot);
+	drop_event(&v->ev_err);
+	if (v->held)
+		evbuffer_free(v->held);
 	if (v->in)
 		evbuffer_free(v->in);
 	if (v->out)
@@ -381,6 +584,7 @@ void vm_free(struct vmproc *v)
 	close_fd(&v->ready_fd);
 	close_fd(&v->in_fd);
 	close_fd(&v->out_fd);
+	close_fd(&v->err_fd);
 	free(v);
 }
 
@@ -420,6 +624,21 @@ void pool_refill_now(struct server *s)
 	while (s->nready + s->nstarting < want && s->nvms < s->max_vms)
 		if (vm_spawn(s) < 0)
 			break;
+	/* Requests wait for VMs still starting: those run at full speed. */
+	if (s->nwaiting > s->nready) {
+		unsigned need = s->nwaiting - s->nready;
+		struct vmproc *v;
+
+		LIST_FOREACH(v, &s->vms, all) {
+			if (!need)
+				break;
+			if (v->state != VM_STARTING || v->killed)
+				continue;
+			vm_boost(v);
+			if (v->boosted)
+				need--;
+		}
+	}
 }
 
 void pool_shutdown(struct server *s)

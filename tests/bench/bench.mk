@@ -1,10 +1,11 @@
 # The host-side helpers of `make bench` (tests/bench/*.sh), built into
 # build/bench/.  Included from the top Makefile.
-BENCH_TOOLS := build/bench/tapecho build/bench/udprtt build/bench/vm_floor build/bench/paced
+BENCH_TOOLS := build/bench/tapecho build/bench/udprtt build/bench/vm_floor build/bench/paced build/bench/reuse
 
 $(BENCH_TOOLS): build/bench/%: tests/bench/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 $(WARN) -o $@ $<
+build/bench/paced build/bench/reuse: tests/bench/latency.h
 
 # Built with everything: tests/integration/bench_parse.sh runs them.
 all: $(BENCH_TOOLS)

@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "latency.h"
+
 struct conn {
 	int fd;
 	int busy;
@@ -31,21 +33,6 @@ struct conn {
 	char buf[16384];
 	size_t used;
 };
-
-static uint64_t now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static struct sockaddr_in addr;
 static char req[512];

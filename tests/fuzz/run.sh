@@ -10,6 +10,8 @@
 #                and net, named module records) a snapshot restore runs
 #   fuzz_snapshot the snapshot file reader (snap_read, snap_check, mapping)
 #   fuzz_cgi     flint serve's CGI response parser (a function's output)
+#   fuzz_spawn_msg flint serve's spawner messages (a compromised supervisor's)
+#   fuzz_vm_msgs a VM's ready-socket messages and stderr lines (flint serve)
 #   fuzz_vcpu_state the vCPU and VM record loaders (vcpu_state_load, vm_state_load)
 #   fuzz_oci_spec flint-oci's config.json parser (spec_parse)
 # FUZZ_TARGETS picks some ("fuzz_config fuzz_pvh").  New inputs accumulate
@@ -25,7 +27,7 @@ cc=${CLANG:-clang}
 dirs="hw virtio seccomp vmm/spec vmm/machine vmm/machine/boot vmm/machine/devices vmm/machine/snapshot vmm/control vmm/cli"
 flags="-std=c11 -D_GNU_SOURCE -Iinclude $(for d in $dirs; do printf -- '-I%s ' "$d"; done)-g -O1 -Wall -Wextra -Werror"
 fuzz="-fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all"
-targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_oci_spec fuzz_cgi}
+targets=${FUZZ_TARGETS:-fuzz_virtq fuzz_config fuzz_pvh fuzz_net fuzz_vconsole fuzz_devstate fuzz_snapshot fuzz_vcpu_state fuzz_oci_spec fuzz_cgi fuzz_spawn_msg fuzz_vm_msgs}
 mkdir -p "$out"
 
 for t in $targets; do
@@ -62,6 +64,16 @@ for t in $targets; do
 		printf 'Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nbody' >"$out/seeds-$t/status"
 		printf 'X: y\n\n' >"$out/seeds-$t/lf"
 		max_len=16384 ;;
+	fuzz_spawn_msg)
+		$cc $flags -Iserve $fuzz -o "$out/$t" tests/fuzz/fuzz_spawn_msg.c serve/spawn_msg.c
+		# A valid request: flags 0, 16 data bytes, SCM_RIGHTS with 4 descriptors.
+		printf '\000\020\000PSlf\000\000\000\000\007\000\000\000\000\000\000\000\040\000\000\000\000\000\000\000\001\000\000\000\001\000\000\000\005\000\000\000\006\000\000\000\007\000\000\000\010\000\000\000' \
+			>"$out/seeds-$t/request"
+		max_len=512 ;;
+	fuzz_vm_msgs)
+		$cc $flags -Iserve $fuzz -o "$out/$t" tests/fuzz/fuzz_vm_msgs.c serve/vm_msgs.c
+		printf 'R\153\167\007\264\265\303\233\163E\003hello\n\033[2J\n' >"$out/seeds-$t/ready"
+		max_len=4096 ;;
 	fuzz_vconsole)
 		$cc $flags $fuzz -o "$out/$t" tests/fuzz/fuzz_vconsole.c virtio/queue.c virtio/console.c
 		$cc $flags -o "$out/make_vconsole_seeds" tests/fuzz/make_vconsole_seeds.c

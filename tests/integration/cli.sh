@@ -29,7 +29,7 @@ bare_and_help_list_the_same_commands() {
 bogus_role_lists_every_role() {
 	run "$FLINT" seccomp-dump --role bogus
 	expect_rc 2
-	expect_err "use main, vcpu, teardown or saver"
+	expect_err "use main, vcpu, teardown, saver or serve"
 }
 # getopt's own messages name argv[0]: "build/flint: option ...".
 missing_option_argument_says_flint() {

@@ -33,7 +33,7 @@ static const struct command {
 	  "                 (its [serve] section; docs/SERVE.md)" },
 	{ "check", "check CONFIG [--set SECTION.KEY=VALUE]...",
 	  "check CONFIG   validate CONFIG, its kernel file, drive images and taps without booting" },
-	{ "seccomp-dump", "seccomp-dump [--role main|vcpu|teardown|saver]",
+	{ "seccomp-dump", "seccomp-dump [--role main|vcpu|teardown|saver|serve]",
 	  "seccomp-dump   print each thread role's system-call allow-list with its argument\n"
 	  "                 conditions (--role R: only that role)" },
 	{ "ctl", "ctl SOCKET COMMAND [ARGS-JSON]",
@@ -60,7 +60,7 @@ static const char usage_rest[] =
 	"  --ready-fd N   with run: write one byte to descriptor N when the VM is parked and\n"
 	"                 ready (--paused: built or restored; else at flint_ready()); one byte\n"
 	"                 read from N resumes it, end of file stops it (flint serve uses it)\n"
-	"  --role R       with seccomp-dump: main, vcpu, teardown or saver\n"
+	"  --role R       with seccomp-dump: main, vcpu, teardown, saver or serve\n"
 	"  -h, --help     this text\n"
 	"  -V, --version  print the version\n"
 	"\n"
@@ -140,7 +140,7 @@ static int seccomp_dump_cmd(const char *role, const char *extra)
 		return 0;
 	}
 	if (sandbox_role_parse(role, &r) < 0)
-		return bad_usage("--role %s: unknown role (use main, vcpu, teardown or saver)", role);
+		return bad_usage("--role %s: unknown role (use main, vcpu, teardown, saver or serve)", role);
 	seccomp_dump(stdout, r);
 	return 0;
 }

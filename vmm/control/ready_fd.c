@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "exit_codes.h"
+#include "stats.h"
 #include "vcpu.h"
 
 /* A vCPU leaves KVM_RUN within microseconds of its kick. */
@@ -56,7 +57,8 @@ static void on_ready_event(void *ctx, uint32_t events)
 {
 	struct machine *m = ctx;
 	char err[256];
-	uint64_t v;
+	unsigned char msg[9] = { 'R' };
+	uint64_t v, gen;
 
 	(void)events;
 	if (read(rd.event_fd, &v, sizeof(v)) != sizeof(v) || rd.said)
@@ -67,7 +69,11 @@ static void on_ready_event(void *ctx, uint32_t events)
 		return;
 	}
 	rd.said = true;
-	if (write(rd.fd, "R", 1) != 1) {
+	/* The generation id names the VM in the supervisor's log (its stderr
+	 * lines); x86-64 is little-endian, as ready_fd.h says. */
+	gen = m->vm.stats ? __atomic_load_n(&m->vm.stats->generation, __ATOMIC_RELAXED) : 0;
+	memcpy(msg + 1, &gen, sizeof(gen));
+	if (write(rd.fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg)) {
 		/* the supervisor is gone: on_release sees the end and stops */
 	}
 }

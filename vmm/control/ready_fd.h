@@ -3,7 +3,9 @@
  * descriptor, never from a guessed time, that this VM is ready, and
  * releases it through the same descriptor.
  *
- * flint writes one byte ('R') to N when the VM is parked and ready: with
+ * flint writes 'R' and the VM's generation id (8 bytes, little-endian, as
+ * the guest's flint_generation(); 0 without a paravirtual info page) to N
+ * when the VM is parked and ready: with
  * --paused (and --restore) once it is built and every vCPU is parked
  * before its next instruction; without --paused when the guest calls
  * flint_ready(), the vCPUs then parked just past that call.  One byte read
@@ -15,8 +17,8 @@
  * stdout by then; output a guest powers off without waiting for may
  * follow, and a loss of console output found only at teardown is not in
  * that status); for any other end (a fault, a signal, an error), after
- * the teardown.  N is typically one end of a socketpair (a stream: the
- * two bytes can arrive apart); it is kept through the sandbox.
+ * the teardown.  N is typically one end of a socketpair (a stream: a
+ * message's bytes can arrive apart); it is kept through the sandbox.
  */
 #ifndef FLINT_READY_FD_H
 #define FLINT_READY_FD_H
