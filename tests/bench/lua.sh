@@ -18,12 +18,13 @@
 # The guest runs with [machine] hugepages = on, a documented user setting
 # (README, [machine]): guest RAM in 2 MiB pages, so binary-trees' ~50 MB
 # heap costs a few dozen paging faults instead of ~12 000.  lua.elf is Lua
-# built -O2 with LUA_COMPAT_5_3 as Debian builds lua5.4, linked with -flto
-# (guest-kernel/hosted/hosted.mk); the host's lua5.4 is Debian's PIE.
+# built -O2 with LUA_COMPAT_5_3 as Debian builds lua5.4, plus -flto and
+# -fno-gcse (guest-kernel/hosted/hosted.mk says why); the host's lua5.4 is
+# Debian's build, a PIE.
 # shellcheck source=tests/bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 reps=${REPS:-11}
-echo "== lua: lua.elf in a flint guest (hugepages = on) vs the host's lua5.4 ($reps interleaved runs each)"
+echo "== lua: lua.elf in a flint guest (hugepages = on; Lua -O2 -flto -fno-gcse) vs the host's lua5.4 ($reps interleaved runs each)"
 if ! command -v lua5.4 >/dev/null; then
 	echo "   lua5.4 is not installed (apt-get install lua5.4; scripts/deps.sh bench): not measured"
 	exit 0
