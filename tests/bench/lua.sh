@@ -103,7 +103,7 @@ done
 make -s build/bench/paced build/flint-serve >/dev/null
 P=$OUT/lua-serve.samples
 : >"$P"
-spid= lpid=
+spid='' lpid=''
 trap '[ -n "$spid" ] && kill "$spid" 2>/dev/null; [ -n "$lpid" ] && kill "$lpid" 2>/dev/null; true' EXIT
 # rate URL: half the sustained rate (wrk, 4 connections)
 rate() {
