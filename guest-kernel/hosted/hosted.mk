@@ -17,7 +17,12 @@ HOSTED_NEWLIB_SRC := $(HOSTED_TOP)/src/newlib
 HOSTED_NEWLIB  := $(HOSTED_TOP)/newlib/x86_64-elf
 HOSTED_NEWLIB_STAMP := $(HOSTED_NEWLIB)/lib/libm.a
 HOSTED_LUA_DIR := $(HOSTED_TOP)/src/lua/src
-HOSTED_LUA_STAMP := $(HOSTED_TOP)/src/lua/.fetched
+# Debian's lua5.4 5.4.4-3+deb12u1 carries two security fixes on upstream's
+# 5.4.4 (a heap over-read in the parser, singlevar; a heap overflow when
+# errors recur, luaG_runerror); the guest runs scripts as if hostile.
+# The stamp names them: a tree fetched without them is fetched again.
+HOSTED_LUA_PATCHES := 0004-cve-2022-28805.patch 0005-cve-2022-33099.patch
+HOSTED_LUA_STAMP := $(HOSTED_TOP)/src/lua/.fetched-cve-2022-28805-33099
 HOSTED_OBJ     := $(GUEST_OBJ)/hosted
 # Lua's library, without the stand-alone interpreter and compiler.
 HOSTED_LUA_NAMES := lapi lcode lctype ldebug ldo ldump lfunc lgc llex lmem lobject lopcodes \
@@ -51,7 +56,8 @@ $(HOSTED_NEWLIB_STAMP): | $(GUEST_SRC)/hosted/fetch-source.sh $(GUEST_SRC)/hoste
 	$(GUEST_SRC)/hosted/build-newlib.sh $(HOSTED_NEWLIB_SRC) $(HOSTED_TOP)/newlib
 
 $(HOSTED_LUA_STAMP): | $(GUEST_SRC)/hosted/fetch-source.sh
-	$(GUEST_SRC)/hosted/fetch-source.sh lua5.4 5.4.4 $(HOSTED_TOP) $(HOSTED_TOP)/src/lua
+	rm -rf $(HOSTED_TOP)/src/lua
+	$(GUEST_SRC)/hosted/fetch-source.sh lua5.4 5.4.4 $(HOSTED_TOP) $(HOSTED_TOP)/src/lua $(HOSTED_LUA_PATCHES)
 	@touch $@
 
 $(HOSTED_LUA_NAMES:%=$(HOSTED_LUA_DIR)/%.c): | $(HOSTED_LUA_STAMP)
