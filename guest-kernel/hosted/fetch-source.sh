@@ -4,8 +4,10 @@
 # machine's Debian source list switched to deb-src (PLATFORM.md, "A Debian
 # package's source"); the machine's apt set-up is not touched, nothing is
 # installed, nothing is vendored.
-# Usage: fetch-source.sh PACKAGE VERSION OUTDIR TREE
-#   -> TREE (the unpacked upstream tree; kept if it exists)
+# Usage: fetch-source.sh PACKAGE VERSION OUTDIR TREE [PATCH...]
+#   -> TREE (the unpacked upstream tree; kept if it exists), with each
+#   PATCH (a name in the package's debian/patches/, e.g. Debian's security
+#   fixes) applied in order.
 set -eu
 pkg=$1 want=$2
 mkdir -p "$3"
@@ -50,4 +52,17 @@ esac
 rm -rf "$tree.tmp"
 mkdir -p "$tree.tmp"
 tar -xf "$orig" -C "$tree.tmp" --strip-components=1
+shift 4
+if [ $# -gt 0 ]; then
+	deb=$(ls "$dl"/"$pkg"_*.debian.tar.* 2>/dev/null | head -1)
+	[ -n "$deb" ] || { echo "fetch-source.sh: no ${pkg}_*.debian.tar.* to take $* from" >&2; exit 1; }
+	command -v patch >/dev/null || { echo "fetch-source.sh: 'patch' is missing (apt-get install patch)" >&2; exit 1; }
+	for p in "$@"; do
+		tar -xOf "$deb" "debian/patches/$p" >"$tree.tmp/.$p" ||
+			{ echo "fetch-source.sh: $p is not in $(basename "$deb")" >&2; exit 1; }
+		patch -s -p1 -d "$tree.tmp" <"$tree.tmp/.$p" ||
+			{ echo "fetch-source.sh: $p does not apply to $(basename "$orig")" >&2; exit 1; }
+		rm "$tree.tmp/.$p"
+	done
+fi
 mv "$tree.tmp" "$tree"

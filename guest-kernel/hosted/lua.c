@@ -134,7 +134,7 @@ static int serve_handler(lua_State *L, const char *path);
 static int run(void)
 {
 	lua_State *L = lua_newstate(l_alloc, NULL);
-	int first = 2, rc;
+	int first = 2, rc, serving = app_argc == 3 && !strcmp(app_argv[1], "--serve");
 
 	if (!L) {
 		fputs("lua: cannot create the state: not enough memory\n", stderr);
@@ -145,7 +145,7 @@ static int run(void)
 	forbid(L, "io", "popen");
 	forbid(L, "package", "loadlib");
 	lua_pushcfunction(L, traceback);
-	if (app_argc == 3 && !strcmp(app_argv[1], "--serve")) {
+	if (serving) {
 		rc = serve_handler(L, app_argv[2]);
 		goto done;
 	}
@@ -168,10 +168,15 @@ done:
 		fflush(stdout);
 		fprintf(stderr, "lua: %s\n", msg ? msg : "(error object is not a string)");
 		fflush(stderr);
-		lua_close(L);
+		if (!serving)
+			lua_close(L);
 		return 1;
 	}
-	lua_close(L);
+	/* A function's VM ends now, and flint serve answers when it has: a
+	 * lua_close there would only free, object by object, what the power-off
+	 * drops whole. */
+	if (!serving)
+		lua_close(L);
 	return 0;
 }
 
@@ -237,13 +242,17 @@ static int bad_field(const char *s, size_t n)
 }
 
 /* handle's result (a table, or a string as a 200 text/plain body) as a CGI
- * response on stdout; raises an error, before anything is written, when it
- * is not one. */
+ * response on stdout, in one write: one console buffer, one notify of the
+ * device.  Raises an error, before anything is written, when it is not
+ * one.  The header lines wait in a table (stack index 3) while lua_next
+ * walks the headers, then go into the buffer: a luaL_Buffer must stay at
+ * the top of the stack while it grows. */
 static int write_response(lua_State *L)
 {
 	lua_Integer status = 200;
-	const char *body;
-	size_t len, kl, vl;
+	const char *body, *out;
+	size_t len = 0, kl, vl, outl;
+	int lines = 0;
 	luaL_Buffer b;
 
 	if (lua_type(L, 1) == LUA_TSTRING) {
@@ -253,6 +262,7 @@ static int write_response(lua_State *L)
 		lua_replace(L, 1);
 	}
 	luaL_argexpected(L, lua_type(L, 1) == LUA_TTABLE, 1, "a response table {status=, headers=, body=}");
+	lua_settop(L, 1);
 	if (lua_getfield(L, 1, "status") != LUA_TNIL) {
 		int ok;
 
@@ -260,16 +270,13 @@ static int write_response(lua_State *L)
 		if (!ok || status < 100 || status > 599)
 			return luaL_error(L, "response status must be an integer from 100 to 599");
 	}
-	lua_getfield(L, 1, "body");
-	body = lua_isnil(L, -1) ? "" : luaL_checklstring(L, -1, &len);
-	if (lua_isnil(L, -1))
-		len = 0;
-	luaL_buffinit(L, &b);
-	lua_pushfstring(L, "Status: %d %s\r\n", (int)status, reason((int)status));
-	luaL_addvalue(&b);
-	if (lua_getfield(L, 1, "headers") == LUA_TTABLE) {
+	lua_settop(L, 1);
+	lua_getfield(L, 1, "body");                          /* 2 */
+	body = lua_isnil(L, 2) ? "" : luaL_checklstring(L, 2, &len);
+	lua_newtable(L);                                     /* 3: header lines */
+	if (lua_getfield(L, 1, "headers") == LUA_TTABLE) {   /* 4 */
 		lua_pushnil(L);
-		while (lua_next(L, -2)) {
+		while (lua_next(L, 4)) {
 			const char *k, *v;
 
 			if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1))
@@ -280,25 +287,29 @@ static int write_response(lua_State *L)
 				return luaL_error(L, "response header '%s': no CR, LF, NUL (or ':' in the name)", k);
 			if (strcasecmp(k, "Content-Length") && strcasecmp(k, "Status")) {
 				lua_pushfstring(L, "%s: %s\r\n", k, v);
-				luaL_addvalue(&b);
+				lua_rawseti(L, 3, ++lines);
 			}
 			lua_pop(L, 1);
 		}
-	} else if (!lua_isnil(L, -1)) {
+	} else if (!lua_isnil(L, 4)) {
 		return luaL_error(L, "response headers must be a table");
 	}
-	lua_pop(L, 1);
+	lua_settop(L, 3);
+	luaL_buffinit(L, &b);
+	lua_pushfstring(L, "Status: %d %s\r\n", (int)status, reason((int)status));
+	luaL_addvalue(&b);
+	for (int i = 1; i <= lines; i++) {
+		lua_rawgeti(L, 3, i);
+		luaL_addvalue(&b);
+	}
 	lua_pushfstring(L, "Content-Length: %I\r\n\r\n", (lua_Integer)len);
 	luaL_addvalue(&b);
+	luaL_addlstring(&b, body, len);
 	luaL_pushresult(&b);
-	{
-		size_t hl;
-		const char *head = lua_tolstring(L, -1, &hl);
-
-		fwrite(head, 1, hl, stdout);
-		fwrite(body, 1, len, stdout);
-		fflush(stdout);
-	}
+	out = lua_tolstring(L, -1, &outl);
+	fflush(stdout);   /* what the handler printed, if anything, goes first */
+	if (write(1, out, outl) != (ssize_t)outl)
+		return luaL_error(L, "cannot write the response");
 	return 0;
 }
 

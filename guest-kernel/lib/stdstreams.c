@@ -7,9 +7,10 @@
  * early messages and panics always use the UART, so they never mix with
  * a program's output.
  *
- * stdout is buffered here: flushed at '\n' (as a terminal's would be),
- * when the buffer fills, before a read of stdin, and at exit, which also
- * waits until the device has taken everything.  Messages the console
+ * stdout is buffered here: flushed after a write that holds a '\n' (as a
+ * terminal's would be, but once per write, not once per line), when the
+ * buffer fills, before a read of stdin, and at exit, which also waits
+ * until the device has taken everything.  Messages the console
  * driver prints about itself while it is busy go to the UART, so nothing
  * here recurses into the driver.
  */
@@ -65,11 +66,24 @@ void stdout_write(const char *s, size_t n)
 		in_driver = false;
 		return;
 	}
-	for (size_t i = 0; i < n; i++) {
-		obuf[oused++] = s[i];
-		if ((s[i] == '\n' && !full_buffering) || oused == sizeof(obuf))
+	/* One device write per call that holds a newline, not one per line: a
+	 * response written whole (lua.elf --serve) leaves in one buffer.  After
+	 * stdout_buffer_fully() (a function's answer), only a full buffer
+	 * and the exit write it out. */
+	bool line = !full_buffering && memchr(s, '\n', n) != NULL;
+
+	while (n) {
+		size_t take = sizeof(obuf) - oused < n ? sizeof(obuf) - oused : n;
+
+		memcpy(obuf + oused, s, take);
+		oused += take;
+		s += take;
+		n -= take;
+		if (oused == sizeof(obuf))
 			flush_out();
 	}
+	if (line)
+		flush_out();
 }
 
 void stdout_buffer_fully(void)

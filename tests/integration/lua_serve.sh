@@ -2,7 +2,8 @@
 # Lua handlers under `flint serve` (lua.elf -- --serve HANDLER, examples/lua/):
 # the JSON echo (with the shipped json.lua), the template page read from the
 # initrd, a failing handler (502, no traceback in the response) and one
-# that never returns (the [serve] timeout ends its VM; the server lives on).
+# that never returns (the [serve] timeout ends its VM; the server lives on),
+# and one whose headers outgrow a luaL_Buffer's first block.
 source "$(dirname "$0")/lib.sh"
 needs curl
 
@@ -11,7 +12,7 @@ serve() {
 	local h=$1 port mport
 	shift
 	needs kvm
-	[ -f "$TMP/ex.cpio" ] || { mkdir -p "$TMP/ex" && cp examples/lua/* tests/integration/lua/loop_handler.lua "$TMP/ex/" &&
+	[ -f "$TMP/ex.cpio" ] || { mkdir -p "$TMP/ex" && cp examples/lua/* tests/integration/lua/loop_handler.lua tests/integration/lua/headers_handler.lua "$TMP/ex/" &&
 		rootfs/mkimage --format cpio "$TMP/ex" "$TMP/ex.cpio" >/dev/null; }
 	local try
 	# A port bind(0) just gave back can still be taken (a client's
@@ -65,6 +66,16 @@ error_is_502_without_traceback() {
 	if grep -q "traceback\|fail.lua" "$OUT"; then fail "the traceback leaked into the response"; fi
 	grep -q "the function exited with status 1" "$TMP/serve.err" || fail "no failure line: $(tail -3 "$TMP/serve.err")"
 }
+long_headers_arrive_whole() {
+	serve headers_handler.lua
+	get -D "$TMP/head" "$URL/"
+	stop
+	[ "$code" = 201 ] || fail "status $code: $(head -c 300 "$OUT")"
+	expect_out "all headers"
+	local n
+	n=$(grep -c '^X-Long-[0-9]*: v\{60\}[0-9]*.$' "$TMP/head") || true
+	[ "$n" = 40 ] || fail "$n of the 40 long headers arrived: $(head -c 600 "$TMP/head")"
+}
 endless_handler_is_timed_out() {
 	serve loop_handler.lua "timeout = 1s"
 	get "$URL/"
@@ -72,7 +83,8 @@ endless_handler_is_timed_out() {
 	case "$code" in 502|503|504) ;; *) fail "status $code for a handler that never returns" ;; esac
 }
 
-for f in json_echo template_from_initrd error_is_502_without_traceback endless_handler_is_timed_out; do
+for f in json_echo template_from_initrd error_is_502_without_traceback long_headers_arrive_whole \
+	endless_handler_is_timed_out; do
 	t "$f"
 done
 exit $((failures > 0))

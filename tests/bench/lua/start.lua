@@ -1,0 +1,2 @@
+-- Nothing: the cost of starting and ending the interpreter (a VM's boot, a
+-- process's exec), which lua.sh subtracts from the other scripts' figures.
