@@ -18,7 +18,6 @@
 #include <linux/kvm.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -210,8 +209,6 @@ static const struct policy_rule serve_rules[] = {
 	ALLOW(wait4, "reap a VM its pidfd says has exited, and the spawner at the end"),
 	ALLOW(kill, "end a VM: over max_output, its request timed out or went away, the drain",
 	      ARG_EQ(1, SIGKILL)),
-	ALLOW(setpriority, "a pool VM handed a request gets the server's priority back: its process group",
-	      ARG_EQ(0, PRIO_PGRP)),
 
 	/* Memory. */
 	NO_EXEC(mmap, "malloc; never executable memory"),

@@ -13,9 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/capability.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -99,25 +97,6 @@ static int make_snapshot(struct server *s, char *err, size_t errlen)
 	return 0;
 }
 
-/* Pool VMs start lower in priority only where this server may raise them
- * back to its own (CAP_SYS_NICE, as root, or an RLIMIT_NICE that allows
- * it): else they would serve requests at the lower one. */
-static int pool_nice(int base)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2] = { { 0 } };
-	struct rlimit rl;
-
-	if (base + SERVE_POOL_NICE > 19)
-		return 19 - base > 0 ? 19 - base : 0;
-	if (syscall(SYS_capget, &h, d) == 0 && (d[0].effective & (1u << CAP_SYS_NICE)))
-		return SERVE_POOL_NICE;
-	/* RLIMIT_NICE's ceiling is 20 - rlim_cur: the base must be within it. */
-	if (getrlimit(RLIMIT_NICE, &rl) == 0 && (rl.rlim_cur == RLIM_INFINITY || 20 - (long)rl.rlim_cur <= base))
-		return SERVE_POOL_NICE;
-	return 0;
-}
-
 /* The spawner (spawner.h), forked before the filter goes on, with what
  * every VM shares: the flint binary, its argv, the snapshot. */
 static int start_spawner(struct server *s, char *err, size_t errlen)
@@ -128,12 +107,6 @@ static int start_spawner(struct server *s, char *err, size_t errlen)
 	char why[64];
 
 	vm_argv(s, argv);
-	errno = 0;
-	s->base_nice = getpriority(PRIO_PROCESS, 0);
-	if (errno)
-		s->base_nice = 0;
-	s->pool_nice = pool_nice(s->base_nice);
-	su.pool_nice = s->pool_nice;
 	if (serve_parse_addr(s->cfg->serve.listen, &a, why, sizeof(why)) == 0 && a.is_unix)
 		su.unlink_at_exit = a.path;
 	s->spawner_fd = spawner_start(&su, &s->spawner_pid, err, errlen);

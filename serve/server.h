@@ -44,7 +44,6 @@ struct vmproc {
 	struct evbuffer *in, *out;   /* the request still to write; the response so far */
 	bool exited, too_much, killed;
 	bool listed;                 /* on s->vms, counted in nvms */
-	bool boosted;                /* at the server's own priority (not a pool VM's lower one) */
 	bool finished;               /* flint said 'E' and its status: the answer needs nothing more */
 	struct ready_parser rp;      /* the ready socket's message so far */
 	uint64_t generation;         /* from its 'R' (has_gen) */
@@ -105,17 +104,12 @@ struct server {
 	TAILQ_HEAD(, vmproc) spawning;       /* requests not yet answered, oldest first */
 	unsigned log_tokens;                 /* VMs' stderr lines the server may still log this second */
 	uint64_t log_refill_ns;
-	int base_nice;                       /* the server's nice: a VM serving a request runs at it */
-	int pool_nice;                       /* how much lower pool VMs start: 0 when they cannot be raised back */
 };
 
 /* A VM's stderr in the server's log: at most this many lines a VM, and
  * this many a second over all VMs (twice that in a burst). */
 #define SERVE_LOG_LINES_PER_VM 64
 #define SERVE_LOG_LINES_PER_SEC 200
-
-/* How much lower in priority a pool VM starts than one serving a request. */
-#define SERVE_POOL_NICE 10
 
 uint64_t now_ns(void);
 
@@ -131,8 +125,6 @@ int vm_spawn(struct server *s);
 /* The spawner's socket is readable: its replies. */
 void vm_spawner_replies(evutil_socket_t fd, short what, void *arg);
 void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len);
-/* A pool VM back at the server's priority (every thread: its process group). */
-void vm_boost(struct vmproc *v);
 void vm_kill(struct vmproc *v);
 void vm_free(struct vmproc *v);
 /* Starts VMs until the pool (and the waiting jobs) are covered. */

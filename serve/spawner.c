@@ -43,8 +43,9 @@ static int child_main(void *p)
 	const struct child_args *a = p;
 	static const char msg[] = "flint serve: spawner: cannot run flint (its path was checked at start)\n";
 
-	/* A group of its own: one setpriority(PRIO_PGRP) reaches every
-	 * thread of the VM when the server raises it back (spawner.h). */
+	/* A group of its own: a terminal's ^C (SIGINT to the foreground
+	 * group) reaches the server, which drains, and not the VMs serving
+	 * the requests it lets finish. */
 	setpgid(0, 0);
 	if (a->nice)
 		setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + a->nice);

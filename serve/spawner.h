@@ -8,10 +8,9 @@
  * pid and a pidfd.  The VM is flint-serve's child (CLONE_PARENT): it reaps
  * it as before.  The request is asynchronous, so a start (~1 ms of vfork
  * and exec) no longer blocks the server's event loop.  Each VM is the
- * leader of a process group of its own; a pool VM (no SPAWN_F_URGENT)
- * starts pool_nice lower in priority, and the server raises the whole
- * group back with setpriority(PRIO_PGRP) when it hands the VM a request,
- * so a refill does not take the CPU from a request being served.  The spawner exits
+ * leader of a process group of its own (a terminal's ^C is the server's
+ * alone).  A pool VM (no SPAWN_F_URGENT) can start pool_nice lower in
+ * priority; flint serve leaves that at 0 (docs/SERVE.md says why).  The spawner exits
  * when its socket closes, removing the unix listening socket's path that
  * the filtered server can no longer unlink.
  */

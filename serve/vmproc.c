@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -119,8 +118,7 @@ int vm_spawn(struct server *s)
 	v->t_spawn = now_ns();
 	v->tag = ++s->spawn_tag;
 	/* A VM some request already waits for starts at full priority. */
-	v->boosted = !s->pool_nice || s->nwaiting > s->nready + s->nstarting;
-	e = spawner_request(s->spawner_fd, v->tag, v->boosted ? SPAWN_F_URGENT : 0,
+	e = spawner_request(s->spawner_fd, v->tag, s->nwaiting > s->nready + s->nstarting ? SPAWN_F_URGENT : 0,
 			    (const int[SPAWN_NFDS]){ in[0], out[1], err[1], sp[1] });
 	if (e) {
 		fprintf(stderr, "flint serve: cannot ask the spawner for a VM: %s\n", strerror(e));
@@ -189,8 +187,6 @@ static void vm_spawned(struct vmproc *v, pid_t pid, int pidfd)
 		event_add(v->ev_err, NULL);
 	if (v->killed)
 		kill(v->pid, SIGKILL);  /* ended (drain, boot timeout) before its pid was known */
-	else if (s->nwaiting)
-		pool_refill_now(s);     /* a waiting request may want it raised */
 }
 
 /* A VM whose start failed: it never had a process. */
@@ -531,7 +527,6 @@ void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len)
 	v->job = j;
 	j->vm = v;
 	v->t_release = now_ns();
-	vm_boost(v);
 	evbuffer_add(v->in, req, len);
 	on_in_ev(v->in_fd, EV_WRITE, v);
 	if (v->in_fd >= 0)
@@ -539,16 +534,6 @@ void vm_release(struct vmproc *v, struct job *j, const void *req, size_t len)
 	/* The request is on its way: now let the VM run. */
 	if (write(v->ready_fd, "G", 1) != 1)
 		vm_kill(v);
-}
-
-void vm_boost(struct vmproc *v)
-{
-	if (v->boosted || v->pid <= 0 || v->exited)
-		return;
-	v->boosted = true;
-	/* Its group is the VM's alone (the spawner made it); the VM may have
-	 * exited, and its group with it: nothing to do then. */
-	setpriority(PRIO_PGRP, (id_t)v->pid, v->s->base_nice);
 }
 
 void vm_kill(struct vmproc *v)
@@ -624,21 +609,6 @@ void pool_refill_now(struct server *s)
 	while (s->nready + s->nstarting < want && s->nvms < s->max_vms)
 		if (vm_spawn(s) < 0)
 			break;
-	/* Requests wait for VMs still starting: those run at full speed. */
-	if (s->nwaiting > s->nready) {
-		unsigned need = s->nwaiting - s->nready;
-		struct vmproc *v;
-
-		LIST_FOREACH(v, &s->vms, all) {
-			if (!need)
-				break;
-			if (v->state != VM_STARTING || v->killed)
-				continue;
-			vm_boost(v);
-			if (v->boosted)
-				need--;
-		}
-	}
 }
 
 void pool_shutdown(struct server *s)

@@ -292,38 +292,6 @@ serve_is_filtered() {
 	[ ! -e "/proc/$sp" ] || fail "the spawner outlived the server"
 }
 
-# Pool VMs start 10 lower in priority (nice) than the server, in a process
-# group each; the VM handed a request gets the server's back on every
-# thread (as root: CAP_SYS_NICE).
-nice_of() { ps -o ni= "$@" | tr -d ' ' | sort -u | tr '\n' ' '; }
-flint_children() { ps -o pid=,comm= --ppid "$1" | awk '$2 == "flint" { print $1 }'; }
-pool_vms_start_lower() {
-	needs root
-	serve_ini pn fn-misbehave "pool = 2" "timeout = 3s"
-	sed -i "s|^path = .*|&\ncmdline = -- hang|" "$TMP/pn.ini"
-	start_serve pn
-	local sv p base busy=
-	sv=$(pgrep -P "$SPID" -x flint-serve)
-	base=$(ps -o ni= -p "$sv" | tr -d " ")
-	await 30 sh -c "[ \$(ps -o pid= --ppid $sv -C flint | wc -l) -ge 2 ]" || fail "no pool"
-	for p in $(flint_children "$sv"); do
-		[ "$(nice_of -p "$p")" = "$((base + 10)) " ] || fail "pool VM $p at nice $(nice_of -p "$p"), server at $base"
-	done
-	curl -s -o /dev/null "http://127.0.0.1:$PORT/" &
-	local cpid=$!
-	# The hanging VM: the one whose process group is at the server's nice.
-	await 10 sh -c "for p in \$(ps -o pid=,comm= --ppid $sv | awk '\$2 == \"flint\" { print \$1 }'); do
-		[ \"\$(ps -o ni= -p \$p | tr -d ' ')\" = $base ] && exit 0; done; exit 1" || fail "no VM raised back to $base"
-	for p in $(flint_children "$sv"); do
-		[ "$(nice_of -p "$p")" = "$base " ] && busy=$p
-	done
-	[ "$(nice_of -L --pid "$busy")" = "$base " ] || fail "threads of the busy VM: $(ps -L -o tid=,ni= --pid "$busy")"
-	[ "$(nice_of -L -p "$(pgrep -d, -g "$busy")")" = "$base " ] ||
-		fail "its process group: $(ps -L -o pid=,ni=,comm= -p "$(pgrep -d, -g "$busy")")"
-	wait "$cpid"
-	stop_serve
-}
-
 # A VM's stderr (flint's messages and the guest's UART) is logged a line at
 # a time with the generation id its response carries; a long line is cut,
 # a terminal escape defused, and a VM logs at most 64 lines.
@@ -346,7 +314,7 @@ guest_stderr_has_the_generation() {
 # SERVE_TESTS="name ..." runs some of them
 for name in ${SERVE_TESTS:-bad_serve_keys_are_refused ready_fd_usage ready_fd_says_the_status echo_and_sha256_over_curl
 		two_hundred_distinct_generations wrk_bounded misbehaving_functions hostile_clients
-		sigterm_under_load_loses_nothing pool_refills_after_burst serve_is_filtered pool_vms_start_lower
+		sigterm_under_load_loses_nothing pool_refills_after_burst serve_is_filtered
 		guest_stderr_has_the_generation}; do
 	t "$name"
 done
