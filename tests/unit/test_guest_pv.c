@@ -51,6 +51,18 @@ uint64_t rdtsc(void)
 
 uint64_t clock_tsc_to_ns(uint64_t ticks) { return ticks / TSC_PER_NS; }
 
+/* The clock's set-up (kernel/clock.c): counted, and whether it came
+ * before the ready write (into the snapshot, not on a request's path). */
+static unsigned clock_setups, clock_before_write;
+
+uint64_t clock_tsc_hz(void)
+{
+	clock_setups++;
+	if (!writes)
+		clock_before_write++;
+	return TSC_PER_NS * 1000000000ull;
+}
+
 void mmio_write32(uintptr_t addr, uint32_t v)
 {
 	writes++;
@@ -91,8 +103,10 @@ TEST(ready_is_one_4_byte_write_of_the_value)
 {
 	page = make(1, 1, 0, 0);
 	writes = 0;
+	clock_setups = clock_before_write = 0;
 	flint_ready();
 	CHECK(writes == 1);
+	CHECK(clock_setups == 1 && clock_before_write == 1);
 	CHECK(write_addr == FLINT_PV_MMIO_GPA + FLINT_PV_READY);
 	CHECK(write_val == FLINT_PV_READY_VALUE);
 	CHECK(flint_seq() == 1);
