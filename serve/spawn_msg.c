@@ -65,7 +65,7 @@ int spawn_req_parse(const void *data, size_t n, int msg_flags, const void *ctl, 
 	if (e)
 		return e;
 	memcpy(req, data, sizeof(*req));
-	if (req->magic != SPAWN_MAGIC || (req->flags & ~SPAWN_F_URGENT))
+	if (req->magic != SPAWN_MAGIC || req->flags)
 		return EBADMSG;
 	if (*nfds != SPAWN_NFDS)
 		return EBADF;

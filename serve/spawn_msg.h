@@ -26,13 +26,9 @@
 
 struct spawn_req {
 	uint32_t magic;
-	uint32_t flags;            /* SPAWN_F_*; unknown bits are refused */
+	uint32_t flags;            /* none defined: anything but 0 is refused */
 	uint64_t tag;              /* echoed in the reply */
 };
-
-/* Start the VM at normal priority (a request is already waiting for it)
- * rather than at the pool's lower one. */
-#define SPAWN_F_URGENT 1u
 
 struct spawn_rep {
 	uint32_t magic;

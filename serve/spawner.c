@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -31,7 +30,6 @@ extern char **environ;
 struct child_args {
 	const struct spawner_setup *su;
 	const int *fds;
-	int nice;
 };
 
 /* The VM's first moments, on the spawner's memory (CLONE_VM|CLONE_VFORK:
@@ -47,8 +45,6 @@ static int child_main(void *p)
 	 * group) reaches the server, which drains, and not the VMs serving
 	 * the requests it lets finish. */
 	setpgid(0, 0);
-	if (a->nice)
-		setpriority(PRIO_PROCESS, 0, getpriority(PRIO_PROCESS, 0) + a->nice);
 	/* The spawner ignores these; a VM stops on them as before. */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
@@ -129,8 +125,7 @@ static void spawner_main(int sock, const struct spawner_setup *su)
 		e = spawn_req_parse(data, (size_t)n, msg.msg_flags, msg.msg_control, msg.msg_controllen, &req,
 				    fds, &nfds);
 		if (!e) {
-			struct child_args a = { .su = su, .fds = fds,
-						.nice = (req.flags & SPAWN_F_URGENT) ? 0 : su->pool_nice };
+			struct child_args a = { .su = su, .fds = fds };
 
 			pid = clone(child_main, child_stack + sizeof(child_stack),
 				    CLONE_VM | CLONE_VFORK | CLONE_PARENT | CLONE_PIDFD | SIGCHLD, &a, &pidfd);
@@ -175,9 +170,9 @@ int spawner_start(const struct spawner_setup *su, pid_t *pid, char *err, size_t 
 	return sv[0];
 }
 
-int spawner_request(int sock, uint64_t tag, uint32_t flags, const int fds[SPAWN_NFDS])
+int spawner_request(int sock, uint64_t tag, const int fds[SPAWN_NFDS])
 {
-	struct spawn_req req = { .magic = SPAWN_MAGIC, .flags = flags, .tag = tag };
+	struct spawn_req req = { .magic = SPAWN_MAGIC, .tag = tag };
 	union {
 		struct cmsghdr h;
 		char room[CMSG_SPACE(SPAWN_NFDS * sizeof(int))];

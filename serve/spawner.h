@@ -9,8 +9,8 @@
  * it as before.  The request is asynchronous, so a start (~1 ms of vfork
  * and exec) no longer blocks the server's event loop.  Each VM is the
  * leader of a process group of its own (a terminal's ^C is the server's
- * alone).  A pool VM (no SPAWN_F_URGENT) can start pool_nice lower in
- * priority; flint serve leaves that at 0 (docs/SERVE.md says why).  The spawner exits
+ * alone), at the server's own priority (docs/SERVE.md says why).  The
+ * spawner exits
  * when its socket closes, removing the unix listening socket's path that
  * the filtered server can no longer unlink.
  */
@@ -27,7 +27,6 @@ struct spawner_setup {
 	const char *flint;          /* the binary: checked executable here */
 	const char *const *argv;    /* NULL-terminated; copied by the fork */
 	int snap_fd;                /* becomes the VM's SERVE_SNAP_FD; -1: none */
-	int pool_nice;              /* added to the nice of a VM started without SPAWN_F_URGENT */
 	const char *unlink_at_exit; /* NULL, or a path to remove when the socket closes */
 };
 
@@ -36,7 +35,7 @@ struct spawner_setup {
 int spawner_start(const struct spawner_setup *su, pid_t *pid, char *err, size_t errlen);
 /* Asks for a VM; fds[] are its stdin, stdout, stderr and ready socket,
  * which the caller may close once this returns.  0, or an errno. */
-int spawner_request(int sock, uint64_t tag, uint32_t flags, const int fds[SPAWN_NFDS]);
+int spawner_request(int sock, uint64_t tag, const int fds[SPAWN_NFDS]);
 /* The next reply: 0 with *rep (and *pidfd when rep->err is 0, else -1),
  * EAGAIN when none is waiting, ECONNRESET when the spawner is gone, or
  * another errno for a malformed reply (already closed descriptors). */

@@ -118,7 +118,7 @@ int vm_spawn(struct server *s)
 	v->t_spawn = now_ns();
 	v->tag = ++s->spawn_tag;
 	/* A VM some request already waits for starts at full priority. */
-	e = spawner_request(s->spawner_fd, v->tag, s->nwaiting > s->nready + s->nstarting ? SPAWN_F_URGENT : 0,
+	e = spawner_request(s->spawner_fd, v->tag,
 			    (const int[SPAWN_NFDS]){ in[0], out[1], err[1], sp[1] });
 	if (e) {
 		fprintf(stderr, "flint serve: cannot ask the spawner for a VM: %s\n", strerror(e));

@@ -2,9 +2,8 @@
  * flint serve's spawner (serve/spawner.c, serve/spawn_msg.c): the message
  * checks, fed hostile bytes directly, then a live spawner running /bin/sh
  * in place of flint: the descriptors land where a VM expects them, the VM
- * is this process's child and leads a process group of its own, a pool VM
- * runs at the lower priority, malformed
- * requests are refused without stopping the spawner, and it exits (and
+ * is this process's child, leads a process group of its own and runs at
+ * this process's priority, malformed requests are refused without stopping the spawner, and it exits (and
  * removes its path) when its socket closes.
  */
 #include <errno.h>
@@ -43,7 +42,7 @@ static void ctl_rights(struct ctl *c, const int *fds, unsigned n)
 TEST(requests_are_checked)
 {
 	static const int four[4] = { 10, 11, 12, 13 }, five[5] = { 10, 11, 12, 13, 14 };
-	struct spawn_req r = { .magic = SPAWN_MAGIC, .flags = SPAWN_F_URGENT, .tag = 7 }, out, bad;
+	struct spawn_req r = { .magic = SPAWN_MAGIC, .tag = 7 }, out, bad;
 	struct ctl c;
 	int fds[SPAWN_FDS_ROOM];
 	unsigned n;
@@ -66,6 +65,8 @@ TEST(requests_are_checked)
 	CHECK(spawn_req_parse(&bad, sizeof(bad), 0, &c.u, c.len, &out, fds, &n) == EBADMSG);
 	bad = r;
 	bad.flags = 2;
+	CHECK(spawn_req_parse(&bad, sizeof(bad), 0, &c.u, c.len, &out, fds, &n) == EBADMSG);
+	bad.flags = 1;
 	CHECK(spawn_req_parse(&bad, sizeof(bad), 0, &c.u, c.len, &out, fds, &n) == EBADMSG);
 	/* A control message that is not SCM_RIGHTS, or lies about its length. */
 	c.u.h.cmsg_type = SCM_CREDENTIALS;
@@ -120,7 +121,7 @@ static const char *const sh_argv[] = {
 	"[ \"$(cut -d' ' -f5 /proc/$$/stat)\" = $$ ] && echo leader >&3; cut -d' ' -f19 /proc/$$/stat >&3; [ -e /proc/self/fd/5 ] && echo leaked >&3; exit 7", NULL,
 };
 
-static void run_one(int sock, uint32_t flags, int want_nice)
+static void run_one(int sock, int want_nice)
 {
 	int in[2], out[2], err[2], rd[2], pidfd = -1, st = 0;
 	struct spawn_rep rep;
@@ -129,7 +130,7 @@ static void run_one(int sock, uint32_t flags, int want_nice)
 
 	CHECK(pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rd) == 0);
-	CHECK(spawner_request(sock, 42, flags, (const int[4]){ in[0], out[1], err[1], rd[1] }) == 0);
+	CHECK(spawner_request(sock, 42, (const int[4]){ in[0], out[1], err[1], rd[1] }) == 0);
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
@@ -160,7 +161,7 @@ TEST(live_spawner)
 	char path[] = "/tmp/test_spawner.XXXXXX";
 	int fd = mkstemp(path), sock, pidfd = -1, st = -1;
 	struct spawner_setup su = { .flint = "/bin/sh", .argv = (const char *const *)sh_argv, .snap_fd = -1,
-				    .pool_nice = 3, .unlink_at_exit = path };
+				    .unlink_at_exit = path };
 	struct spawn_rep rep;
 	char err[200];
 	pid_t pid;
@@ -171,8 +172,7 @@ TEST(live_spawner)
 	CHECK(sock >= 0);
 	if (sock < 0)
 		return;
-	run_one(sock, 0, getpriority(PRIO_PROCESS, 0) + 3);
-	run_one(sock, SPAWN_F_URGENT, getpriority(PRIO_PROCESS, 0));
+	run_one(sock, getpriority(PRIO_PROCESS, 0));
 	/* Hostile: garbage, too few descriptors; the spawner answers and stays. */
 	CHECK(send(sock, "garbage", 7, 0) == 7);
 	CHECK(wait_reply(sock, &rep, &pidfd) == 0 && rep.err == EBADMSG && rep.tag == 0 && pidfd < 0);
@@ -187,7 +187,7 @@ TEST(live_spawner)
 		CHECK(sendmsg(sock, &m, 0) == sizeof(r));
 		CHECK(wait_reply(sock, &rep, &pidfd) == 0 && rep.err == EBADF && rep.tag == 0);
 	}
-	run_one(sock, 0, getpriority(PRIO_PROCESS, 0) + 3);
+	run_one(sock, getpriority(PRIO_PROCESS, 0));
 	close(sock);
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	CHECK(access(path, F_OK) < 0 && errno == ENOENT);
