@@ -28,7 +28,7 @@ _Noreturn void flint_start(const struct hvm_start_info *si);
 
 _Noreturn void flint_start(const struct hvm_start_info *si)
 {
-	uintptr_t heap_start, heap_end;
+	uintptr_t heap_start, heap_end, huge_start;
 	char **argv;
 	int argc;
 
@@ -45,8 +45,9 @@ _Noreturn void flint_start(const struct hvm_start_info *si)
 	memmap_free_ram(si, (uintptr_t)_end, &heap_start, &heap_end);
 	/* The page tables' 2 MiB region is mapped 4 KiB at a time (link.ld):
 	 * start the heap at the next one when a whole one is left after it. */
-	if (((heap_start + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1)) + HUGE_2M <= heap_end)
-		heap_start = (heap_start + HUGE_2M - 1) & ~(uintptr_t)(HUGE_2M - 1);
+	huge_start = (heap_start + HUGE_2M - 1) & ~(HUGE_2M - 1);
+	if (huge_start + HUGE_2M <= heap_end)
+		heap_start = huge_start;
 	heap_init(heap_start, heap_end);
 	argv = cmdline_argv(&argc);
 	if (!argv)

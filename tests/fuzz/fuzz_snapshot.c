@@ -97,9 +97,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	{
 		uint8_t *mem = snap_map_memory(fd, &s, NULL, err, sizeof(err));
 
-		if (!mem)
+		uint8_t *copy = calloc(1, s.mem_size);
+
+		if (!mem || !copy)
 			abort(); /* the reader checked that the image is inside the file */
 		acc += mem[0] + mem[s.mem_size - 1];
+		/* Read instead of mapped: exactly the mapping's bytes. */
+		if (snap_read_memory(fd, &s, copy, err, sizeof(err)) || memcmp(copy, mem, s.mem_size))
+			abort();
+		free(copy);
 		munmap(mem, s.mem_size);
 	}
 	snap_free(&s);

@@ -26,7 +26,7 @@ static struct {
 	struct machine_hooks hooks;
 } rd = { .fd = -1, .event_fd = -1 };
 
-static void on_guest_poweroff(struct machine *m, int status);
+static void tell_status(struct machine *m, int status);
 
 /* The supervisor's byte (release) or its end (gone). */
 static void on_release(void *ctx, uint32_t events)
@@ -117,7 +117,7 @@ static int ready_attach(struct machine *m, char *err, size_t errlen)
 	}
 	if (!m->opts->paused)
 		m->on_guest_ready = on_guest_ready;
-	m->on_guest_poweroff = on_guest_poweroff;
+	m->on_guest_poweroff = tell_status;
 	return 0;
 }
 
@@ -146,11 +146,20 @@ static void ready_detach(struct machine *m)
 		rd.inner->detach(m);
 }
 
-/* Once: 'E' and the status, in one write (a socket keeps its two bytes together). */
-static void tell_status(int status)
+/*
+ * Once: 'E' and the status, in one write (a socket keeps its two bytes
+ * together).  As m->on_guest_poweroff, on the vCPU that powered the guest
+ * off: the status goes out at once, so the main thread's wake-up, the
+ * VM's teardown and the process's exit all stay off the supervisor's
+ * answer path.  What the guest wrote and waited for (exit() waits until
+ * the device has taken every byte, and the device takes a byte when it is
+ * on flint's stdout) is there already.
+ */
+static void tell_status(struct machine *m, int status)
 {
 	unsigned char msg[2] = { 'E', (unsigned char)status };
 
+	(void)m;
 	if (atomic_exchange(&rd.told, true))
 		return;
 	if (write(rd.fd, msg, sizeof(msg)) != (ssize_t)sizeof(msg)) {
@@ -158,25 +167,12 @@ static void tell_status(int status)
 	}
 }
 
-/*
- * On the vCPU that powered the guest off: the status goes out at once,
- * so the main thread's wake-up, the VM's teardown and the process's exit
- * all stay off the supervisor's answer path.  What the guest wrote and
- * waited for (exit() waits until the device has taken every byte, and
- * the device takes a byte when it is on flint's stdout) is there already.
- */
-static void on_guest_poweroff(struct machine *m, int status)
-{
-	(void)m;
-	tell_status(status);
-}
-
 /* Any other end of the run (a fault, a signal, an error): after teardown. */
 static void ready_finished(struct machine *m, int status)
 {
 	if (rd.inner && rd.inner->finished)
 		rd.inner->finished(m, status);
-	tell_status(status);
+	tell_status(m, status);
 }
 
 const struct machine_hooks *ready_fd_hooks(int fd, const struct machine_hooks *inner)

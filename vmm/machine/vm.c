@@ -135,41 +135,7 @@ static int check_vcpus(struct vm *vm, unsigned nvcpus, char *err, size_t errlen)
  */
 #define HUGE_BYTES (2ull << 20)
 
-/* Copies the data of file fd at [off, off + size) to dst: only the
- * extents that hold data (SEEK_DATA), since the holes are zero already. */
-static int copy_file_data(int fd, uint64_t off, uint8_t *dst, uint64_t size, char *err, size_t errlen)
-{
-	off_t pos = (off_t)off, end = (off_t)(off + size);
-
-	while (pos < end) {
-		off_t data = lseek(fd, pos, SEEK_DATA), hole;
-
-		if (data < 0 && errno == ENXIO)
-			return 0; /* nothing but holes to the end */
-		if (data < 0 || (hole = lseek(fd, data, SEEK_HOLE)) < 0) {
-			snprintf(err, errlen, "reading the snapshot's memory: %s", strerror(errno));
-			return -1;
-		}
-		if (data >= end)
-			return 0;
-		if (hole > end)
-			hole = end;
-		while (data < hole) {
-			ssize_t n = pread(fd, dst + (data - (off_t)off), (size_t)(hole - data), data);
-
-			if (n <= 0) {
-				snprintf(err, errlen, "reading the snapshot's memory: %s",
-					 n < 0 ? strerror(errno) : "the file is shorter than its header says");
-				return -1;
-			}
-			data += n;
-		}
-		pos = hole;
-	}
-	return 0;
-}
-
-static int map_huge(struct vm *vm, uint64_t memory, struct vm_backing b, char *err, size_t errlen)
+static int map_huge(struct vm *vm, uint64_t memory, char *err, size_t errlen)
 {
 	size_t len = (size_t)memory + HUGE_BYTES;
 	uint8_t *raw = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -191,12 +157,6 @@ static int map_huge(struct vm *vm, uint64_t memory, struct vm_backing b, char *e
 	madvise(mem, memory, MADV_HUGEPAGE);
 	vm->mem.host = mem;
 	vm->mem.size = memory;
-	if (b.fd >= 0 && copy_file_data(b.fd, b.offset, mem, memory, err, errlen) < 0) {
-		munmap(mem, memory);
-		vm->mem.host = NULL;
-		vm->mem.size = 0;
-		return -1;
-	}
 	return 0;
 }
 
@@ -214,8 +174,8 @@ static int map_memory(struct vm *vm, uint64_t memory, struct vm_backing b, char 
 			 (unsigned long long)b.offset);
 		return -1;
 	}
-	if (b.hugepages)
-		return map_huge(vm, memory, b, err, errlen);
+	if (b.hugepages && b.fd < 0)
+		return map_huge(vm, memory, err, errlen);
 	vm->mem.host = mmap(NULL, memory, PROT_READ | PROT_WRITE, flags, b.fd, b.fd < 0 ? 0 : (off_t)b.offset);
 	if (vm->mem.host == MAP_FAILED) {
 		vm->mem.host = NULL;

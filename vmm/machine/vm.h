@@ -75,9 +75,10 @@ struct vm {
  * cache, which every VM restored from that file shares, and a page it
  * writes becomes its own copy; the file is never written.
  *
- * hugepages: anonymous memory the kernel backs with 2 MiB pages
- * (MADV_HUGEPAGE), and a restore copies the file's data into it instead
- * of mapping it.  KVM then maps a guest 2 MiB page with one entry, so a
+ * hugepages (with fd < 0; a file's pages are its own): anonymous memory
+ * the kernel backs with 2 MiB pages (MADV_HUGEPAGE), into which a restore
+ * copies the snapshot's data (snap_read_memory) instead of mapping the
+ * file.  KVM then maps a guest 2 MiB page with one entry, so a
  * VM takes one shadow-paging fault per 2 MiB it touches instead of one
  * per 4 KiB (~20 us each from ring 3 under kvm_pvm); the price is memory:
  * every 2 MiB region touched is whole, and restored VMs share nothing.

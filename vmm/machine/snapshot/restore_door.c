@@ -115,6 +115,7 @@ int machine_restore(struct machine *m, const char *path, int *status, char *err,
 	const char *names[SNAP_MAX_DEVICES];
 	unsigned nnames = saved_modules(names);
 	int fd, rc = -1;
+	bool huge;
 
 	plan = (struct restore_plan){ .path = path };
 	pthread_mutex_init(&plan.lock, NULL);
@@ -131,8 +132,12 @@ int machine_restore(struct machine *m, const char *path, int *status, char *err,
 	if (snap_check(&plan.snap, path, &plan.snap.host, m->cfg->memory, m->cfg->vcpus, names, nnames,
 		       err, errlen) < 0)
 		goto out;
-	if (machine_build_vm(m, (struct vm_backing){ .fd = fd, .offset = plan.snap.mem_offset }, status,
-			     err, errlen) < 0)
+	huge = m->cfg->hugepages == HUGEPAGES_ON;
+	if (machine_build_vm(m, huge ? VM_BACKING_ANONYMOUS :
+			     (struct vm_backing){ .fd = fd, .offset = plan.snap.mem_offset }, status, err, errlen) < 0)
+		goto out;
+	/* Huge pages are anonymous memory: the snapshot's data is copied in (vm.h). */
+	if (huge && snap_read_memory(fd, &plan.snap, m->vm.mem.host, err, errlen) < 0)
 		goto out;
 	m->restored = true;
 	if (machine_build_devices(m, status, err, errlen) < 0)

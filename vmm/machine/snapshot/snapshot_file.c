@@ -654,6 +654,34 @@ int snap_check(const struct snapshot *s, const char *path, const struct snap_hos
 	return 0;
 }
 
+int snap_read_memory(int fd, const struct snapshot *s, void *dst, char *err, size_t errlen)
+{
+	off_t pos = (off_t)s->mem_offset, end = (off_t)(s->mem_offset + s->mem_size);
+
+	while (pos < end) {
+		off_t data = lseek(fd, pos, SEEK_DATA), hole;
+
+		if (data < 0 && errno == ENXIO)
+			return 0; /* nothing but holes to the end */
+		if (data < 0 || (hole = lseek(fd, data, SEEK_HOLE)) < 0) {
+			snprintf(err, errlen, "reading guest memory from the snapshot: %s", strerror(errno));
+			return -1;
+		}
+		if (data >= end)
+			return 0;
+		if (hole > end)
+			hole = end;
+		if (pread_all(fd, (uint8_t *)dst + (data - (off_t)s->mem_offset), (size_t)(hole - data),
+			      (uint64_t)data) < 0) {
+			snprintf(err, errlen, "reading guest memory from the snapshot: %s",
+				 errno ? strerror(errno) : "the file is shorter than its header says");
+			return -1;
+		}
+		pos = hole;
+	}
+	return 0;
+}
+
 void *snap_map_memory(int fd, const struct snapshot *s, void *addr, char *err, size_t errlen)
 {
 	void *p;

@@ -166,4 +166,13 @@ const struct snap_record *snap_find_dev(const struct snapshot *s, const char *na
  */
 void *snap_map_memory(int fd, const struct snapshot *s, void *addr, char *err, size_t errlen);
 
+/*
+ * Copies guest RAM from the file into dst, s->mem_size bytes that are
+ * zero already (fresh anonymous memory): only the extents that hold data
+ * (SEEK_DATA) are read, the holes left as they are.  For memory that cannot be the
+ * file's own pages ([machine] hugepages, vmm/machine/vm.h).  0, or -1
+ * with err.
+ */
+int snap_read_memory(int fd, const struct snapshot *s, void *dst, char *err, size_t errlen);
+
 #endif
